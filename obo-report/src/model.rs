@@ -1,0 +1,176 @@
+//! The report model: what one run of the suite observed. Serialised as `report.json`
+//! (schema: reports/schema/report.schema.json, version [`SCHEMA_VERSION`]). Every other
+//! artefact (HTML, Markdown, JUnit, SARIF, diff, matrix) is rendered from this alone.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change of the JSON shape.
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: String,
+    /// Version of the obo-conformance suite that produced the report.
+    pub suite_version: String,
+    pub target: Target,
+    /// Seed all randomness of the run came from (printed at start, replays the run).
+    pub seed: u64,
+    /// True when `--strict` narrowed acceptable outcomes to the preferred reading.
+    pub strict: bool,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub summary: Summary,
+    pub cases: Vec<CaseResult>,
+    /// Requirement texts for every requirement a case cites (ID -> entry), so that reports can
+    /// show the requirement without the catalogue at hand.
+    #[serde(default)]
+    pub requirements: std::collections::BTreeMap<String, RequirementInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// Profile name (`reference` for the built-in one).
+    pub name: String,
+    /// Issuer or base URL the run was driven against.
+    pub issuer: String,
+    /// Draft revision the profile declares: "00", "01" or "02".
+    pub revision: String,
+    /// SHA-256 (hex) of the profile as loaded, secrets included, so two runs can be
+    /// compared without revealing the profile.
+    pub profile_digest: String,
+    /// Capabilities the target declared (sorted).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub passed: u32,
+    pub failed: u32,
+    pub warned: u32,
+    pub skipped: u32,
+    pub errors: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    /// A MUST-level expectation was not met by the target.
+    Fail,
+    /// A SHOULD-level expectation was not met by the target.
+    Warn,
+    /// Not applicable to this target (missing capability, revision); `message` says why.
+    Skip,
+    /// The harness could not drive the target; never counted as the target's failure.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub title: String,
+    pub verdict: Verdict,
+    /// Requirement IDs the case cites (OBO-*, OBO-INH-*).
+    pub requirements: Vec<String>,
+    /// Adversarial scenario IDs (ADV-*) the case exercises, if any.
+    #[serde(default)]
+    pub scenarios: Vec<String>,
+    pub level: Level,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// One line: why this verdict (for skip: the reason; for fail: expected vs actual).
+    pub message: String,
+    /// Each expectation checked, in order, with what was expected and what was observed.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    pub duration_ms: u64,
+    /// Every HTTP exchange of the case, secrets redacted.
+    #[serde(default)]
+    pub transcript: Vec<Exchange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// Step index (0-based) the check belongs to.
+    pub step: usize,
+    /// Short name, e.g. "status", "error", "claim act.sub", "no-store".
+    pub name: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+    /// Level the check counts at (a MUST case may carry an advisory SHOULD check).
+    pub level: Level,
+    #[serde(default)]
+    pub requirements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// Step index (0-based) that sent the request.
+    pub step: usize,
+    pub request: HttpRequest,
+    /// None when no response came (timeout, connection error: see `error`).
+    pub response: Option<HttpResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    /// Header name/value pairs in order, redacted.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (form-encoded or JSON), redacted; None when empty.
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Body as text, redacted and truncated to a few KiB (`truncated` says so).
+    pub body: Option<String>,
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequirementInfo {
+    pub section: String,
+    pub level: String,
+    pub text: String,
+}
+
+impl Summary {
+    pub fn count(&mut self, v: Verdict) {
+        match v {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Warn => self.warned += 1,
+            Verdict::Skip => self.skipped += 1,
+            Verdict::Error => self.errors += 1,
+        }
+    }
+
+    pub fn of(cases: &[CaseResult]) -> Summary {
+        let mut s = Summary::default();
+        for c in cases {
+            s.count(c.verdict);
+        }
+        s
+    }
+}
