@@ -1,5 +1,188 @@
 //! Report model and renderers for obo-conformance.
+//!
+//! The harness fills a [`Report`] (see [`model`]); everything a person or a CI job reads is rendered
+//! from it alone: [`write_all`] writes report.json, report.html, report.md, junit.xml and
+//! report.sarif; [`baseline`] judges a run against a known-failures file; [`diff`] compares two
+//! runs; [`matrix`] puts several runs side by side.
 
+pub mod baseline;
+pub mod curl;
+pub mod diff;
+mod escape;
+mod html;
+mod junit;
+pub mod leak;
+mod markdown;
+pub mod matrix;
 pub mod model;
+mod normalize;
+mod sarif;
+pub mod warnings;
+
+use std::path::{Path, PathBuf};
 
 pub use model::*;
+pub use normalize::normalize;
+
+/// What can go wrong while reading or writing reports.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a report: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path} has schema_version {found:?}; this build reads {SCHEMA_VERSION:?}")]
+    SchemaVersion { path: PathBuf, found: String },
+    #[error("cannot serialise the report: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot render {what}: {source}")]
+    Template {
+        what: &'static str,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// File names [`write_all`] writes, in order.
+pub const ARTEFACTS: [&str; 5] = [
+    "report.json",
+    "report.html",
+    "report.md",
+    "junit.xml",
+    "report.sarif",
+];
+
+/// Writes every artefact of one run into `out_dir` (created if missing) and returns their paths.
+pub fn write_all(report: &Report, out_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| ReportError::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let contents = [
+        render_json(report)?,
+        render_html(report)?,
+        render_markdown(report),
+        render_junit(report),
+        render_sarif(report)?,
+    ];
+    let mut written = Vec::with_capacity(ARTEFACTS.len());
+    for (name, text) in ARTEFACTS.iter().zip(contents) {
+        let path = out_dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// report.json: pretty-printed, stable field order, trailing newline.
+pub fn render_json(report: &Report) -> Result<String, ReportError> {
+    let mut text = serde_json::to_string_pretty(report)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// report.html: one self-contained file (inline CSS and JS, no external URL).
+pub fn render_html(report: &Report) -> Result<String, ReportError> {
+    html::render(report)
+}
+
+/// report.md: a short summary fit for a CI step summary.
+pub fn render_markdown(report: &Report) -> String {
+    markdown::render(report)
+}
+
+/// junit.xml: one testcase per case.
+pub fn render_junit(report: &Report) -> String {
+    junit::render(report)
+}
+
+/// report.sarif: SARIF 2.1.0, one rule per case, results for fail and warn.
+pub fn render_sarif(report: &Report) -> Result<String, ReportError> {
+    sarif::render(report)
+}
+
+/// Reads a report.json written by any run, refusing another schema version.
+pub fn read_report(path: &Path) -> Result<Report, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| ReportError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let found = value
+        .get("schema_version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    if found != SCHEMA_VERSION {
+        return Err(ReportError::SchemaVersion {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    serde_json::from_value(value).map_err(|source| ReportError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Requirement group of an ID: the ID without its last `-` part (`OBO-TOKEN-12` -> `OBO-TOKEN`,
+/// `OBO-INH-PKCE-1` -> `OBO-INH-PKCE`). Groups follow the draft's sections, as the case folders do.
+pub fn requirement_group(id: &str) -> &str {
+    match id.rsplit_once('-') {
+        Some((group, _)) if !group.is_empty() => group,
+        _ => id,
+    }
+}
+
+/// Verdicts from worst to best, the order reports list cases in.
+pub fn severity_rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Fail => 0,
+        Verdict::Error => 1,
+        Verdict::Warn => 2,
+        Verdict::Pass => 3,
+        Verdict::Skip => 4,
+    }
+}
+
+/// The verdict's wire name (`pass`, `fail`, ...).
+pub fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Warn => "warn",
+        Verdict::Skip => "skip",
+        Verdict::Error => "error",
+    }
+}
+
+/// Replay line for one case: the same seed against the same profile re-sends the same requests.
+pub fn replay_command(report: &Report, case_id: &str) -> String {
+    format!(
+        "obo-conformance run --profile {} --seed {} --cases {}",
+        curl::sh_quote_if_needed(&report.target.name),
+        report.seed,
+        curl::sh_quote_if_needed(case_id)
+    )
+}
