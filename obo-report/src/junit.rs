@@ -47,7 +47,10 @@ fn classname(case: &CaseResult) -> String {
 fn suite(out: &mut String, report: &Report, name: &str, cases: &[&CaseResult]) {
     let mut s = Summary::default();
     cases.iter().for_each(|c| s.count(c.verdict));
-    let ms: u64 = cases.iter().map(|c| c.duration_ms).sum();
+    // Saturating: durations come from the run and a sum must not panic.
+    let ms = cases
+        .iter()
+        .fold(0u64, |sum, c| sum.saturating_add(c.duration_ms));
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",

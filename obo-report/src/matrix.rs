@@ -60,7 +60,7 @@ fn build(reports: &[Report]) -> Matrix {
         if counts.get(label).copied().unwrap_or(0) > 1 {
             let n = nth.entry(label.clone()).or_insert(0);
             *n += 1;
-            label.push_str(&format!(" #{n}"));
+            label.push_str(&format!(" ({n})"));
         }
     }
     let columns = reports

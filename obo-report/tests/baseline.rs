@@ -1,0 +1,222 @@
+//! The known-failures baseline as a CI job uses it: green with the known failure, red when the
+//! failure is fixed without updating the file, red on new failures and stale entries.
+
+mod common;
+
+use obo_report::baseline::{evaluate, Baseline, StaleKind};
+use obo_report::*;
+use time::macros::date;
+
+const TODAY: time::Date = date!(2026 - 11 - 29);
+
+/// A run against the reference server with one fault on: one MUST case fails.
+fn faulty_run() -> Report {
+    common::report(vec![
+        common::case("TOKEN-ACTOR-MISMATCH", Verdict::Fail),
+        common::case("AT-ACT-CLAIM", Verdict::Pass),
+        common::case("RS-ACTOR-REQUIRED", Verdict::Skip),
+    ])
+}
+
+fn fixed_run() -> Report {
+    let mut r = faulty_run();
+    r.cases[0].verdict = Verdict::Pass;
+    r.summary = Summary::of(&r.cases);
+    r
+}
+
+const KNOWN_FAILURE: &str = r#"
+[[expect]]
+id = "TOKEN-ACTOR-MISMATCH"
+verdict = "fail"
+reason = "actor binding not enforced yet"
+link = "https://tracker.example/42"
+expires = 2027-03-31
+"#;
+
+#[test]
+fn known_failure_passes_ci_and_fixing_it_without_updating_fails_ci() {
+    let baseline = Baseline::parse(KNOWN_FAILURE).unwrap();
+    let eval = evaluate(&faulty_run(), &baseline, TODAY);
+    assert_eq!(eval.exit_code(), 0, "{}", eval.render_text());
+    assert_eq!(eval.expected.len(), 1);
+
+    let eval = evaluate(&fixed_run(), &baseline, TODAY);
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(eval.stale.len(), 1);
+    assert_eq!(eval.stale[0].problem, StaleKind::NowPasses);
+    assert!(eval
+        .render_text()
+        .contains("STALE TOKEN-ACTOR-MISMATCH: now passes"));
+}
+
+#[test]
+fn without_a_baseline_a_failure_is_unexpected() {
+    let eval = evaluate(&faulty_run(), &Baseline::default(), TODAY);
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(eval.unexpected[0].id, "TOKEN-ACTOR-MISMATCH");
+    assert_eq!(
+        evaluate(&fixed_run(), &Baseline::default(), TODAY).exit_code(),
+        0
+    );
+}
+
+#[test]
+fn warnings_alone_keep_ci_green_but_are_listed() {
+    let mut r = fixed_run();
+    r.cases[1].verdict = Verdict::Warn;
+    let eval = evaluate(&r, &Baseline::default(), TODAY);
+    assert_eq!(eval.exit_code(), 0);
+    assert_eq!(eval.unlisted_warnings.len(), 1);
+}
+
+#[test]
+fn an_expired_entry_is_stale_and_excuses_nothing() {
+    let baseline = Baseline::parse(KNOWN_FAILURE).unwrap();
+    let eval = evaluate(&faulty_run(), &baseline, date!(2027 - 04 - 01));
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(
+        eval.stale[0].problem,
+        StaleKind::Expired("2027-03-31".into())
+    );
+    assert_eq!(eval.unexpected.len(), 1, "the failure is no longer excused");
+    // The expiry day itself still holds.
+    assert_eq!(
+        evaluate(&faulty_run(), &baseline, date!(2027 - 03 - 31)).exit_code(),
+        0
+    );
+}
+
+#[test]
+fn an_unknown_id_is_stale() {
+    let text = format!(
+        "{KNOWN_FAILURE}\n[[expect]]\nid = \"GONE\"\nverdict = \"warn\"\nreason = \"old case\"\n"
+    );
+    let eval = evaluate(&faulty_run(), &Baseline::parse(&text).unwrap(), TODAY);
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(eval.stale.len(), 1);
+    assert_eq!(
+        (eval.stale[0].id.as_str(), &eval.stale[0].problem),
+        ("GONE", &StaleKind::UnknownId)
+    );
+}
+
+#[test]
+fn a_different_failure_than_expected_is_unexpected() {
+    let text = KNOWN_FAILURE.replace("\"fail\"", "\"warn\"");
+    let eval = evaluate(&faulty_run(), &Baseline::parse(&text).unwrap(), TODAY);
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(eval.unexpected[0].expected, Some(Verdict::Warn));
+}
+
+#[test]
+fn conditions_select_entries_by_revision_and_profile() {
+    let text = r#"
+[[expect]]
+id = "TOKEN-ACTOR-MISMATCH"
+verdict = "fail"
+reason = "only the -00 build lacks the binding"
+revision = "00"
+
+[[expect]]
+id = "AT-ACT-CLAIM"
+verdict = "fail"
+reason = "only on staging"
+profile = "staging"
+"#;
+    let baseline = Baseline::parse(text).unwrap();
+    let mut r = faulty_run();
+    // A -02 run of the reference profile: neither entry applies, so the failure is unexpected
+    // and the non-applying entries are not stale.
+    let eval = evaluate(&r, &baseline, TODAY);
+    assert_eq!((eval.unexpected.len(), eval.stale.len()), (1, 0));
+    r.target.revision = "00".into();
+    assert_eq!(evaluate(&r, &baseline, TODAY).exit_code(), 0);
+    r.target.name = "staging".into();
+    let eval = evaluate(&r, &baseline, TODAY);
+    assert_eq!(
+        eval.stale[0].problem,
+        StaleKind::NowPasses,
+        "AT-ACT-CLAIM passes on staging"
+    );
+}
+
+#[test]
+fn the_most_specific_entry_wins() {
+    let text = r#"
+[[expect]]
+id = "TOKEN-ACTOR-MISMATCH"
+verdict = "warn"
+reason = "generic"
+
+[[expect]]
+id = "TOKEN-ACTOR-MISMATCH"
+verdict = "fail"
+reason = "on -02 it fails"
+revision = "02"
+"#;
+    let eval = evaluate(&faulty_run(), &Baseline::parse(text).unwrap(), TODAY);
+    assert_eq!(eval.exit_code(), 0, "{}", eval.render_text());
+}
+
+#[test]
+fn harness_errors_and_empty_runs_exit_2() {
+    let mut r = faulty_run();
+    r.cases[1].verdict = Verdict::Error;
+    assert_eq!(
+        evaluate(&r, &Baseline::parse(KNOWN_FAILURE).unwrap(), TODAY).exit_code(),
+        2
+    );
+    let skipped = common::report(vec![common::case("RS-ACTOR-REQUIRED", Verdict::Skip)]);
+    let eval = evaluate(&skipped, &Baseline::default(), TODAY);
+    assert!(eval.nothing_applicable);
+    assert_eq!(eval.exit_code(), 2);
+    assert_eq!(
+        evaluate(&common::report(vec![]), &Baseline::default(), TODAY).exit_code(),
+        2
+    );
+}
+
+#[test]
+fn invalid_files_are_refused_with_the_entry_named() {
+    for (text, needle) in [
+        ("[[expect]]\nid = \"X\"\nverdict = \"fail\"\n", "reason"),
+        ("[[expect]]\nid = \"X\"\nverdict = \"flaky\"\nreason = \"r\"\n", "flaky"),
+        ("[[expect]]\nid = \"X\"\nverdict = \"pass\"\nreason = \"r\"\n", "needs no entry"),
+        ("[[expect]]\nid = \"X\"\nverdict = \"fail\"\nreason = \"r\"\nexpires = 2027-02-30\n", "2027"),
+        ("[[expect]]\nid = \"X\"\nverdict = \"fail\"\nreason = \"r\"\nexpires = 2027-02-03T10:00:00Z\n", "expires"),
+        ("[[expect]]\nid = \"X\"\nverdict = \"fail\"\nreason = \"r\"\ncolour = \"red\"\n", "colour"),
+        (
+            "[[expect]]\nid = \"X\"\nverdict = \"fail\"\nreason = \"r\"\n[[expect]]\nid = \"X\"\nverdict = \"warn\"\nreason = \"r\"\n",
+            "duplicate",
+        ),
+    ] {
+        let err = Baseline::parse(text).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err} should mention {needle}");
+    }
+}
+
+#[test]
+fn update_expectations_writes_a_baseline_the_same_run_passes() {
+    let mut r = faulty_run();
+    r.cases.push(common::case("CODE-EXPIRED", Verdict::Error));
+    r.cases.push(common::case("TOKEN-NO-STORE", Verdict::Warn));
+    let text = Baseline::from_report(&r).to_toml().unwrap();
+    let baseline = Baseline::parse(&text).unwrap();
+    let ids: Vec<_> = baseline.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["CODE-EXPIRED", "TOKEN-ACTOR-MISMATCH", "TOKEN-NO-STORE"]
+    );
+    assert_eq!(evaluate(&r, &baseline, TODAY).exit_code(), 0);
+    assert!(text.starts_with("# obo-conformance expectations"));
+}
+
+#[test]
+fn updating_keeps_what_people_wrote_for_entries_that_still_hold() {
+    let previous = Baseline::parse(KNOWN_FAILURE).unwrap();
+    let updated = Baseline::updated(&faulty_run(), Some(&previous));
+    assert_eq!(updated, previous);
+    let updated = Baseline::updated(&fixed_run(), Some(&previous));
+    assert!(updated.entries.is_empty(), "a fixed case leaves the file");
+}
