@@ -123,7 +123,8 @@ pub fn canonical_json(value: &Value) -> String {
 pub fn decode_unverified(token: &str) -> Result<Jwt, JoseError> {
     let token = token.trim();
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JoseError::Malformed(
             "expected exactly three dot-separated segments".into(),
@@ -298,7 +299,9 @@ impl SigningKey {
             .map_err(|_| {
                 JoseError::BadKey("not a P-256 private key in PKCS#8 or SEC1 PEM".into())
             })?;
-        Ok(SigningKey::from_inner(p256::ecdsa::SigningKey::from(secret)))
+        Ok(SigningKey::from_inner(p256::ecdsa::SigningKey::from(
+            secret,
+        )))
     }
 
     fn from_inner(inner: p256::ecdsa::SigningKey) -> SigningKey {
@@ -413,7 +416,10 @@ mod tests {
         assert_ne!(a1.kid(), b.kid());
         assert_ne!(a1.kid(), c.kid());
         // RFC 6979: same key, same message, same signature.
-        assert_eq!(a1.sign(&json!({}), &claims()), a2.sign(&json!({}), &claims()));
+        assert_eq!(
+            a1.sign(&json!({}), &claims()),
+            a2.sign(&json!({}), &claims())
+        );
     }
 
     #[test]
@@ -482,7 +488,10 @@ mod tests {
         let payload = encode_segment(&claims());
         let none = format!("{}.{payload}.", encode_segment(&json!({"alg": "none"})));
         assert_eq!(verify(&none, &key.jwks(), ALGS), Err(JoseError::AlgNone));
-        let hs = format!("{}.{payload}.AAAA", encode_segment(&json!({"alg": "HS256"})));
+        let hs = format!(
+            "{}.{payload}.AAAA",
+            encode_segment(&json!({"alg": "HS256"}))
+        );
         assert!(matches!(
             verify(&hs, &key.jwks(), &["HS256", "ES256"]),
             Err(JoseError::SymmetricAlg(_))
@@ -493,7 +502,10 @@ mod tests {
             Err(JoseError::AlgNotAllowed(..))
         ));
         let crit = key.sign(&json!({"crit": ["exp"]}), &claims());
-        assert_eq!(verify(&crit, &key.jwks(), ALGS), Err(JoseError::CriticalHeader));
+        assert_eq!(
+            verify(&crit, &key.jwks(), ALGS),
+            Err(JoseError::CriticalHeader)
+        );
     }
 
     #[test]
@@ -518,7 +530,10 @@ mod tests {
         let no_kid = target.sign_with_header(&Value::Object(header), &claims());
         let both = json!({"keys": [attacker.public_jwk(), target.public_jwk()]});
         assert!(verify(&no_kid, &both, ALGS).is_ok());
-        assert!(matches!(verify(&no_kid, &json!([]), ALGS), Err(JoseError::BadJwks)));
+        assert!(matches!(
+            verify(&no_kid, &json!([]), ALGS),
+            Err(JoseError::BadJwks)
+        ));
     }
 
     #[test]

@@ -1,2 +1,3 @@
 
 pub mod jose;
+pub mod forge;

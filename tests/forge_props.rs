@@ -1,0 +1,115 @@
+//! Properties of the harness's JOSE and forgeries (ADV-4, ADV-5): for any claims, the genuine
+//! token verifies against the target's JWKS and every forgery of it does not; decoding never
+//! panics on arbitrary input.
+
+use obo_conformance::forge::{apply_defect, forge, ClaimDefect, Forgery};
+use obo_conformance::jose::{decode_unverified, verify, SigningKey};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+const ALGS: &[&str] = &["ES256"];
+
+/// Claim values: strings, integers, booleans, small arrays and nested objects.
+fn claim_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        any::<String>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Claims objects, with or without `sub` (tamper_payload then changes another claim).
+fn claims() -> impl Strategy<Value = Value> {
+    (
+        prop::collection::btree_map("[a-z_]{1,8}", claim_value(), 0..6),
+        prop::option::of(any::<String>()),
+    )
+        .prop_map(|(extra, sub)| {
+            let mut map: Map<String, Value> = extra.into_iter().collect();
+            if let Some(sub) = sub {
+                map.insert("sub".into(), Value::from(sub));
+            }
+            Value::Object(map)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_forgery_is_rejected_while_the_genuine_token_verifies(
+        claims in claims(),
+        seed in any::<u64>(),
+        typ in prop::option::of("[a-z+]{1,10}"),
+    ) {
+        let target = SigningKey::from_seed(seed, "target");
+        let attacker = SigningKey::from_seed(seed, "attacker");
+        let jwks = target.jwks();
+        let header = typ.map_or_else(|| json!({}), |typ| json!({ "typ": typ }));
+        let genuine = target.sign(&header, &claims);
+
+        let verified = verify(&genuine, &jwks, ALGS);
+        prop_assert!(verified.is_ok(), "genuine token refused: {:?}", verified.err());
+        prop_assert_eq!(verified.map(|jwt| jwt.claims).ok(), Some(claims.clone()));
+
+        for kind in Forgery::ALL {
+            let forged = forge(&genuine, kind, &jwks, &attacker);
+            prop_assert!(forged.is_ok(), "{} could not be built: {:?}", kind, forged.err());
+            let forged = forged.unwrap_or_default();
+            prop_assert!(decode_unverified(&forged).is_ok(), "{} is not a JWS", kind);
+            prop_assert!(verify(&forged, &jwks, ALGS).is_err(), "{} verified", kind);
+            // Even a lenient allow-list must not rescue a forgery.
+            prop_assert!(
+                verify(&forged, &jwks, &["ES256", "HS256", "none", "RS256"]).is_err(),
+                "{} verified under a lenient alg list", kind
+            );
+        }
+    }
+
+    #[test]
+    fn defective_tokens_signed_by_the_target_still_verify(
+        claims in claims(),
+        now in 1_000_000_000i64..3_000_000_000,
+        which in 0usize..ClaimDefect::NAMES.len(),
+    ) {
+        // A defect is about claims, not signatures: the signature check alone must pass, so the
+        // case verdict depends on the target checking the claim (ADV-3, ADV-6..ADV-9).
+        let target = SigningKey::from_seed(1, "target");
+        let defect: ClaimDefect = ClaimDefect::NAMES[which].parse().unwrap_or(ClaimDefect::NoSub);
+        let mut defective = claims;
+        apply_defect(&mut defective, &defect, now);
+        let token = target.sign(&json!({}), &defective);
+        prop_assert!(verify(&token, &target.jwks(), ALGS).is_ok());
+    }
+
+    #[test]
+    fn decode_unverified_never_panics(text in any::<String>()) {
+        let _ = decode_unverified(&text);
+    }
+
+    #[test]
+    fn decode_unverified_never_panics_on_near_jws(
+        parts in prop::collection::vec("[A-Za-z0-9_=+/-]{0,40}", 0..5),
+    ) {
+        let token = parts.join(".");
+        if let Ok(jwt) = decode_unverified(&token) {
+            prop_assert!(jwt.header.is_object() && jwt.claims.is_object());
+            prop_assert_eq!(token.matches('.').count(), 2);
+        }
+    }
+
+    #[test]
+    fn verify_never_panics_on_arbitrary_tokens_and_jwks(
+        text in any::<String>(),
+        jwks in claim_value(),
+    ) {
+        let _ = verify(&text, &jwks, ALGS);
+    }
+}
