@@ -177,10 +177,12 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-/// Replay line for one case: the same seed against the same profile re-sends the same requests.
+/// Replay line for one case: the same seed against the same target re-sends the same requests.
+/// `--target` takes the profile's name for built-in profiles, else its file (the report knows
+/// only the name).
 pub fn replay_command(report: &Report, case_id: &str) -> String {
     format!(
-        "obo-conformance run --profile {} --seed {} --cases {}",
+        "obo-conformance run --target {} --seed {} --cases {}",
         curl::sh_quote_if_needed(&report.target.name),
         report.seed,
         curl::sh_quote_if_needed(case_id)

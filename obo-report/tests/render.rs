@@ -123,9 +123,8 @@ fn html_is_self_contained_and_escapes_target_text() {
     );
     assert!(html.contains("<td>invalid_grant | invalid_request</td><td>(none)</td>"));
     assert!(html.contains("curl -sS -i -H"));
-    assert!(html.contains(
-        "obo-conformance run --profile reference --seed 42 --cases TOKEN-ACTOR-MISMATCH"
-    ));
+    assert!(html
+        .contains("obo-conformance run --target reference --seed 42 --cases TOKEN-ACTOR-MISMATCH"));
     // Failures come first, the vacuous-pass section before the cases.
     let fail = html.find("id=\"case-TOKEN-ACTOR-MISMATCH\"").unwrap();
     let pass = html.find("id=\"case-AT-ACT-CLAIM\"").unwrap();
