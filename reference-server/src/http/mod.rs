@@ -1,0 +1,203 @@
+//! The HTTP surface (docs/contracts.md §1): one module per endpoint.
+
+pub mod actor_token;
+pub mod authorize;
+pub mod client_auth;
+pub mod consent;
+pub mod control;
+pub mod introspect;
+pub mod login;
+pub mod metadata;
+pub mod pages;
+pub mod resource;
+pub mod revoke;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::clock::Clock;
+use crate::config::{Actor, Config};
+use crate::fault::{Fault, Faults};
+use crate::keys::Keys;
+use crate::store::Store;
+
+/// Request bodies above this size are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Shared server state.
+pub struct App {
+    pub config: Config,
+    pub base_url: String,
+    pub issuer: String,
+    pub faults: Faults,
+    pub keys: Keys,
+    pub clock: Clock,
+    pub store: Store,
+    pub pages: pages::Pages,
+}
+
+pub type Shared = Arc<App>;
+
+impl App {
+    pub fn new(config: Config, base_url: String) -> Result<App, String> {
+        let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
+        Ok(App {
+            faults: Faults::new(&config.faults),
+            keys: Keys::generate()?,
+            clock: Clock::default(),
+            store: Store::default(),
+            pages: pages::Pages::new()?,
+            config,
+            base_url,
+            issuer,
+        })
+    }
+
+    pub fn fault(&self, f: Fault) -> bool {
+        self.faults.on(f)
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The default access-token audience: the demo RS.
+    pub fn resource_audience(&self) -> String {
+        format!("{}/resource", self.base_url)
+    }
+
+    /// Looks up a registered actor. Ids compare byte for byte (AMB-6).
+    pub fn actor(&self, id: &str) -> Option<&Actor> {
+        self.config
+            .registry
+            .actors
+            .iter()
+            .find(|a| self.actor_id_eq(&a.id, id))
+    }
+
+    /// The one place where actor ids are compared (OBO-TOKEN-12, AMB-6: exact, case-sensitive).
+    pub fn actor_id_eq(&self, a: &str, b: &str) -> bool {
+        if self.fault(Fault::ActorMatchCaseInsensitive) {
+            return a.to_lowercase() == b.to_lowercase();
+        }
+        a == b
+    }
+
+    /// Whether an actor may get anything new (OBO-TOKEN-10, AMB-29): registered and enabled,
+    /// with the control API's switch taking precedence over the registry.
+    pub fn actor_enabled(&self, id: &str) -> bool {
+        let Some(actor) = self.actor(id) else {
+            return false;
+        };
+        if self.fault(Fault::DisabledActorAccepted) {
+            return true;
+        }
+        self.store
+            .actor_override(&actor.id)
+            .unwrap_or(actor.enabled)
+    }
+}
+
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::metadata),
+        )
+        .route("/jwks", get(metadata::jwks))
+        .route(
+            "/authorize",
+            get(authorize::authorize).post(authorize::authorize),
+        )
+        .route("/login", get(login::show).post(login::submit))
+        .route("/consent", get(consent::show).post(consent::submit))
+        .route("/token", any(token::token))
+        .route("/introspect", post(introspect::introspect))
+        .route("/revoke", post(revoke::revoke))
+        .route("/resource", get(resource::read))
+        .route("/resource/write", get(resource::write))
+        .route("/resource/actor/{actor_id}", get(resource::actor))
+        .route("/control/{*path}", any(control::control))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), latency))
+        .with_state(app)
+}
+
+/// `--latency-ms`: delays every response (benchmarks).
+async fn latency(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let delay = app.config.latency;
+    let resp = next.run(req).await;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    resp
+}
+
+async fn not_found() -> Response {
+    json_response(StatusCode::NOT_FOUND, json!({"error": "not_found"}))
+}
+
+/// JSON with `Cache-Control: no-store` and `Pragma: no-cache`.
+pub fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut resp = (status, axum::Json(body)).into_response();
+    no_store(resp.headers_mut());
+    resp
+}
+
+pub fn no_store(h: &mut HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// An RFC 6749 §5.2 error body (introspection, revocation).
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    json_response(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
+}
+
+/// Reads a cookie value from the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub const SESSION_COOKIE: &str = "obo_session";
+
+pub fn session_cookie(id: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("obo_session=; Path=/"))
+}
+
+/// Whether the request's form content type is acceptable for a form POST.
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false)
+}
