@@ -1,3 +1,4 @@
 
 pub mod jose;
 pub mod forge;
+pub mod redact;
