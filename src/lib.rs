@@ -2,3 +2,4 @@
 pub mod jose;
 pub mod forge;
 pub mod redact;
+pub mod html_form;
