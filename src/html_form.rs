@@ -16,11 +16,15 @@
 //!   having a submit button whose label or value contains `button_text`, case-insensitively.
 //!   With neither, the page must hold exactly one form. Errors list the forms found (names of
 //!   fields, never their values: they may hold CSRF tokens).
-//! - [`Form::fill`], [`Form::remove`], [`Form::get`], and
-//!   [`Form::submission`]`(button_text) -> Result<(method, url, fields), FormError>`: includes the
-//!   pressed button's name=value; `None` presses the first submit button (a browser's implicit
-//!   submission), if any. For GET the fields are also put in the URL's query (replacing the
-//!   action's own query, as browsers do): send no body. For POST send `fields` form-urlencoded.
+//! - [`Form::fill`], [`Form::remove`], [`Form::get`], [`Form::button`], and
+//!   [`Form::try_submission`]`(button_text) -> Result<Submission, FormError>` where
+//!   [`Submission`] = `(method, url, fields)`: includes the pressed button's name=value (and its
+//!   `formaction`/`formmethod`); `None` presses the first submit button (a browser's implicit
+//!   submission), if any; a text matching no button is an error.
+//!   [`Form::submission`]`(button_text) -> Submission` is the same but, when the text matches no
+//!   button, submits without pressing any (prefer `try_submission`).
+//!   For GET the fields are also put in the URL's query (replacing the action's own query, as
+//!   browsers do): send no body. For POST send `fields` form-urlencoded.
 
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
@@ -97,8 +101,18 @@ impl Form {
         self.buttons.iter().find(|b| b.matches(text))
     }
 
-    /// What pressing the button would send: (method, URL, fields).
-    pub fn submission(&self, button_text: Option<&str>) -> Result<Submission, FormError> {
+    /// What pressing the button would send; when `button_text` matches no button, the form is
+    /// submitted without a button's name=value. See [`Form::try_submission`].
+    pub fn submission(&self, button_text: Option<&str>) -> Submission {
+        match self.try_submission(button_text) {
+            Ok(submission) => submission,
+            Err(_) => self.submit_with(None),
+        }
+    }
+
+    /// What pressing the button whose label or value contains `button_text` (or, with `None`,
+    /// the first submit button) would send: (method, URL, fields).
+    pub fn try_submission(&self, button_text: Option<&str>) -> Result<Submission, FormError> {
         let button = match button_text {
             Some(text) => Some(self.button(text).ok_or_else(|| FormError::ButtonNotFound {
                 text: text.to_string(),
@@ -106,6 +120,10 @@ impl Form {
             })?),
             None => self.buttons.first(),
         };
+        Ok(self.submit_with(button))
+    }
+
+    fn submit_with(&self, button: Option<&Button>) -> Submission {
         let mut fields = self.fields.clone();
         let mut method = self.method.clone();
         let mut url = self.action.clone();
@@ -126,7 +144,7 @@ impl Form {
                 url.query_pairs_mut().extend_pairs(fields.iter());
             }
         }
-        Ok((method, url, fields))
+        (method, url, fields)
     }
 
     /// One line for error messages: method, action, field names, button labels.
@@ -503,22 +521,24 @@ hello</textarea>
         let mut form = find_form(CONSENT, &page(), Some("#consent"), None).unwrap();
         form.fill("note", "changed");
         form.fill("extra", "1");
-        let (method, url, fields) = form.submission(Some("allow")).unwrap();
+        let (method, url, fields) = form.try_submission(Some("allow")).unwrap();
         assert_eq!(method, "POST");
         assert_eq!(url.path(), "/authorize/decide");
         assert!(fields.contains(&("decision".into(), "approve".into())));
         assert!(fields.contains(&("note".into(), "changed".into())));
         assert!(fields.contains(&("extra".into(), "1".into())));
-        let (_, deny_url, deny_fields) = form.submission(Some("deny")).unwrap();
+        let (_, deny_url, deny_fields) = form.submission(Some("deny"));
         assert_eq!(deny_url.path(), "/deny");
         assert!(deny_fields.contains(&("decision".into(), "deny".into())));
         // Implicit submission presses the first button.
-        let (_, _, implicit) = form.submission(None).unwrap();
+        let (_, _, implicit) = form.submission(None);
         assert!(implicit.contains(&("decision".into(), "approve".into())));
         assert!(matches!(
-            form.submission(Some("nope")),
+            form.try_submission(Some("nope")),
             Err(FormError::ButtonNotFound { .. })
         ));
+        let (_, _, unpressed) = form.submission(Some("nope"));
+        assert!(!unpressed.iter().any(|(n, _)| n == "decision"));
     }
 
     #[test]
@@ -526,7 +546,7 @@ hello</textarea>
         let html = r#"<form action="/search?old=1"><input name="q" value="a b"><button>Go</button></form>"#;
         let form = find_form(html, &page(), None, None).unwrap();
         assert_eq!(form.method, "GET");
-        let (method, url, fields) = form.submission(None).unwrap();
+        let (method, url, fields) = form.submission(None);
         assert_eq!(method, "GET");
         assert_eq!(url.as_str(), "https://as.example/search?q=a+b");
         assert_eq!(fields, vec![("q".to_string(), "a b".to_string())]);
