@@ -40,23 +40,27 @@ fn guard(app: &App, headers: &HeaderMap, scope: &str, actor: Option<&str>) -> Re
                 json!({"error": "invalid_token", "error_description": "an access token is required"}),
             )
         }
-        Err(msg) => return challenge(
-            StatusCode::BAD_REQUEST,
-            format!(
+        Err(msg) => {
+            return challenge(
+                StatusCode::BAD_REQUEST,
+                format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_request\", error_description=\"{msg}\""
             ),
-            json!({"error": "invalid_request", "error_description": msg}),
-        ),
+                json!({"error": "invalid_request", "error_description": msg}),
+            )
+        }
     };
     let claims = match check_token(app, token) {
         Ok(c) => c,
-        Err(msg) => return challenge(
-            StatusCode::UNAUTHORIZED,
-            format!(
+        Err(msg) => {
+            return challenge(
+                StatusCode::UNAUTHORIZED,
+                format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{msg}\""
             ),
-            json!({"error": "invalid_token", "error_description": msg}),
-        ),
+                json!({"error": "invalid_token", "error_description": msg}),
+            )
+        }
     };
     // OBO-RS-8.
     let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
