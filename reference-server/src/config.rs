@@ -366,8 +366,10 @@ impl Config {
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
         let file: ConfigFile =
             toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-        let mut config = Config::default();
-        config.issuer = file.issuer;
+        let mut config = Config {
+            issuer: file.issuer,
+            ..Config::default()
+        };
         if let Some(r) = file.revision {
             config.revision = Revision::parse(&r).ok_or_else(|| {
                 ConfigError::Invalid(format!("revision `{r}`: expected 00, 01 or 02"))

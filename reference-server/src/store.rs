@@ -95,6 +95,7 @@ pub struct Store {
     state: Mutex<State>,
 }
 
+/// A power of two: expired entries are pruned every PRUNE_EVERY inserts.
 const PRUNE_EVERY: u64 = 4096;
 const MAX_SESSIONS: usize = 100_000;
 
@@ -114,7 +115,7 @@ impl Store {
     pub fn insert_code(&self, code: String, record: CodeRecord, now: i64) {
         let mut s = self.lock();
         s.inserts += 1;
-        if s.inserts % PRUNE_EVERY == 0 {
+        if s.inserts & (PRUNE_EVERY - 1) == 0 {
             s.codes.retain(|_, c| c.expires_at > now);
             s.transactions.retain(|_, t| t.expires_at > now);
             s.refresh.retain(|_, r| r.expires_at > now);

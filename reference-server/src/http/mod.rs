@@ -1,5 +1,8 @@
 //! The HTTP surface (docs/contracts.md §1): one module per endpoint.
 
+// Handlers return early with a ready `Response` as the error value, as axum handlers do.
+#![allow(clippy::result_large_err)]
+
 pub mod actor_token;
 pub mod authorize;
 pub mod client_auth;
