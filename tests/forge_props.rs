@@ -113,3 +113,36 @@ proptest! {
         let _ = verify(&text, &jwks, ALGS);
     }
 }
+
+/// Interop with an independent implementation: the reference server's signer and verifier
+/// (jsonwebtoken-based, written separately). Its tokens verify here; harness-signed tokens verify
+/// there; and no forgery of its tokens passes its own signature check.
+#[test]
+fn interoperates_with_the_reference_server_keys() {
+    use obo_reference_server::keys::{key_from_jwk, verify_with, Jws, Keys};
+
+    let server = Keys::generate().expect("reference server key");
+    let claims = json!({ "iss": "http://127.0.0.1", "sub": "alice", "act": { "sub": "agent-a" } });
+    let token = server
+        .sign_typed("at+jwt", &claims)
+        .expect("reference server signs");
+    let jwt = verify(&token, &server.jwks(), ALGS).expect("reference token verifies here");
+    assert_eq!(jwt.claims, claims);
+
+    let harness = SigningKey::from_seed(3, "actor:a");
+    let own = harness.sign(&json!({ "typ": "actor+jwt" }), &claims);
+    let harness_key = key_from_jwk(&harness.public_jwk()).expect("harness JWK is a P-256 key");
+    let parsed = Jws::parse(&own).expect("harness token parses there");
+    assert!(verify_with(&parsed, &harness_key));
+
+    let attacker = SigningKey::from_seed(3, "attacker");
+    for kind in Forgery::ALL {
+        let forged = forge(&token, kind, &server.jwks(), &attacker).expect("forgery builds");
+        let accepted = Jws::parse(&forged).map(|jws| server.verify(&jws));
+        assert_ne!(
+            accepted,
+            Ok(true),
+            "{kind} passed the reference server's check"
+        );
+    }
+}
