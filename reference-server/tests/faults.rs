@@ -479,6 +479,78 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
                 .unwrap();
             rs_status(base, "/resource", &t).await.to_string()
         }
+        Fault::RsIssuerUnchecked | Fault::RsAlgNoneAccepted => {
+            let n = now(base).await;
+            let mut c = json!({"iss": base, "aud": format!("{base}/resource"), "sub": "user-alice",
+                "client_id": "obo-client", "scope": "files.read", "iat": n, "exp": n + 60, "jti": "probe2"});
+            if fault == Fault::RsIssuerUnchecked {
+                c["iss"] = json!("https://attacker.example");
+                let t = mint(base, c).await;
+                rs_status(base, "/resource", &t).await.to_string()
+            } else {
+                let t = format!(
+                    "{}.{}.",
+                    b64json(&json!({"alg": "none", "typ": "at+jwt"})),
+                    b64json(&c)
+                );
+                rs_status(base, "/resource", &t).await.to_string()
+            }
+        }
+        Fault::RsTokenTypeUnchecked => rs_status(base, "/resource", &at_a().await)
+            .await
+            .to_string(),
+        Fault::RsTokenOptional => http()
+            .get(format!("{base}/resource"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .to_string(),
+        Fault::ActorIdNormalized => {
+            authz_outcome(base, |p| set(p, "requested_actor", Some("agent-a\n"))).await
+        }
+        Fault::PkceMethodUnchecked => {
+            authz_outcome(base, |p| {
+                set(p, "code_challenge_method", Some("S512-obo-unknown"))
+            })
+            .await
+        }
+        Fault::ResponseTypeUnchecked => {
+            authz_outcome(base, |p| set(p, "response_type", Some("token"))).await
+        }
+        Fault::UnknownClientRedirect => {
+            authz_outcome(base, |p| set(p, "client_id", Some("nobody"))).await
+        }
+        Fault::IntrospectIgnoresRevocation => {
+            let t = exchange(base, "agent-a")
+                .await
+                .access_token()
+                .unwrap()
+                .to_string();
+            let c = http();
+            c.post(format!("{base}/revoke"))
+                .basic_auth(CLIENT.0, Some(CLIENT.1))
+                .form(&[("token", t.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let v: Value = c
+                .post(format!("{base}/introspect"))
+                .basic_auth(CLIENT.0, Some(CLIENT.1))
+                .form(&[("token", t.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["active"].to_string()
+        }
+        Fault::ActInPlainFlow => {
+            let code = code_for(base, &authz_params(None)).await.unwrap();
+            let r = token_request(base, CLIENT, &code_form(&code, None)).await;
+            r.claims().map(|c| c["act"].to_string()).unwrap_or_default()
+        }
     };
     h.shutdown().await;
     out

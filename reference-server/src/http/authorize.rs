@@ -77,14 +77,24 @@ pub fn validate(app: &App, p: &Params) -> Result<AuthzRequest, AuthzError> {
     if p.is_duplicated("client_id") && !app.fault(Fault::DuplicateParamsAccepted) {
         return Err(page("client_id is repeated"));
     }
-    let client_id = p
+    let client = p
         .get("client_id")
-        .ok_or_else(|| page("client_id is missing"))?;
-    let client = app
-        .config
-        .registry
-        .client(client_id)
-        .ok_or_else(|| page("unknown client_id"))?;
+        .and_then(|id| app.config.registry.client(id));
+    let Some(client) = client else {
+        // OBO-INH-3: without a known client nothing is trusted to redirect to.
+        if let (true, Some(r)) = (
+            app.fault(Fault::UnknownClientRedirect),
+            p.get("redirect_uri"),
+        ) {
+            return Err(AuthzError::Redirect {
+                redirect_uri: r.to_string(),
+                state: p.get("state").map(String::from),
+                error: "invalid_request",
+                description: "missing or unknown client_id".into(),
+            });
+        }
+        return Err(page("missing or unknown client_id"));
+    };
     // OBO-INH-3: exact string match against a registered redirect URI, else no redirect.
     if p.is_duplicated("redirect_uri") && !app.fault(Fault::DuplicateParamsAccepted) {
         return Err(page("redirect_uri is repeated"));
@@ -122,6 +132,7 @@ pub fn validate(app: &App, p: &Params) -> Result<AuthzRequest, AuthzError> {
         return Err(fail("invalid_request", msg));
     }
     match p.get("response_type") {
+        _ if app.fault(Fault::ResponseTypeUnchecked) => {}
         None => return Err(fail("invalid_request", "response_type is missing".into())),
         Some("code") => {}
         Some(_) => {
@@ -180,6 +191,7 @@ fn pkce(app: &App, p: &Params) -> Result<Option<Pkce>, String> {
         Some("plain") | None => {
             return Err("code_challenge_method must be S256".into());
         }
+        Some(_) if app.fault(Fault::PkceMethodUnchecked) => "S256",
         Some(_) => return Err("unsupported code_challenge_method".into()),
     };
     // RFC 7636 §4.2: 43..128 unreserved characters.
@@ -225,9 +237,18 @@ fn requested_actor(app: &App, p: &Params) -> Result<Option<String>, String> {
         }
         return Ok(None);
     };
-    if v.chars().count() > 255 || v.chars().any(char::is_control) {
-        return Err(format!("{name} is malformed"));
-    }
+    let normalized;
+    let v = if app.fault(Fault::ActorIdNormalized) {
+        normalized = v
+            .trim_matches(|c: char| c.is_whitespace() || c.is_control())
+            .to_string();
+        normalized.as_str()
+    } else {
+        if v.chars().count() > 255 || v.chars().any(char::is_control) {
+            return Err(format!("{name} is malformed"));
+        }
+        v
+    };
     if app.actor(v).is_none() {
         if app.fault(Fault::UnknownActorAccepted) {
             return Ok(Some(v.to_string()));

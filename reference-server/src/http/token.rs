@@ -335,6 +335,9 @@ fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAut
         (now + app.config.ttl.access_token as i64).into(),
     );
     claims.insert("jti".into(), jti.clone().into());
+    if d.actor.is_none() && app.fault(Fault::ActInPlainFlow) {
+        claims.insert("act".into(), json!({ "sub": d.client_id }));
+    }
     if let Some(actor) = &d.actor {
         // OBO-AT-3..5: act is an object whose sub is the bound actor.
         if app.fault(Fault::ActAsString) {
