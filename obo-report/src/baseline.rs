@@ -302,15 +302,17 @@ fn judge(eval: &mut Evaluation, case: &CaseResult, entry: Option<&Expectation>) 
 }
 
 impl Evaluation {
-    /// 0: nothing unexpected. 1: the target failed a case unexpectedly, or an entry is stale.
-    /// 2: an unexpected harness error, or nothing applicable (a green run that tested nothing).
-    /// (3, invalid profile, case or expectations file, is the harness's before any run.)
+    /// 0: nothing unexpected. 1: the target failed or warned unexpectedly, or an entry is
+    /// stale. 2: otherwise an unexpected harness error, or nothing applicable (a green run that
+    /// tested nothing). A finding about the target outranks harness trouble, as in `run`.
+    /// (3, an invalid profile, case or expectations file, is the harness's, before any run.)
     pub fn exit_code(&self) -> i32 {
+        let target_finding = self.unexpected.iter().any(|o| o.verdict != Verdict::Error);
         let harness_trouble = self.unexpected.iter().any(|o| o.verdict == Verdict::Error);
-        if harness_trouble || self.nothing_applicable {
-            2
-        } else if !self.unexpected.is_empty() || !self.stale.is_empty() {
+        if target_finding || !self.stale.is_empty() {
             1
+        } else if harness_trouble || self.nothing_applicable {
+            2
         } else {
             0
         }

@@ -171,6 +171,8 @@ fn harness_errors_and_empty_runs_exit_2() {
     let eval = evaluate(&skipped, &Baseline::default(), TODAY);
     assert!(eval.nothing_applicable);
     assert_eq!(eval.exit_code(), 2);
+    // A failure of the target outranks harness trouble (as `run` does).
+    assert_eq!(evaluate(&r, &Baseline::default(), TODAY).exit_code(), 1);
     assert_eq!(
         evaluate(&common::report(vec![]), &Baseline::default(), TODAY).exit_code(),
         2
