@@ -133,8 +133,15 @@ fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
     let mut exchanges: Vec<ExchangeView> = case
         .transcript
         .iter()
-        .map(|e| {
-            let suspect = failed_checks.iter().any(|c| c.step == e.step);
+        .enumerate()
+        .map(|(i, e)| {
+            // A step may send set-up requests (an actor token, a mint) before the one its checks
+            // judge: the step's last exchange is the judged one.
+            let last_of_step = case
+                .transcript
+                .get(i + 1)
+                .is_none_or(|next| next.step != e.step);
+            let suspect = last_of_step && failed_checks.iter().any(|c| c.step == e.step);
             ExchangeView {
                 exchange: e,
                 curl: curl::command(e),

@@ -125,6 +125,11 @@ fn html_is_self_contained_and_escapes_target_text() {
     assert!(html.contains("curl -sS -i -H"));
     assert!(html
         .contains("obo-conformance run --target reference --seed 42 --cases TOKEN-ACTOR-MISMATCH"));
+    // Only the judged (last) exchange of a failed step is marked, not its set-up requests.
+    assert_eq!(
+        html.matches("<details class=\"exchange suspect\"").count(),
+        2
+    );
     // Failures come first, the vacuous-pass section before the cases.
     let fail = html.find("id=\"case-TOKEN-ACTOR-MISMATCH\"").unwrap();
     let pass = html.find("id=\"case-AT-ACT-CLAIM\"").unwrap();

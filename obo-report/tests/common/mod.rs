@@ -54,6 +54,17 @@ fn token_exchange(step: usize, status: u16, body: &str) -> Exchange {
     }
 }
 
+/// A set-up request inside step 1: agent B obtains its actor token before the judged request.
+fn actor_token_exchange() -> Exchange {
+    let mut e = token_exchange(
+        1,
+        200,
+        &format!(r#"{{"access_token":"{REDACTED_JWT}","token_type":"Bearer","expires_in":300}}"#),
+    );
+    e.request.body = Some("grant_type=client_credentials".into());
+    e
+}
+
 fn authorize_exchange() -> Exchange {
     Exchange {
         step: 0,
@@ -236,6 +247,7 @@ pub fn synthetic() -> Report {
         duration_ms: 12,
         transcript: vec![
             authorize_exchange(),
+            actor_token_exchange(),
             token_exchange(
                 1,
                 200,
