@@ -711,3 +711,43 @@ async fn malformed_input_never_yields_a_500() {
     }
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn public_client_uses_pkce_only_and_its_refresh_tokens_rotate() {
+    let h = server(&[]).await;
+    let base = h.base_url();
+    let mut p = authz_params(Some("agent-b"));
+    set(&mut p, "client_id", Some("obo-public"));
+    set(&mut p, "redirect_uri", Some("https://public.example/cb"));
+    let code = code_for(&base, &p).await.unwrap();
+    let at = actor_token(&base, "agent-b").await.unwrap();
+    let mut f = code_form(&code, Some(&at));
+    set(&mut f, "redirect_uri", Some("https://public.example/cb"));
+    f.push(("client_id".into(), "obo-public".into()));
+    let post = |form: Vec<(String, String)>| {
+        let base = base.clone();
+        async move {
+            let r = http()
+                .post(format!("{base}/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = post(f).await;
+    assert_eq!(status, 200, "{body}");
+    let rt = body["refresh_token"].as_str().unwrap().to_string();
+    let refresh = vec![
+        ("grant_type".to_string(), "refresh_token".to_string()),
+        ("refresh_token".to_string(), rt),
+        ("client_id".to_string(), "obo-public".to_string()),
+    ];
+    let (s1, b1) = post(refresh.clone()).await;
+    assert_eq!(s1, 200);
+    assert!(b1["refresh_token"].as_str().is_some(), "rotated");
+    let (s2, b2) = post(refresh).await;
+    assert_eq!((s2, b2["error"].as_str()), (400, Some("invalid_grant")));
+    h.shutdown().await;
+}
