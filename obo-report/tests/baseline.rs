@@ -222,3 +222,23 @@ fn updating_keeps_what_people_wrote_for_entries_that_still_hold() {
     let updated = Baseline::updated(&fixed_run(), Some(&previous));
     assert!(updated.entries.is_empty(), "a fixed case leaves the file");
 }
+
+/// The checked-in example run (reference server with the skip-actor-binding fault) and its
+/// expectations file: green as recorded, red once the failures are fixed without updating it.
+#[test]
+fn the_example_run_and_its_expectations_file_gate_ci() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/example");
+    let mut report = read_report(&root.join("reference-skip-actor-binding/report.json")).unwrap();
+    let baseline = Baseline::load(&root.join("expectations.toml")).unwrap();
+    let eval = evaluate(&report, &baseline, TODAY);
+    assert_eq!(eval.exit_code(), 0, "{}", eval.render_text());
+    assert_eq!(eval.expected.len(), 3);
+    for case in &mut report.cases {
+        if case.verdict == Verdict::Fail {
+            case.verdict = Verdict::Pass;
+        }
+    }
+    let eval = evaluate(&report, &baseline, TODAY);
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(eval.stale.len(), 3);
+}

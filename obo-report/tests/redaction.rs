@@ -53,3 +53,18 @@ fn the_scan_catches_a_secret_in_every_artefact() {
     assert_eq!(files("JWT signature"), ["report.html", "report.json"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every artefact of the checked-in real run against the reference server.
+#[test]
+fn artefacts_of_the_example_run_carry_no_secret() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../reports/example/reference-skip-actor-binding");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), ARTEFACTS.len(), "all five artefacts are there");
+    let leaks = scan_dir(&dir, &common::DEMO_SECRETS).unwrap();
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
