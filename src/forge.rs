@@ -6,6 +6,10 @@
 //!   `FromStr` / [`Forgery::name`] with the case-language names, [`Forgery::ALL`].
 //! - [`forge`]`(token, kind, target_jwks, attacker) -> Result<String, ForgeError>`: signature
 //!   forgeries. The result never verifies against `target_jwks` (tests/forge_props.rs).
+//!   `tamper_payload` changes a claim that keeps the token otherwise valid (`jti`, else `iat`...),
+//!   so that only the signature check can refuse it.
+//! - [`tamper_payload`]`(token, patch)`: claims patched (`null` removes), signature kept; e.g.
+//!   actor B's token with `{"sub": actor A}`.
 //! - [`ClaimDefect`] `{ Expired, NotYetValid, WrongIssuer, WrongAudience, NoSub, EmptySub,
 //!   OtherActorSub(String), Chained(String) }` with `FromStr` (`"other_actor_sub"` and `"chained"`
 //!   parse with an empty subject: fill it with [`ClaimDefect::with_subject`]; `"chained:agent-b"`
@@ -41,7 +45,8 @@ pub enum ForgeError {
 /// proof of origin is broken. Each must be refused by a conforming AS/RS (ADV-4, ADV-5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Forgery {
-    /// `sub` changed (or another claim when there is no `sub`), original signature bytes kept.
+    /// One claim changed so the token stays otherwise valid (`jti`, else `iat`/`exp` one second
+    /// earlier, else an added `tampered` claim), original header and signature bytes kept.
     TamperPayload,
     /// Same header (same `kid`) and claims, signed by the attacker's ES256 key.
     ResignAttacker,
@@ -175,21 +180,62 @@ fn object_of(value: &Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
-/// Changes `sub` (to a different, plausible subject); without a string `sub`, pushes `exp` a day
-/// later, and without either, adds a `sub`. Any change breaks a genuine signature.
+/// Changes one claim so that the token stays otherwise valid: a server that skips the signature
+/// check would accept it, so only that check can refuse it (ADV-4). `jti` gets a suffix; else
+/// `iat` or `exp` moves one second earlier; else a `tampered` claim is added. (Changing `sub`
+/// would be refused by the actor binding check alone and prove nothing about the signature;
+/// [`tamper_payload`] makes such targeted edits.)
 fn tamper(claims: &mut Value) {
+    if !claims.is_object() {
+        *claims = json!({});
+    }
     let Value::Object(map) = claims else {
-        *claims = json!({ "sub": "tampered" });
         return;
     };
-    if let Some(sub) = map.get("sub").and_then(Value::as_str) {
-        let changed = format!("{sub}-tampered");
-        map.insert("sub".into(), Value::from(changed));
-    } else if let Some(exp) = map.get("exp").and_then(Value::as_i64) {
-        map.insert("exp".into(), Value::from(exp.saturating_add(86_400)));
+    let earlier = |name: &str| {
+        map.get(name)
+            .and_then(Value::as_i64)
+            .and_then(|t| t.checked_sub(1))
+    };
+    if let Some(jti) = map.get("jti").and_then(Value::as_str) {
+        let changed = format!("{jti}-tampered");
+        map.insert("jti".into(), Value::from(changed));
+    } else if let Some(iat) = earlier("iat") {
+        map.insert("iat".into(), Value::from(iat));
+    } else if let Some(exp) = earlier("exp") {
+        map.insert("exp".into(), Value::from(exp));
     } else {
-        map.insert("sub".into(), Value::from("tampered"));
+        // Whatever `tampered` held before, it now holds something else.
+        let flag = map.get("tampered") != Some(&Value::Bool(true));
+        map.insert("tampered".into(), Value::from(flag));
     }
+}
+
+/// The genuine token with `patch`'s members set in its claims (a `null` member removes the
+/// claim), header and signature segments kept byte for byte: e.g. actor B's token re-labelled
+/// `{"sub": "<actor A>"}`, an impersonation only the signature check can stop.
+pub fn tamper_payload(token: &str, patch: &Value) -> Result<String, ForgeError> {
+    let jwt = decode_unverified(token)?;
+    let mut claims = object_of(&jwt.claims);
+    if let Value::Object(patch) = patch {
+        for (name, value) in patch {
+            if value.is_null() {
+                claims.remove(name);
+            } else {
+                claims.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    let mut segments = token.trim().split('.');
+    let (Some(header), Some(_), Some(signature)) =
+        (segments.next(), segments.next(), segments.next())
+    else {
+        return Err(JoseError::Malformed("expected three segments".into()).into());
+    };
+    Ok(format!(
+        "{header}.{}.{signature}",
+        jose::encode_segment(&Value::Object(claims))
+    ))
 }
 
 /// The attacker's kid, suffixed until no key of the target's JWKS carries it.
@@ -495,7 +541,30 @@ mod tests {
         assert_eq!(signature_segment(&forged), signature_segment(&token));
         assert_eq!(forged.split('.').next(), token.split('.').next());
         let jwt = decode_unverified(&forged).unwrap();
-        assert_eq!(jwt.claims["sub"], "agent-a-tampered");
+        let genuine_claims = decode_unverified(&token).unwrap().claims;
+        assert_eq!(jwt.claims["jti"], "jti-1-tampered");
+        // Everything a validator checks is unchanged: only the signature can refuse it.
+        for claim in ["iss", "sub", "aud", "exp", "nbf", "iat"] {
+            assert_eq!(jwt.claims[claim], genuine_claims[claim], "{claim}");
+        }
+        let no_jti = target().sign(&json!({}), &json!({ "sub": "a", "iat": 10, "exp": 20 }));
+        let forged = forge(&no_jti, Forgery::TamperPayload, &json!({}), &attacker()).unwrap();
+        assert_eq!(decode_unverified(&forged).unwrap().claims["iat"], 9);
+        let bare = target().sign(&json!({}), &json!({ "sub": "a" }));
+        let forged = forge(&bare, Forgery::TamperPayload, &json!({}), &attacker()).unwrap();
+        assert_eq!(decode_unverified(&forged).unwrap().claims["tampered"], true);
+    }
+
+    #[test]
+    fn tamper_payload_patches_claims_and_keeps_the_signature() {
+        let token = genuine();
+        let forged = tamper_payload(&token, &json!({ "sub": "agent-b", "jti": null })).unwrap();
+        assert_eq!(signature_segment(&forged), signature_segment(&token));
+        let claims = decode_unverified(&forged).unwrap().claims;
+        assert_eq!(claims["sub"], "agent-b");
+        assert!(claims.get("jti").is_none());
+        assert!(verify(&forged, &target().jwks(), &["ES256"]).is_err());
+        assert!(tamper_payload("x.y", &json!({})).is_err());
     }
 
     #[test]

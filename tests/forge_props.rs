@@ -25,16 +25,26 @@ fn claim_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Claims objects, with or without `sub` (tamper_payload then changes another claim).
+/// Claims objects, with or without `sub`, `jti` and `iat` (tamper_payload picks its claim by
+/// which of them are present).
 fn claims() -> impl Strategy<Value = Value> {
     (
         prop::collection::btree_map("[a-z_]{1,8}", claim_value(), 0..6),
         prop::option::of(any::<String>()),
+        prop::option::of(any::<String>()),
+        prop::option::of(any::<i64>()),
     )
-        .prop_map(|(extra, sub)| {
+        .prop_map(|(extra, sub, jti, iat)| {
             let mut map: Map<String, Value> = extra.into_iter().collect();
-            if let Some(sub) = sub {
-                map.insert("sub".into(), Value::from(sub));
+            let optional = [
+                ("sub", sub.map(Value::from)),
+                ("jti", jti.map(Value::from)),
+                ("iat", iat.map(Value::from)),
+            ];
+            for (name, value) in optional {
+                if let Some(value) = value {
+                    map.insert(name.into(), value);
+                }
             }
             Value::Object(map)
         })
