@@ -50,19 +50,20 @@ fn build(reports: &[Report]) -> Matrix {
         .iter()
         .map(|r| format!("{} -{}", r.target.name, r.target.revision))
         .collect();
-    // The same target and revision twice (two builds, two dates) still needs two columns.
-    let counts = labels.iter().fold(BTreeMap::new(), |mut m, l| {
-        *m.entry(l.clone()).or_insert(0) += 1;
-        m
-    });
-    let mut nth: BTreeMap<String, usize> = BTreeMap::new();
-    for label in labels.iter_mut() {
-        if counts.get(label).copied().unwrap_or(0) > 1 {
-            let n = nth.entry(label.clone()).or_insert(0);
-            *n += 1;
-            label.push_str(&format!(" ({n})"));
+    // The same target and revision twice (another build, another fault) still needs two
+    // columns a reader can tell apart: first by the profile digest, then by position.
+    disambiguate(&mut labels, |i, label| {
+        let digest = &reports[i].target.profile_digest;
+        let short = digest.get(..8).unwrap_or(digest);
+        if !short.is_empty() {
+            label.push_str(&format!(" @{short}"));
         }
-    }
+    });
+    let mut nth = 0;
+    disambiguate(&mut labels, |_, label| {
+        nth += 1;
+        label.push_str(&format!(" ({nth})"));
+    });
     let columns = reports
         .iter()
         .zip(labels)
@@ -82,6 +83,19 @@ fn build(reports: &[Report]) -> Matrix {
         columns,
         divergent: rows.iter().filter(|r| r.divergent).count(),
         rows,
+    }
+}
+
+/// Applies `extend` to every label that occurs more than once.
+fn disambiguate(labels: &mut [String], mut extend: impl FnMut(usize, &mut String)) {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for l in labels.iter() {
+        *counts.entry(l.clone()).or_insert(0) += 1;
+    }
+    for (i, label) in labels.iter_mut().enumerate() {
+        if counts.get(label.as_str()).copied().unwrap_or(0) > 1 {
+            extend(i, label);
+        }
     }
 }
 

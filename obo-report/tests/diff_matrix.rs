@@ -80,16 +80,15 @@ fn matrix_has_one_column_per_target_and_revision() {
     vendor.target.name = "vendor<x>".into();
     let mut old = reference.clone();
     old.target.revision = "00".into();
-    let reports = [reference.clone(), vendor, old, reference];
+    let mut faulty = reference.clone();
+    faulty.target.profile_digest = "0123456789abcdef".into();
+    let reports = [reference.clone(), vendor, old, reference, faulty];
     let md = matrix::render_md(&reports);
-    assert!(md.contains(
-        "| case | reference -02 (1) | vendor&lt;x&gt; -02 | reference -00 | reference -02 (2) |"
-    ));
-    assert!(
-        md.contains("| ⚡ A | ✅ pass | ❌ fail | ✅ pass | ✅ pass |"),
-        "{md}"
-    );
-    assert!(md.contains("| C | — | ➖ skip | — | — |"));
+    let header = "| case | reference -02 @9f2c1e0d (1) | vendor&lt;x&gt; -02 | reference -00 \
+                  | reference -02 @9f2c1e0d (2) | reference -02 @01234567 |";
+    assert!(md.contains(header), "{md}");
+    assert!(md.contains("| ⚡ A | ✅ pass | ❌ fail | ✅ pass | ✅ pass | ✅ pass |"));
+    assert!(md.contains("| C | — | ➖ skip | — | — | — |"));
     assert!(md.contains("1 where applicable results disagree"));
     let html = matrix::render_html(&reports).unwrap();
     assert!(html.contains("vendor&lt;x&gt; -02"));
