@@ -555,6 +555,20 @@ mod tests {
     }
 
     #[test]
+    fn key_type_rules_per_alg() {
+        let rsa = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"});
+        assert!(key_fits_alg(&rsa, "RS256") && key_fits_alg(&rsa, "PS256"));
+        assert!(!key_fits_alg(&rsa, "ES256") && !key_fits_alg(&rsa, "EdDSA"));
+        let p384 = json!({"kty": "EC", "crv": "P-384"});
+        assert!(key_fits_alg(&p384, "ES384") && !key_fits_alg(&p384, "ES256"));
+        let pinned = json!({"kty": "RSA", "alg": "PS256"});
+        assert!(key_fits_alg(&pinned, "PS256") && !key_fits_alg(&pinned, "RS256"));
+        let encryption = json!({"kty": "EC", "crv": "P-256", "use": "enc"});
+        assert!(!key_fits_alg(&encryption, "ES256"));
+        assert!(!key_fits_alg(&json!({"kty": "oct"}), "HS256"));
+    }
+
+    #[test]
     fn verify_accepts_eddsa_from_a_jwks() {
         // An independent EdDSA signer: jsonwebtoken's encoder, with the RFC 8037 A.1 key pair.
         use jsonwebtoken::{encode, EncodingKey, Header};
