@@ -18,7 +18,7 @@ struct View<'a> {
     report: &'a Report,
     style: &'static str,
     status: &'static str,
-    status_text: &'static str,
+    status_text: String,
     warnings: Vec<Warning>,
     tags: Vec<&'a str>,
     requirements: Vec<&'a str>,
@@ -115,9 +115,11 @@ fn view(report: &Report) -> View<'_> {
     }
 }
 
-fn status(report: &Report) -> (&'static str, &'static str) {
+fn status(report: &Report) -> (&'static str, String) {
     let s = &report.summary;
-    if s.failed > 0 {
+    let total = report.cases.len();
+    let applied = total.saturating_sub(s.skipped as usize);
+    let (class, text) = if s.failed > 0 {
         ("fail", "The target failed MUST-level cases")
     } else if s.errors > 0 || s.passed + s.warned == 0 {
         ("error", "Incomplete: part of the suite could not run")
@@ -125,7 +127,12 @@ fn status(report: &Report) -> (&'static str, &'static str) {
         ("warn", "Passed, with SHOULD-level warnings")
     } else {
         ("pass", "Passed every applicable case")
-    }
+    };
+    // The share that applied, so that a green bar over a mostly skipped run does not mislead.
+    (
+        class,
+        format!("{text} ({applied} of {total} cases applied)"),
+    )
 }
 
 fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
