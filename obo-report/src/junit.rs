@@ -1,5 +1,4 @@
-//! junit.xml: one `<testsuite>` per requirement group (the draft section a case folder mirrors),
-//! one `<testcase>` per case. fail -> `<failure>`, error -> `<error>`, skip -> `<skipped>`;
+//! junit.xml: one `<testsuite>` per case folder (the draft section), one `<testcase>` per case. fail -> `<failure>`, error -> `<error>`, skip -> `<skipped>`;
 //! warn stays a passing testcase (a SHOULD miss must not turn CI red) with the message in
 //! `<system-out>`.
 
@@ -8,7 +7,7 @@ use std::fmt::Write;
 
 use crate::escape::{xml, xml_text};
 use crate::model::{CaseResult, Report, Summary, Verdict};
-use crate::{requirement_group, verdict_name};
+use crate::{case_folder, requirement_group, verdict_name};
 
 pub fn render(report: &Report) -> String {
     let mut suites: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
@@ -33,8 +32,12 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// `obo.token` for a case citing OBO-TOKEN-12 first; `obo.uncategorised` without requirements.
+/// `obo.<folder>` after the case's folder under cases/ (`obo.token`, `obo.actor-token`); for an
+/// ID of no known folder, the group of its first requirement (`OBO-RS-9` -> `obo.rs`).
 fn classname(case: &CaseResult) -> String {
+    if let Some(folder) = case_folder(&case.id) {
+        return format!("obo.{folder}");
+    }
     let group = case
         .requirements
         .first()

@@ -155,6 +155,33 @@ pub fn requirement_group(id: &str) -> &str {
     }
 }
 
+/// Case folders by ID prefix (cases/README.md: folders follow the draft's sections, file name =
+/// ID in lower case). Longest prefix first: `ACTOR-TOKEN-` before `TOKEN-`.
+const CASE_FOLDERS: [(&str, &str); 9] = [
+    ("ACTOR-TOKEN-", "actor-token"),
+    ("DISCOVERY-", "discovery"),
+    ("AUTHZ-", "authorize"),
+    ("TOKEN-", "token"),
+    ("CODE-", "code"),
+    ("INH-", "inherited"),
+    ("SEC-", "security"),
+    ("AT-", "access-token"),
+    ("RS-", "resource"),
+];
+
+/// The case's folder under cases/ (`token` for `TOKEN-ACTOR-MISMATCH`), when its prefix is known.
+pub fn case_folder(id: &str) -> Option<&'static str> {
+    CASE_FOLDERS
+        .iter()
+        .find(|(prefix, _)| id.starts_with(prefix))
+        .map(|(_, folder)| *folder)
+}
+
+/// The case file relative to the suite's root (`cases/token/token-actor-mismatch.toml`).
+pub fn case_path(id: &str) -> Option<String> {
+    case_folder(id).map(|folder| format!("cases/{folder}/{}.toml", id.to_ascii_lowercase()))
+}
+
 /// Verdicts from worst to best, the order reports list cases in.
 pub fn severity_rank(v: Verdict) -> u8 {
     match v {

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::model::{CaseResult, Level, Report, Verdict};
-use crate::{verdict_name, ReportError};
+use crate::{case_path, verdict_name, ReportError};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -28,6 +28,7 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
                 "semanticVersion": report.suite_version,
                 "rules": rules,
             }},
+            "originalUriBaseIds": {"OBO_CONFORMANCE": {"description": {"text": "Root of the obo-conformance suite (its cases/ folder holds the case files)."}}},
             "automationDetails": {"id": format!("obo-conformance/{}/{}/", report.target.name, report.target.revision)},
             "invocations": [{
                 // The run itself worked unless the harness could not drive some cases.
@@ -110,6 +111,24 @@ fn rule(report: &Report, case: &CaseResult) -> Value {
     })
 }
 
+/// GitHub code scanning refuses a whole file when a result has no physical location, so each
+/// result points at its case file in the suite (base `OBO_CONFORMANCE`, the suite's checkout),
+/// with the case as logical location.
+fn location(report: &Report, case: &CaseResult) -> Value {
+    let uri = case_path(&case.id).unwrap_or_else(|| "cases/".to_string());
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri, "uriBaseId": "OBO_CONFORMANCE"},
+            "region": {"startLine": 1},
+        },
+        "logicalLocations": [{
+            "name": case.id,
+            "fullyQualifiedName": format!("{}/{}", report.target.name, case.id),
+            "kind": "module",
+        }],
+    })
+}
+
 fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
     let level = if case.verdict == Verdict::Fail {
         "error"
@@ -133,9 +152,7 @@ fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
         "ruleIndex": index,
         "level": level,
         "message": {"text": format!("{}: {}", case.title, case.message)},
-        "locations": [{
-            "logicalLocations": [{"name": case.id, "fullyQualifiedName": format!("{}/{}", report.target.name, case.id), "kind": "module"}],
-        }],
+        "locations": [location(report, case)],
         // Stable across runs: one finding per (target, case), so code scanning tracks it over time.
         "partialFingerprints": {"oboCase/v1": format!("{}:{}", report.target.name, case.id)},
         "properties": props,

@@ -265,3 +265,30 @@ fn sarif_marks_adversarial_failures_as_security_findings() {
 fn index_of(rules: &[serde_json::Value], id: &str) -> usize {
     rules.iter().position(|r| r["id"] == id).unwrap()
 }
+
+/// Every case file of the catalogue sits where `case_path` says, so SARIF locations and JUnit
+/// classnames follow the folders; a new folder or prefix fails here first.
+#[test]
+fn case_paths_match_the_catalogue() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for dir in std::fs::read_dir(root.join("cases")).unwrap().flatten() {
+        if !dir.path().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let text = std::fs::read_to_string(file.path()).unwrap();
+            let value: toml::Value = toml::from_str(&text).unwrap();
+            let id = value["id"].as_str().unwrap();
+            let relative = file
+                .path()
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert_eq!(case_path(id).as_deref(), Some(relative.as_str()), "{id}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
