@@ -77,7 +77,12 @@ fn tags(case: &CaseResult) -> Vec<String> {
     if is_security(case) {
         tags.push("security".to_string());
     }
-    tags.extend(case.tags.iter().filter(|t| *t != "security").cloned());
+    for tag in &case.tags {
+        // SARIF property bags require unique tags.
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
     tags
 }
 
