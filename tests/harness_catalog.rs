@@ -1,0 +1,131 @@
+//! The catalogue loader: the real catalogue and the fixture load; broken case files are
+//! reported with the file and the field.
+
+use std::path::{Path, PathBuf};
+
+use obo_conformance::catalog::{self, CatalogError};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cases")
+}
+
+/// A scratch catalogue: the fixture's requirements plus one case file.
+fn scratch(name: &str, case_file: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("obo-catalog-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("token")).expect("temp dir");
+    std::fs::copy(
+        fixture().join("requirements.toml"),
+        dir.join("requirements.toml"),
+    )
+    .expect("copy");
+    std::fs::write(dir.join("token").join(case_file), body).expect("write");
+    dir
+}
+
+fn errors(dir: &Path) -> String {
+    match catalog::load(dir) {
+        Ok(_) => panic!("expected catalogue errors in {}", dir.display()),
+        Err(CatalogError::Invalid(list)) => list.join("\n"),
+        Err(e) => panic!("unexpected error kind: {e}"),
+    }
+}
+
+const BASE: &str = r#"
+id = "FX-CASE"
+title = "t"
+description = "d"
+requirements = ["OBO-TOKEN-12"]
+level = "MUST"
+[[step]]
+do = "authorize"
+[[step]]
+do = "token"
+actor_token = "b"
+[step.expect]
+status = 400
+"#;
+
+#[test]
+fn the_fixture_loads() {
+    let c = catalog::load(&fixture()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.cases.len() >= 4);
+    assert!(c.case("FX-HAPPY-PATH").is_some());
+}
+
+#[test]
+fn the_real_catalogue_loads_when_present() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    if dir.join("requirements.toml").exists() {
+        if let Err(e) = catalog::load(&dir) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[test]
+fn a_valid_scratch_case_loads() {
+    let dir = scratch("ok", "fx-case.toml", BASE);
+    assert!(catalog::load(&dir).is_ok());
+}
+
+#[test]
+fn an_unknown_field_is_named_with_its_file() {
+    let dir = scratch(
+        "typo",
+        "fx-case.toml",
+        &BASE.replace("status = 400", "statuss = 400"),
+    );
+    let e = errors(&dir);
+    assert!(e.contains("fx-case.toml") && e.contains("statuss"), "{e}");
+}
+
+#[test]
+fn a_field_foreign_to_the_step_kind_is_named() {
+    let dir = scratch(
+        "foreign",
+        "fx-case.toml",
+        &BASE.replace(
+            "actor_token = \"b\"",
+            "actor_token = \"b\"\nconsent = \"deny\"",
+        ),
+    );
+    let e = errors(&dir);
+    assert!(
+        e.contains("step[1] (token)") && e.contains("`consent`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_requirements_variables_and_values_are_reported() {
+    let body = BASE
+        .replace("[\"OBO-TOKEN-12\"]", "[\"OBO-NOPE-1\"]")
+        .replace(
+            "actor_token = \"b\"",
+            "actor_token = \"c\"\nparams = { scope = \"${scopes}\" }",
+        );
+    let dir = scratch("bad", "fx-case.toml", &body);
+    let e = errors(&dir);
+    assert!(e.contains("OBO-NOPE-1 is not in requirements.toml"), "{e}");
+    assert!(e.contains("${scopes}"), "{e}");
+    assert!(e.contains("actor_token = \"c\""), "{e}");
+}
+
+#[test]
+fn the_id_must_match_the_file_name() {
+    let dir = scratch("name", "other-name.toml", BASE);
+    let e = errors(&dir);
+    assert!(
+        e.contains("other-name.toml") && e.contains("fx-case.toml"),
+        "{e}"
+    );
+}
+
+#[test]
+fn implied_needs_and_exclusivity() {
+    let c = catalog::load(&fixture()).unwrap_or_else(|e| panic!("{e}"));
+    let clock = c.case("FX-CODE-EXPIRES").expect("fixture case");
+    assert!(clock.is_exclusive());
+    assert!(clock.effective_needs().contains("control_api"));
+}

@@ -1,0 +1,119 @@
+//! Profile files: errors name the field (typo, missing field, wrong type, bad value), and the
+//! shipped example profiles are valid.
+
+use std::path::Path;
+
+use obo_conformance::profile;
+
+const GOOD: &str = include_str!("../examples/targets/reference-subprocess-auto.toml");
+
+fn error_of(text: &str) -> String {
+    match profile::parse(text, "test.toml", Path::new(".")) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_examples_are_valid() {
+    for f in [
+        "reference-subprocess-auto.toml",
+        "reference-subprocess-form.toml",
+        "vendor-template.toml",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/targets")
+            .join(f);
+        let (p, _) = profile::load_file(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(p.profile_version, 1);
+    }
+}
+
+#[test]
+fn a_typo_is_named() {
+    let e = error_of(&GOOD.replace("issuer = ", "isuer = "));
+    assert!(e.contains("isuer"), "{e}");
+}
+
+#[test]
+fn a_typo_in_a_nested_table_is_named() {
+    let e = error_of(&GOOD.replacen(
+        "auth_method = \"client_secret_basic\"",
+        "auth_methd = \"client_secret_basic\"",
+        1,
+    ));
+    assert!(e.contains("auth_methd"), "{e}");
+}
+
+#[test]
+fn a_missing_field_is_named() {
+    let e = error_of(&GOOD.replace("revision = \"02\"\n", ""));
+    assert!(e.contains("revision"), "{e}");
+}
+
+#[test]
+fn a_wrong_type_names_the_field() {
+    let e = error_of(&GOOD.replace("profile_version = 1", "profile_version = \"1\""));
+    assert!(e.contains("profile_version"), "{e}");
+}
+
+#[test]
+fn a_bad_enum_value_names_the_field() {
+    let e = error_of(&GOOD.replacen(
+        "auth_method = \"client_secret_basic\"",
+        "auth_method = \"basic\"",
+        1,
+    ));
+    assert!(e.contains("client.primary.auth_method"), "{e}");
+    assert!(e.contains("basic"), "{e}");
+}
+
+#[test]
+fn semantic_errors_name_the_field() {
+    let e = error_of(&GOOD.replace("profile_version = 1", "profile_version = 2"));
+    assert!(
+        e.contains("`profile_version`") && e.contains("unsupported version 2"),
+        "{e}"
+    );
+    let e = error_of(&GOOD.replace("revision = \"02\"", "revision = \"03\""));
+    assert!(e.contains("`revision`"), "{e}");
+    let e = error_of(&GOOD.replacen("secret = \"obo-client-secret\"\n", "", 1));
+    assert!(e.contains("`client.primary.secret`"), "{e}");
+    let e = error_of(&GOOD.replace("\"introspection\",", "\"introspektion\","));
+    assert!(
+        e.contains("`capabilities`") && e.contains("introspektion"),
+        "{e}"
+    );
+    let e = error_of(&GOOD.replace(
+        "redirect_uri = \"https://client.example/cb\"",
+        "redirect_uri = \"not a url\"",
+    ));
+    assert!(e.contains("`client.primary.redirect_uri`"), "{e}");
+}
+
+#[test]
+fn the_manual_driver_needs_a_loopback_redirect_uri() {
+    let text = GOOD.replace("driver = \"auto\"", "driver = \"manual\"");
+    let e = error_of(&text);
+    assert!(
+        e.contains("client.primary.redirect_uri") && e.contains("127.0.0.1"),
+        "{e}"
+    );
+    let ok = text.replace(
+        "redirect_uri = \"https://client.example/cb\"",
+        "redirect_uri = \"http://127.0.0.1:8765/cb\"",
+    );
+    assert!(profile::parse(&ok, "t.toml", Path::new(".")).is_ok());
+}
+
+#[test]
+fn token_sources_are_typed() {
+    let e = error_of(&GOOD.replacen("source = \"client_credentials\"", "source = \"magic\"", 1));
+    assert!(e.contains("magic") && e.contains("actor"), "{e}");
+    let e = error_of(&GOOD.replacen(
+        "token = { source = \"client_credentials\", client_secret = \"agent-a-secret\" }",
+        "token = { source = \"jwt\", iss = \"agent-a\" }",
+        1,
+    ));
+    assert!(e.contains("actor.a.token.key_pem"), "{e}");
+}
