@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -484,9 +485,18 @@ fn md(s: &str) -> String {
 /// a reason, 1 when one has neither, 2 when the files cannot be written.
 pub fn command(catalog: &Catalog, out_dir: &Path) -> i32 {
     let cov = compute(catalog);
-    print!("{}", render_text(&cov));
+    // A closed pipe (`coverage | head`) only cuts the listing short; the files are still
+    // written and the exit code still reports the gate.
+    let _ = std::io::stdout().write_all(render_text(&cov).as_bytes());
     match write(&cov, out_dir) {
-        Ok((md, json)) => println!("wrote {} and {}", md.display(), json.display()),
+        Ok((md, json)) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "wrote {} and {}",
+                md.display(),
+                json.display()
+            );
+        }
         Err(e) => {
             eprintln!(
                 "error: cannot write the coverage files to {}: {e}",
