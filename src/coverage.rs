@@ -416,6 +416,20 @@ pub fn render_markdown(cov: &Coverage) -> String {
         let _ = writeln!(out);
     }
 
+    let revision_gaps: Vec<String> = cov
+        .requirements
+        .iter()
+        .filter(|r| !r.revisions_without_case.is_empty())
+        .map(|r| format!("{} (-{})", r.id, r.revisions_without_case.join(", -")))
+        .collect();
+    if !revision_gaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "Covered, but by no case that applies to these revisions: {}\n",
+            revision_gaps.join("; ")
+        );
+    }
+
     let mut family = "";
     for r in &cov.requirements {
         let f = family_of(&r.id);
