@@ -1,13 +1,15 @@
 //! The AS signing key (ES256, generated at start), its JWKS, and compact-JWS helpers.
 //!
-//! Signing and verification go through jsonwebtoken's ES256 primitives; header and claims are
-//! handled as JSON here so that the validation steps (and the fault switches) stay explicit.
+//! Verification goes through jsonwebtoken's ES256 primitive; signing uses the p256 key directly
+//! (jsonwebtoken rebuilds the key from PKCS#8 on every call, which costs one extra scalar
+//! multiplication per token). Header and claims are handled as JSON here so that the validation
+//! steps (and the fault switches) stay explicit.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use p256::ecdsa::SigningKey;
-use p256::pkcs8::EncodePrivateKey;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -16,7 +18,7 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 pub struct Keys {
     kid: String,
-    encoding: EncodingKey,
+    signing: SigningKey,
     decoding: DecodingKey,
     public_jwk: Value,
 }
@@ -33,9 +35,6 @@ impl Keys {
     /// A fresh P-256 key pair from the OS RNG.
     pub fn generate() -> Result<Keys, String> {
         let signing = SigningKey::random(&mut rand::rngs::OsRng);
-        let der = signing
-            .to_pkcs8_der()
-            .map_err(|e| format!("pkcs8 encoding: {e}"))?;
         let point = signing.verifying_key().to_encoded_point(false);
         let (Some(x), Some(y)) = (point.x(), point.y()) else {
             return Err("public key has no affine coordinates".into());
@@ -51,7 +50,7 @@ impl Keys {
             public_jwk: json!({"kty": "EC", "crv": "P-256", "x": x, "y": y,
                                "kid": kid, "use": "sig", "alg": "ES256"}),
             kid,
-            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            signing,
             decoding,
         })
     }
@@ -75,9 +74,15 @@ impl Keys {
         let h = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
         let c = URL_SAFE_NO_PAD.encode(claims.to_string());
         let input = format!("{h}.{c}");
-        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, Algorithm::ES256)
+        // ES256 (RFC 7518 §3.4): SHA-256, deterministic nonce (RFC 6979), R || S.
+        let sig: Signature = self
+            .signing
+            .try_sign(input.as_bytes())
             .map_err(|e| format!("signing: {e}"))?;
-        Ok(format!("{input}.{sig}"))
+        Ok(format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(sig.to_bytes())
+        ))
     }
 
     /// Signs with the standard header `{typ, alg: ES256, kid}`.
