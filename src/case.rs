@@ -279,6 +279,8 @@ pub struct Expect {
     pub active: Option<bool>,
     /// Strings that must appear in the consent page's text (interactive drivers).
     pub consent_page_contains: Option<Vec<String>>,
+    /// The login/consent pages forbid framing (X-Frame-Options or CSP frame-ancestors).
+    pub consent_page_framing_blocked: Option<bool>,
     pub level: Option<CaseLevel>,
 }
 

@@ -470,6 +470,9 @@ fn validate_expect(step: &Step, e: &Expect) -> Vec<String> {
     if e.consent_prompt.is_some() && step.consent.as_deref() != Some("observe") {
         out.push("expect.consent_prompt needs consent = \"observe\"".into());
     }
+    if e.consent_page_framing_blocked.is_some() && step.kind != StepKind::Authorize {
+        out.push("expect.consent_page_framing_blocked applies to `authorize` steps only".into());
+    }
     if e.consent_page_contains.is_some() && step.kind != StepKind::Authorize {
         out.push("expect.consent_page_contains applies to `authorize` steps only".into());
     }
@@ -523,7 +526,16 @@ impl Case {
             {
                 add("disabled_actor");
             }
-            if matches!(s.consent.as_deref(), Some("deny") | Some("observe")) {
+            let page_checks = s
+                .expect
+                .iter()
+                .chain(s.expect_any.iter().flatten())
+                .any(|e| {
+                    e.consent_prompt.is_some()
+                        || e.consent_page_contains.is_some()
+                        || e.consent_page_framing_blocked.is_some()
+                });
+            if matches!(s.consent.as_deref(), Some("deny") | Some("observe")) || page_checks {
                 add("interactive_consent");
             }
         }

@@ -33,6 +33,8 @@ pub struct Observation {
     pub authz: Option<AuthzView>,
     pub consent_prompt: Option<bool>,
     pub consent_page_text: Option<String>,
+    /// Login/consent pages seen and whether each forbids framing.
+    pub framing: Vec<(String, bool)>,
     /// (successes, total) of a `parallel_token` step.
     pub parallel: Option<(usize, usize)>,
 }
@@ -469,6 +471,30 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             } else {
                 "no consent page (silent approval)"
             },
+            actual,
+            ok,
+        ));
+    }
+    if let Some(want) = e.consent_page_framing_blocked {
+        let open: Vec<&str> = obs
+            .framing
+            .iter()
+            .filter(|(_, b)| !b)
+            .map(|(u, _)| u.as_str())
+            .collect();
+        let (ok, actual) = if obs.framing.is_empty() {
+            (false, "no login or consent page was seen".to_string())
+        } else if open.is_empty() {
+            (
+                want,
+                format!("{} page(s) forbid framing", obs.framing.len()),
+            )
+        } else {
+            (!want, format!("framing allowed on {}", open.join(", ")))
+        };
+        out.push(cx.check(
+            "consent page framing blocked",
+            format!("X-Frame-Options DENY/SAMEORIGIN or CSP frame-ancestors: {want}"),
             actual,
             ok,
         ));

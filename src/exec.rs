@@ -56,6 +56,7 @@ struct TokenRecord {
 }
 
 /// The outcome of one case, before the verdict.
+#[derive(Debug, Clone)]
 pub struct Executed {
     pub ending: Ending,
     pub checks: Vec<Check>,
@@ -590,6 +591,7 @@ impl<'a> CaseRun<'a> {
             }),
             consent_prompt: outcome.consent_prompt,
             consent_page_text: outcome.consent_page_text.clone(),
+            framing: outcome.framing.clone(),
             parallel: None,
         };
         self.evaluate(i, step, &obs)

@@ -194,6 +194,9 @@ fn expect(e: &Expect) -> String {
     if let Some(b) = e.consent_prompt {
         p.push(format!("consent page shown: {b}"));
     }
+    if let Some(b) = e.consent_page_framing_blocked {
+        p.push(format!("login/consent pages forbid framing: {b}"));
+    }
     for t in e.consent_page_contains.iter().flatten() {
         p.push(format!("consent page shows {t:?}"));
     }

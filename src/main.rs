@@ -3,7 +3,7 @@
 //! Exit codes: 0 no unexpected result; 1 the target failed a case; 2 harness errors, an
 //! unreachable target, or no applicable case; 3 invalid profile or case files.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -213,7 +213,9 @@ async fn cmd_run(dir: &Path, args: RunArgs) -> i32 {
     let stdout_color = report::use_color(std::io::stdout().is_terminal());
     let _ = report::print_summary(&mut std::io::stdout(), &rep, stdout_color);
     match report::write_json(&rep, &out) {
-        Ok(p) => println!("report: {}", p.display()),
+        Ok(p) => {
+            let _ = writeln!(std::io::stdout(), "report: {}", p.display());
+        }
         Err(e) => {
             eprintln!("error: cannot write the report to {}: {e}", out.display());
             return 2;
@@ -234,6 +236,8 @@ fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
             return 2;
         }
     };
+    // Written through one handle whose errors are ignored: `list | head` must not panic.
+    let mut out = std::io::stdout().lock();
     for c in &cases {
         let revs = c
             .revisions
@@ -246,20 +250,20 @@ fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
             obo_conformance::case::CaseLevel::Should => "SHOULD",
             obo_conformance::case::CaseLevel::May => "MAY",
         };
-        println!(
-            "{:<44} {:<6} rev {:<8} {:<40} {}",
-            c.id,
-            level,
-            revs,
-            if needs.is_empty() {
-                "-".into()
-            } else {
-                needs.join(",")
-            },
-            c.title
+        let needs = if needs.is_empty() {
+            "-".into()
+        } else {
+            needs.join(",")
+        };
+        let _ = writeln!(out, "{:<44} {:<6} rev {:<8} {}", c.id, level, revs, c.title);
+        let _ = writeln!(
+            out,
+            "{:<44} requirements {} · needs {needs}",
+            "",
+            c.requirements.join(", ")
         );
     }
-    println!("{} cases", cases.len());
+    let _ = writeln!(out, "{} cases", cases.len());
     0
 }
 
@@ -272,7 +276,11 @@ fn cmd_explain(dir: &Path, id: &str) -> i32 {
         eprintln!("error: no case {id:?} (see `obo-conformance list`)");
         return 2;
     };
-    print!("{}", obo_conformance::explain::explain(case, &catalog));
+    let _ = write!(
+        std::io::stdout().lock(),
+        "{}",
+        obo_conformance::explain::explain(case, &catalog)
+    );
     0
 }
 

@@ -49,6 +49,20 @@ pub(super) fn page_text(html: &str) -> String {
     words.join(" ")
 }
 
+/// The page forbids being framed: `X-Frame-Options: DENY|SAMEORIGIN` or a CSP with
+/// `frame-ancestors` (clickjacking of the consent page, ADV-50).
+fn framing_blocked(resp: &Response) -> bool {
+    let xfo = resp.headers_named("x-frame-options").iter().any(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        v == "deny" || v == "sameorigin"
+    });
+    let csp = resp
+        .headers_named("content-security-policy")
+        .iter()
+        .any(|v| v.to_ascii_lowercase().contains("frame-ancestors"));
+    xfo || csp
+}
+
 fn matches(page: &FormPage, url: &Url) -> bool {
     let mut bare = url.clone();
     bare.set_query(None);
@@ -98,6 +112,11 @@ pub(super) fn next(
         return Ok(Next::Stop);
     }
     submitted.push(key);
+    if matches!(page.role, PageRole::Login | PageRole::Consent) {
+        outcome
+            .framing
+            .push((bare.to_string(), framing_blocked(resp)));
+    }
     let button = match page.role {
         PageRole::Consent => {
             outcome.consent_prompt = Some(true);

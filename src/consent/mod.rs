@@ -53,6 +53,10 @@ pub struct AuthzOutcome {
     pub consent_prompt: Option<bool>,
     /// Text of the consent page, when one was seen.
     pub consent_page_text: Option<String>,
+    /// Login/consent pages shown (URL), and whether each forbids framing.
+    pub framing: Vec<(String, bool)>,
+    /// A remark for messages (e.g. the user was to deny but no consent page appeared).
+    pub note: Option<String>,
     /// Where and why the driver stopped, when no redirect left the AS.
     pub stopped: Option<String>,
 }
@@ -75,6 +79,11 @@ impl AuthzOutcome {
         if let Some(s) = &self.stopped {
             return s.clone();
         }
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         match &self.redirect {
             Some(r) => {
                 let mut u = r.clone();
@@ -89,7 +98,7 @@ impl AuthzOutcome {
                         }
                     })
                     .collect();
-                format!("redirected to {u} with [{}]", keys.join(", "))
+                format!("redirected to {u} with [{}]{note}", keys.join(", "))
             }
             None => "no redirect".into(),
         }
@@ -185,6 +194,12 @@ async fn follow(
                 // Left the AS: the final redirect (to redirect_uri, or somewhere the AS must not send us).
                 if decision == Decision::Observe && outcome.consent_prompt.is_none() {
                     outcome.consent_prompt = Some(false);
+                }
+                if decision == Decision::Deny && outcome.consent_prompt.is_none() {
+                    outcome.note = Some(
+                        "no consent page appeared, so there was nothing to deny: a stored consent?"
+                            .into(),
+                    );
                 }
                 outcome.redirect = Some(loc);
                 outcome.last = Some(resp);
