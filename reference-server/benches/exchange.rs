@@ -133,6 +133,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// CPU time (user + system) of this process so far, in seconds (clock ticks assumed 100 Hz).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn vm_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -179,7 +190,9 @@ fn main() {
         let base = h.base_url();
         // Warm-up.
         load(&base, 1, concurrency).await;
+        let cpu0 = cpu_seconds();
         let (n, errors, mut lat) = load(&base, secs, concurrency).await;
+        let cpu = cpu0.zip(cpu_seconds()).map(|(a, b)| b - a);
         lat.sort();
         println!("exchanges: {n} in {secs} s, concurrency {concurrency}, errors {errors}");
         println!("throughput: {:.0} exchanges/s", n as f64 / secs as f64);
@@ -189,6 +202,13 @@ fn main() {
             percentile(&lat, 0.99).as_secs_f64() * 1e3,
             percentile(&lat, 1.0).as_secs_f64() * 1e3
         );
+        if let Some(cpu) = cpu.filter(|c| *c > 0.0) {
+            println!(
+                "cpu: {cpu:.2} s (server + load generator, one process) = {:.2} ms per exchange, {:.0} exchanges per CPU-second",
+                cpu * 1e3 / n.max(1) as f64,
+                n as f64 / cpu
+            );
+        }
         h.shutdown().await;
         match memory().await {
             Some((fresh, after)) => println!(
