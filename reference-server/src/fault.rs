@@ -58,6 +58,9 @@ pub enum Fault {
     UnknownClientRedirect,
     IntrospectIgnoresRevocation,
     ActInPlainFlow,
+    RsHs256Confusion,
+    ActorLengthUnchecked,
+    ConsentPageFramable,
 }
 
 struct Info {
@@ -221,6 +224,15 @@ const INFO: &[Info] = &[
     Info { fault: Fault::ActInPlainFlow, name: "act-in-plain-flow",
         requirements: &["OBO-AT-5"],
         description: "tokens of a plain code flow (no requested_actor) carry an act naming the client" },
+    Info { fault: Fault::RsHs256Confusion, name: "rs-hs256-confusion",
+        requirements: &["OBO-RS-3", "OBO-INH-20"],
+        description: "the resource server accepts HS256 tokens keyed with its own public JWK (algorithm confusion)" },
+    Info { fault: Fault::ActorLengthUnchecked, name: "actor-length-unchecked",
+        requirements: &["OBO-AUTHZ-3"],
+        description: "requested_actor's length is not limited; an over-long id reaches storage, which fails with HTTP 500" },
+    Info { fault: Fault::ConsentPageFramable, name: "consent-page-framable",
+        requirements: &["OBO-INH-15"],
+        description: "login and consent pages lack X-Frame-Options and CSP frame-ancestors" },
 ];
 
 impl Fault {
@@ -277,6 +289,9 @@ impl Fault {
         Fault::UnknownClientRedirect,
         Fault::IntrospectIgnoresRevocation,
         Fault::ActInPlainFlow,
+        Fault::RsHs256Confusion,
+        Fault::ActorLengthUnchecked,
+        Fault::ConsentPageFramable,
     ];
 
     fn info(self) -> &'static Info {

@@ -161,7 +161,7 @@ async fn form_consent(base: &str, b: &reqwest::Client, actor: &str, decision: &s
 async fn probe(fault: Fault, faults: &[Fault]) -> String {
     let interactive = matches!(
         fault,
-        Fault::ConsentReusedAcrossActors | Fault::ConsentDenyIgnored
+        Fault::ConsentReusedAcrossActors | Fault::ConsentDenyIgnored | Fault::ConsentPageFramable
     );
     let h = with(faults, !interactive).await;
     let base = h.base_url();
@@ -550,6 +550,58 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
             let code = code_for(base, &authz_params(None)).await.unwrap();
             let r = token_request(base, CLIENT, &code_form(&code, None)).await;
             r.claims().map(|c| c["act"].to_string()).unwrap_or_default()
+        }
+        Fault::RsHs256Confusion => {
+            let jwks: Value = http()
+                .get(format!("{base}/jwks"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let jwk = jwks["keys"][0].as_object().unwrap().clone();
+            let mut members: Vec<_> = jwk.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            let secret = format!(
+                "{{{}}}",
+                members
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let n = now(base).await;
+            let claims = json!({"iss": base, "aud": format!("{base}/resource"), "sub": "user-alice",
+                "client_id": "obo-client", "scope": "files.read", "iat": n, "exp": n + 60, "jti": "probe3"});
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+            header.typ = Some("at+jwt".into());
+            let t = jsonwebtoken::encode(
+                &header,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+            )
+            .unwrap();
+            rs_status(base, "/resource", &t).await.to_string()
+        }
+        Fault::ActorLengthUnchecked => {
+            authz_outcome(base, |p| set(p, "requested_actor", Some(&"a".repeat(2000)))).await
+        }
+        Fault::ConsentPageFramable => {
+            let b = browser();
+            let r = b
+                .get(format!("{base}/authorize"))
+                .query(&authz_params(Some("agent-a")))
+                .send()
+                .await
+                .unwrap();
+            let l = r.headers()["location"].to_str().unwrap().to_string();
+            let page = b.get(format!("{base}{l}")).send().await.unwrap();
+            format!(
+                "{:?} {:?}",
+                page.headers().get("x-frame-options"),
+                page.headers().get("content-security-policy")
+            )
         }
     };
     h.shutdown().await;

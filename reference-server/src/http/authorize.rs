@@ -144,7 +144,13 @@ pub fn validate(app: &App, p: &Params) -> Result<AuthzRequest, AuthzError> {
     }
     let pkce = pkce(app, p).map_err(|d| fail("invalid_request", d))?;
     let scope = scope(app, p).map_err(|d| fail("invalid_scope", d))?;
-    let actor = requested_actor(app, p).map_err(|d| fail("invalid_request", d))?;
+    let actor = requested_actor(app, p).map_err(|d| {
+        if d == STORAGE_FAILURE {
+            // Only reachable under the `actor-length-unchecked` fault.
+            return AuthzError::Page(StatusCode::INTERNAL_SERVER_ERROR, "server_error", d);
+        }
+        fail("invalid_request", d)
+    })?;
     if let Some(a) = &actor {
         // AMB-9: optional client→actor association policy.
         let list = &app.config.policy.actor_client_allowlist;
@@ -227,6 +233,9 @@ fn scope(app: &App, p: &Params) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// What the `actor-length-unchecked` fault simulates: an over-long id breaking storage.
+const STORAGE_FAILURE: &str = "storage failure: the actor id does not fit its column";
+
 /// OBO-AUTHZ-3, OBO-AUTHZ-10, AMB-12, AMB-30: a recognized, enabled actor, 1..255 printable
 /// characters. Absent: a plain RFC 6749 flow (AMB-2) unless policy requires an actor.
 fn requested_actor(app: &App, p: &Params) -> Result<Option<String>, String> {
@@ -244,7 +253,13 @@ fn requested_actor(app: &App, p: &Params) -> Result<Option<String>, String> {
             .to_string();
         normalized.as_str()
     } else {
-        if v.chars().count() > 255 || v.chars().any(char::is_control) {
+        if v.chars().any(char::is_control) {
+            return Err(format!("{name} is malformed"));
+        }
+        if v.chars().count() > 255 {
+            if app.fault(Fault::ActorLengthUnchecked) {
+                return Err(STORAGE_FAILURE.into());
+            }
             return Err(format!("{name} is malformed"));
         }
         v

@@ -57,7 +57,7 @@ impl App {
             keys: Keys::generate()?,
             clock: Clock::default(),
             store: Store::default(),
-            pages: pages::Pages::new()?,
+            pages: pages::Pages::new(config.faults.contains(&Fault::ConsentPageFramable))?,
             config,
             base_url,
             issuer,

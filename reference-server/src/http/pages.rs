@@ -9,10 +9,12 @@ use serde_json::{json, Value};
 
 pub struct Pages {
     env: Environment<'static>,
+    /// The `consent-page-framable` fault: no anti-framing headers.
+    framable: bool,
 }
 
 impl Pages {
-    pub fn new() -> Result<Pages, String> {
+    pub fn new(framable: bool) -> Result<Pages, String> {
         let mut env = Environment::new();
         for (name, src) in [
             ("login.html", include_str!("../../templates/login.html")),
@@ -22,7 +24,7 @@ impl Pages {
             env.add_template(name, src)
                 .map_err(|e| format!("template {name}: {e}"))?;
         }
-        Ok(Pages { env })
+        Ok(Pages { env, framable })
     }
 
     /// Renders a template into an HTML response.
@@ -35,7 +37,12 @@ impl Pages {
                 tracing::error!("rendering {name}: {e}");
                 "<!doctype html><title>error</title><p>page unavailable</p>".into()
             });
-        html(status, body)
+        let mut resp = html(status, body);
+        if self.framable {
+            resp.headers_mut().remove(header::X_FRAME_OPTIONS);
+            resp.headers_mut().remove(header::CONTENT_SECURITY_POLICY);
+        }
+        resp
     }
 
     /// An error page: used when the AS must not redirect (unknown client, bad redirect_uri).

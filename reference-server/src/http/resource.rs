@@ -120,12 +120,15 @@ fn actor_matches(app: &App, claims: &serde_json::Map<String, Value>, required: &
 /// not expired, not revoked.
 pub fn check_token(app: &App, token: &str) -> Result<serde_json::Map<String, Value>, &'static str> {
     let jws = Jws::parse(token).map_err(|_| "the access token is malformed")?;
-    let unsigned_ok = jws.alg() == Some("none") && app.fault(Fault::RsAlgNoneAccepted);
-    if jws.alg() != Some("ES256") && !unsigned_ok {
+    let accepted_by_fault = (jws.alg() == Some("none") && app.fault(Fault::RsAlgNoneAccepted))
+        || (jws.alg() == Some("HS256")
+            && app.fault(Fault::RsHs256Confusion)
+            && hmac_with_public_jwk(app, &jws));
+    if jws.alg() != Some("ES256") && !accepted_by_fault {
         return Err("the access token algorithm is not allowed");
     }
     if !app.fault(Fault::RsSignatureUnchecked)
-        && !unsigned_ok
+        && !accepted_by_fault
         && (jws.kid().is_some_and(|k| k != app.keys.kid()) || !app.keys.verify(&jws))
     {
         return Err("the access token signature is invalid");
@@ -202,4 +205,30 @@ fn challenge(status: StatusCode, www: String, body: Value) -> Response {
     );
     super::no_store(h);
     resp
+}
+
+/// The `rs-hs256-confusion` defect: HMAC-SHA256 keyed with the canonical JSON of our own public
+/// JWK (sorted members, no spaces), as an attacker who read the JWKS would key it.
+fn hmac_with_public_jwk(app: &App, jws: &Jws<'_>) -> bool {
+    let Some(jwk) = app.keys.jwks().get("keys").and_then(|k| k.get(0)).cloned() else {
+        return false;
+    };
+    let Value::Object(m) = jwk else {
+        return false;
+    };
+    let mut members: Vec<(String, Value)> = m.into_iter().collect();
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+        .collect();
+    let secret = format!("{{{}}}", body.join(","));
+    let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::crypto::verify(
+        jws.signature,
+        jws.signing_input.as_bytes(),
+        &key,
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .unwrap_or(false)
 }
