@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::actor_token::ACTOR_TYP;
-use super::client_auth::authenticate;
+use super::client_auth::{authenticate, Caller};
 use super::{is_form, json_response, oauth_error, App, Shared};
 use crate::keys::Jws;
 use crate::params::Params;
@@ -25,8 +25,17 @@ pub async fn introspect(State(app): State<Shared>, headers: HeaderMap, body: Byt
     if let Some(msg) = p.malformed(&app.faults) {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &msg);
     }
-    if let Err(e) = authenticate(&app, &headers, &p) {
-        return oauth_error(e.status, e.error, &e.description);
+    match authenticate(&app, &headers, &p) {
+        Err(e) => return oauth_error(e.status, e.error, &e.description),
+        // RFC 7662 §2.1: the caller must be authenticated; a public client cannot be.
+        Ok(Caller::Client(c)) if c.is_public() => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "introspection requires client authentication",
+            )
+        }
+        Ok(_) => {}
     }
     let Some(token) = p.get("token") else {
         return oauth_error(
