@@ -216,11 +216,21 @@ mod tests {
         let jws = Jws::parse(&t).unwrap();
         assert!(k.verify(&jws));
         assert_eq!(jws.kid(), Some(k.kid()));
-        let mut bad = t.clone();
-        bad.insert(bad.len() - 3, 'A');
-        bad.truncate(t.len());
-        let tampered = t.replacen(&t[t.len() - 5..], "AAAAA", 1);
+        // Same header and signature, other claims.
+        let parts: Vec<&str> = t.split('.').collect();
+        let other = URL_SAFE_NO_PAD.encode(json!({"sub": "y"}).to_string());
+        let tampered = format!("{}.{other}.{}", parts[0], parts[2]);
         assert!(!k.verify(&Jws::parse(&tampered).unwrap()));
+        // Another key's signature over the same input.
+        let k2 = Keys::generate().unwrap();
+        let t2 = k2.sign_typed("at+jwt", &json!({"sub": "x"})).unwrap();
+        let swapped = format!(
+            "{}.{}",
+            parts[..2].join("."),
+            t2.rsplit('.').next().unwrap()
+        );
+        let swapped = swapped.replace(k2.kid(), k.kid());
+        assert!(!k.verify(&Jws::parse(&swapped).unwrap()));
     }
 
     #[test]

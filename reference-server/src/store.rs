@@ -118,7 +118,8 @@ impl Store {
         if s.inserts & (PRUNE_EVERY - 1) == 0 {
             s.codes.retain(|_, c| c.expires_at > now);
             s.transactions.retain(|_, t| t.expires_at > now);
-            s.refresh.retain(|_, r| r.expires_at > now);
+            // Inactive (rotated, revoked) refresh tokens answer invalid_grant either way.
+            s.refresh.retain(|_, r| r.active && r.expires_at > now);
         }
         s.codes.insert(code, record);
     }
