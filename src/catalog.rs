@@ -542,9 +542,17 @@ impl Case {
         n
     }
 
-    /// True when the case changes server-wide state and must run alone.
+    /// True when the case changes server-wide state and must run alone. Besides the clock and
+    /// actor steps, cases that depend on the stored consent of the (user, client, actor) triple
+    /// (`revoke_consent`, consent `deny` or `observe`) run alone too: a parallel case approving
+    /// the same triple would otherwise change what they observe.
     pub fn is_exclusive(&self) -> bool {
-        self.exclusive || self.steps.iter().any(|s| s.kind.is_exclusive())
+        self.exclusive
+            || self.steps.iter().any(|s| {
+                s.kind.is_exclusive()
+                    || s.kind == StepKind::RevokeConsent
+                    || matches!(s.consent.as_deref(), Some("deny") | Some("observe"))
+            })
     }
 
     /// Whether the case applies to a draft revision ("00", "01", "02").

@@ -48,6 +48,9 @@ impl Observation {
     }
 
     fn summary(&self) -> String {
+        if let Some(a) = &self.authz {
+            return a.describe.clone();
+        }
         match (self.status, &self.error_code) {
             (Some(s), Some(e)) => format!("status {s}, error {e}"),
             (Some(s), None) => format!("status {s}"),
@@ -445,7 +448,11 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
         out.push(cx.check(
             "state echo",
             format!("state echoed byte for byte: {want}"),
-            format!("sent {:?}, got {:?}", a.sent_state, a.state),
+            format!(
+                "sent {}, got {}",
+                a.sent_state.as_deref().unwrap_or("(none)"),
+                a.state.as_deref().unwrap_or("(none)")
+            ),
             ok == want,
         ));
     }

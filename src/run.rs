@@ -204,7 +204,9 @@ pub async fn run_catalog(
             deadline,
         )
         .await;
-        reset(&target).await;
+        if r.verdict != Verdict::Skip {
+            reset(&target).await;
+        }
         if let Some(p) = &opts.progress {
             p(&r);
         }

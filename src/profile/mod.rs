@@ -832,15 +832,25 @@ pub async fn resolve(
         let iss_url =
             Url::parse(iss).map_err(|e| ProfileError::Unreachable(format!("issuer: {e}")))?;
         let url = metadata_url(&iss_url);
-        let m = fetch_json(&client, &url, profile.http.max_response_bytes).await?;
-        if let Some(got) = m.get("issuer").and_then(|v| v.as_str()) {
-            if got.trim_end_matches('/') != iss.trim_end_matches('/') {
-                return Err(ProfileError::Unreachable(format!(
-                    "metadata at {url} names issuer {got:?}, the profile says {iss:?}"
-                )));
+        let explicit =
+            profile.endpoints.authorization.is_some() && profile.endpoints.token.is_some();
+        match fetch_json(&client, &url, profile.http.max_response_bytes).await {
+            Ok(m) => {
+                // A wrong `issuer` member is the target's problem (cases check the metadata),
+                // not a reason to stop the run.
+                if let Some(got) = m.get("issuer").and_then(|v| v.as_str()) {
+                    if got.trim_end_matches('/') != iss.trim_end_matches('/') {
+                        eprintln!("warning: metadata at {url} names issuer {got:?}, the profile says {iss:?}");
+                    }
+                }
+                metadata = Some(m);
             }
+            // With explicit endpoints, discovery is optional.
+            Err(e) if explicit => {
+                eprintln!("warning: no usable metadata ({e}); using the profile's endpoints")
+            }
+            Err(e) => return Err(e),
         }
-        metadata = Some(m);
         metadata_u = Some(url);
     }
     let e = &profile.endpoints;
