@@ -250,8 +250,11 @@ impl CaseRun<'_> {
         let jwt = jose::decode_unverified(&base)
             .map_err(|e| Stop::Skip(format!("actor token is not a JWT: {e}")))?;
         let mut claims = jwt.claims.clone();
-        claims["sub"] = Value::String(actor_id.to_string());
-        claims["jti"] = Value::String(self.random_b64(16));
+        let jti = self.random_b64(16);
+        if let Some(m) = claims.as_object_mut() {
+            m.insert("sub".into(), Value::String(actor_id.to_string()));
+            m.insert("jti".into(), Value::String(jti));
+        }
         self.mint(claims, header_typ(&jwt.header)).await
     }
 
@@ -263,6 +266,12 @@ impl CaseRun<'_> {
         let jwks = self.target.jwks.clone().unwrap_or(Value::Null);
         forge::forge(token, forgery, &jwks, &attacker)
             .map_err(|e| Stop::Skip(format!("cannot forge {kind}: {e}")))
+    }
+}
+
+fn set_claim(claims: &mut Value, name: &str, v: Value) {
+    if let Some(m) = claims.as_object_mut() {
+        m.insert(name.into(), v);
     }
 }
 
@@ -299,12 +308,14 @@ impl Defect {
             Defect::Forge(d) => forge::apply_defect(claims, d, now),
             Defect::SubCaseVariant => {
                 if let Some(s) = claims.get("sub").and_then(Value::as_str) {
-                    claims["sub"] = Value::String(s.to_ascii_uppercase());
+                    let v = Value::String(s.to_ascii_uppercase());
+                    set_claim(claims, "sub", v);
                 }
             }
             Defect::SubTrailingSpace => {
                 if let Some(s) = claims.get("sub").and_then(Value::as_str) {
-                    claims["sub"] = Value::String(format!("{s} "));
+                    let v = Value::String(format!("{s} "));
+                    set_claim(claims, "sub", v);
                 }
             }
         }

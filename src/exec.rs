@@ -93,6 +93,9 @@ pub(crate) struct CaseRun<'a> {
     requests: HashMap<usize, Request>,
     last_token_step: Option<usize>,
     disabled: Vec<String>,
+    /// Credentials met during the case (refresh tokens, PKCE verifiers): redacted from the
+    /// transcript at the end, since they appear in responses recorded before they are known.
+    dynamic_secrets: Vec<String>,
     pub(crate) step_index: usize,
 }
 
@@ -139,6 +142,7 @@ pub async fn execute(
         requests: HashMap::new(),
         last_token_step: None,
         disabled: Vec::new(),
+        dynamic_secrets: Vec::new(),
         step_index: 0,
     };
     let ending = match run.applicability() {
@@ -146,10 +150,33 @@ pub async fn execute(
         None => run.steps().await,
     };
     run.restore().await;
+    let mut transcript = std::mem::take(&mut run.session.transcript);
+    scrub(&mut transcript, std::mem::take(&mut run.dynamic_secrets));
     Executed {
         ending,
         checks: run.checks,
-        transcript: run.session.transcript,
+        transcript,
+    }
+}
+
+/// Redacts the case's dynamic secrets from every recorded exchange.
+fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
+    if secrets.is_empty() {
+        return;
+    }
+    let r = Redactor::new(secrets);
+    for ex in transcript {
+        ex.request.url = r.redact(&ex.request.url);
+        ex.request.body = ex.request.body.as_deref().map(|b| r.redact(b));
+        for (_, v) in ex.request.headers.iter_mut() {
+            *v = r.redact(v);
+        }
+        if let Some(resp) = &mut ex.response {
+            resp.body = resp.body.as_deref().map(|b| r.redact(b));
+            for (_, v) in resp.headers.iter_mut() {
+                *v = r.redact(v);
+            }
+        }
     }
 }
 
@@ -539,12 +566,15 @@ impl<'a> CaseRun<'a> {
             None
         };
         let describe = outcome.describe();
+        if pkce != "none" {
+            self.dynamic_secrets.push(verifier.clone());
+        }
         let record = AuthzRecord {
             client: client_name,
             actor,
             redirect_uri: sent_redirect.unwrap_or_else(|| client.redirect_uri.clone()),
             code: code.clone(),
-            verifier: (pkce != "none").then_some(verifier),
+            verifier: (pkce != "none").then_some(verifier.clone()),
             describe: describe.clone(),
         };
         let name = step.save.clone().unwrap_or_else(|| "code".into());
@@ -703,6 +733,9 @@ impl<'a> CaseRun<'a> {
             .save
             .clone()
             .unwrap_or_else(|| default_name.to_string());
+        if let Some(r) = &refresh {
+            self.dynamic_secrets.push(r.clone());
+        }
         let previous_refresh = self.tokens.get(&name).and_then(|t| t.refresh_token.clone());
         let previous_actor = self.tokens.get(&name).and_then(|t| t.actor_token.clone());
         if access.is_some() {

@@ -83,6 +83,42 @@ async fn fixture_verdicts_against_the_clean_reference() {
     ] {
         assert!(!json.contains(secret), "{secret} leaked into the report");
     }
+    // Refresh tokens and PKCE verifiers met during a case are redacted too.
+    let bodies: Vec<String> = report
+        .cases
+        .iter()
+        .flat_map(|c| c.transcript.iter())
+        .flat_map(|e| {
+            [
+                e.request.body.clone(),
+                e.response.as_ref().and_then(|r| r.body.clone()),
+            ]
+        })
+        .flatten()
+        .collect();
+    let verifiers: Vec<&String> = bodies
+        .iter()
+        .filter(|b| b.contains("code_verifier="))
+        .collect();
+    assert!(!verifiers.is_empty());
+    assert!(
+        verifiers
+            .iter()
+            .all(|b| b.contains("code_verifier=%5BREDACTED%5D")
+                || b.contains("code_verifier=[REDACTED]")),
+        "{verifiers:?}"
+    );
+    let refresh: Vec<&String> = bodies
+        .iter()
+        .filter(|b| b.contains("\"refresh_token\""))
+        .collect();
+    assert!(!refresh.is_empty());
+    assert!(
+        refresh
+            .iter()
+            .all(|b| b.contains("\"refresh_token\":\"[REDACTED]\"")),
+        "{refresh:?}"
+    );
     assert_eq!(report.summary.passed as usize, report.cases.len() - 1);
 }
 
