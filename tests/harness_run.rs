@@ -416,3 +416,48 @@ async fn the_same_seed_sends_the_same_requests() {
     );
     assert_ne!(first_url(&a), first_url(&c), "another seed, another state");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_response_is_cut_at_the_size_cap() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let mock = MockServer::start().await;
+    let body = "x".repeat(1 << 20);
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .mount(&mock)
+        .await;
+    let client = reqwest::Client::new();
+    let url = url::Url::parse(&mock.uri()).unwrap_or_else(|e| panic!("{e}"));
+    let req = obo_conformance::session::Request::get(url);
+    let resp = obo_conformance::session::send_raw(&client, &req, 4096)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(resp.truncated);
+    assert_eq!(resp.body.len(), 4096);
+}
+
+#[test]
+fn case_filters_select_by_id_glob_tag_and_requirement() {
+    let cat = fixture();
+    let ids = |f: &[&str]| -> Vec<String> {
+        let filters: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+        run::select(&cat, &filters)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(ids(&["FX-HAPPY-PATH"]), vec!["FX-HAPPY-PATH"]);
+    assert_eq!(
+        ids(&["fx-code-*"]),
+        vec!["FX-CODE-EXPIRES", "FX-CODE-REPLAY"]
+    );
+    assert_eq!(ids(&["tag:positive"]), vec!["FX-HAPPY-PATH"]);
+    assert_eq!(
+        ids(&["OBO-TOKEN-12"]),
+        vec!["FX-ACTOR-MISMATCH", "FX-FORGED-ALG-NONE"]
+    );
+    assert_eq!(ids(&["req:OBO-RS-1,tag:positive"]).len(), 2);
+    assert!(run::select(&cat, &["NO-SUCH-CASE".to_string()]).is_err());
+}
