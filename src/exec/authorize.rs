@@ -1,0 +1,140 @@
+//! The `authorize` step: a fresh authorization request (state, PKCE) driven through the
+//! consent driver; checks on the redirect back (code or error, state echo, consent page).
+
+use super::*;
+
+impl CaseRun<'_> {
+    pub(super) async fn authorize(&mut self, i: usize, step: &Step) -> Flow {
+        let client_name = step.client.clone().unwrap_or_else(|| "primary".into());
+        let client = self.client(&client_name)?;
+        let actor = step.actor.clone().unwrap_or_else(|| "a".into());
+        let scope = self.expand(step.scope.as_deref().unwrap_or("${scope}"))?;
+        let pkce = step.pkce.clone().unwrap_or_else(|| "S256".into());
+        let verifier = self.random_b64(32);
+        let state = self.random_b64(16);
+        let mut pairs: Vec<(String, String)> = vec![
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), client.id.clone()),
+            ("redirect_uri".into(), client.redirect_uri.clone()),
+            ("scope".into(), scope),
+            ("state".into(), state.clone()),
+        ];
+        match pkce.as_str() {
+            "S256" => {
+                pairs.push((
+                    "code_challenge".into(),
+                    jose::b64url(Sha256::digest(verifier.as_bytes())),
+                ));
+                pairs.push(("code_challenge_method".into(), "S256".into()));
+            }
+            "plain" => {
+                pairs.push(("code_challenge".into(), verifier.clone()));
+                pairs.push(("code_challenge_method".into(), "plain".into()));
+            }
+            _ => {}
+        }
+        if actor != "none" {
+            pairs.push((self.wire("requested_actor"), self.actor_id(&actor)?));
+        }
+        self.modify(&mut pairs, step)?;
+        let sent_state = pairs
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.clone());
+        let sent_redirect = pairs
+            .iter()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.clone());
+        let endpoint = self.target.endpoints.authorization.clone();
+        let req = if step.method.as_deref() == Some("POST") {
+            Request::post_form(endpoint, &pairs)
+        } else {
+            Request::get_query(endpoint, &pairs)
+        };
+        let decision = match step.consent.as_deref() {
+            Some("deny") => Decision::Deny,
+            Some("observe") => Decision::Observe,
+            _ => Decision::Approve,
+        };
+        let registered = Url::parse(&client.redirect_uri)
+            .map_err(|e| Stop::Error(format!("bad redirect_uri in the profile: {e}")))?;
+        let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
+        let dest = Destination {
+            sent: sent_url.as_ref(),
+            registered: &registered,
+        };
+        let outcome = consent::drive(&mut self.session, self.target, &req, &dest, decision)
+            .await
+            .map_err(Stop::Error)?;
+        let expected_target = sent_url.clone().unwrap_or_else(|| registered.clone());
+        let to_redirect_uri = outcome
+            .redirect
+            .as_ref()
+            .is_some_and(|r| consent::is_redirect_uri(r, &expected_target));
+        let code = if to_redirect_uri {
+            outcome.param("code")
+        } else {
+            None
+        };
+        let describe = outcome.describe();
+        if pkce != "none" {
+            self.dynamic_secrets.push(verifier.clone());
+        }
+        let record = AuthzRecord {
+            client: client_name,
+            actor,
+            redirect_uri: sent_redirect.unwrap_or_else(|| client.redirect_uri.clone()),
+            code: code.clone(),
+            verifier: (pkce != "none").then_some(verifier.clone()),
+            describe: describe.clone(),
+        };
+        let name = step.save.clone().unwrap_or_else(|| "code".into());
+        self.authz.insert(name.clone(), record);
+        self.last_authz = Some(name);
+        if !step.is_check() {
+            if code.is_none() {
+                return Err(Stop::Error(format!("no code came back: {describe}")));
+            }
+            return Ok(());
+        }
+        let last = outcome.last.as_ref();
+        let json_body = last.and_then(Response::json);
+        let redirect_error = if to_redirect_uri {
+            outcome.param("error")
+        } else {
+            None
+        };
+        let error_code = redirect_error.clone().or_else(|| {
+            json_body
+                .as_ref()
+                .and_then(|j| j.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        let obs = Observation {
+            status: outcome.status,
+            headers: last.map(|r| r.headers.clone()).unwrap_or_default(),
+            json: json_body,
+            error_code,
+            token_issued: false,
+            claims: None,
+            authz: Some(AuthzView {
+                to_redirect_uri,
+                code,
+                error: redirect_error,
+                state: if to_redirect_uri {
+                    outcome.param("state")
+                } else {
+                    None
+                },
+                sent_state,
+                describe,
+            }),
+            consent_prompt: outcome.consent_prompt,
+            consent_page_text: outcome.consent_page_text.clone(),
+            framing: outcome.framing.clone(),
+            parallel: None,
+        };
+        self.evaluate(i, step, &obs)
+    }
+}

@@ -1,0 +1,151 @@
+//! Token lifecycle steps: `refresh`, `introspect` (RFC 7662) and `revoke` (RFC 7009).
+
+use super::*;
+
+impl CaseRun<'_> {
+    pub(super) fn tokens_record(&self, name: Option<&str>) -> Flow<(String, TokenRecord)> {
+        let name = name
+            .map(str::to_string)
+            .or_else(|| self.last_tokens.clone())
+            .ok_or_else(|| Stop::Error("no earlier step obtained tokens".into()))?;
+        let rec = self
+            .tokens
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| Stop::Error(format!("no tokens saved as {name:?}")))?;
+        Ok((name, rec))
+    }
+
+    pub(super) async fn refresh(&mut self, i: usize, step: &Step) -> Flow {
+        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
+        let Some(refresh) = rec.refresh_token.clone() else {
+            return Err(Stop::Error(format!(
+                "tokens {name:?} hold no refresh token"
+            )));
+        };
+        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
+        let client = self.client(&client_name)?;
+        let endpoint = self.target.endpoints.token.clone();
+        let mut pairs = vec![
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            ("refresh_token".into(), refresh),
+        ];
+        let mut headers = Vec::new();
+        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.modify(&mut pairs, step)?;
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        let resp = self
+            .session
+            .send(&req)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        self.requests.insert(i, req);
+        self.last_token_step = Some(i);
+        self.save_tokens(step, &resp, client_name, rec.actor_token.clone(), &name);
+        self.observe_token_response(i, step, &resp).await
+    }
+
+    pub(super) async fn introspect_raw(
+        &mut self,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Flow<Response> {
+        let endpoint = self
+            .target
+            .endpoints
+            .introspection
+            .clone()
+            .ok_or_else(|| Stop::Skip("the target has no introspection endpoint".into()))?;
+        let client = &self.target.profile.client.primary;
+        let mut pairs = vec![("token".to_string(), token.to_string())];
+        if let Some(h) = hint {
+            pairs.push(("token_type_hint".into(), h.into()));
+        }
+        let mut headers = Vec::new();
+        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        self.session
+            .send(&req)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))
+    }
+
+    /// The token named by `token` (`access`, `refresh`, `actor`) of a tokens record.
+    pub(super) async fn pick_token(&mut self, step: &Step) -> Flow<(String, &'static str)> {
+        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
+        let kind = step.token.as_deref().unwrap_or("access");
+        let (value, hint) = match kind {
+            "refresh" => (rec.refresh_token, "refresh_token"),
+            "actor" => match rec.actor_token {
+                Some(t) => (Some(t), "access_token"),
+                None => (Some(self.actor_token("a").await?), "access_token"),
+            },
+            _ => (rec.access_token, "access_token"),
+        };
+        let v =
+            value.ok_or_else(|| Stop::Error(format!("tokens {name:?} hold no {kind} token")))?;
+        Ok((v, hint))
+    }
+
+    pub(super) async fn introspect(&mut self, i: usize, step: &Step) -> Flow {
+        let (token, hint) = self.pick_token(step).await?;
+        let resp = self.introspect_raw(&token, Some(hint)).await?;
+        self.observe_plain(i, step, &resp)
+    }
+
+    pub(super) async fn revoke(&mut self, i: usize, step: &Step) -> Flow {
+        let (token, hint) = self.pick_token(step).await?;
+        let endpoint = self
+            .target
+            .endpoints
+            .revocation
+            .clone()
+            .ok_or_else(|| Stop::Skip("the target has no revocation endpoint".into()))?;
+        let client_name = self.tokens_record(step.tokens.as_deref())?.1.client;
+        let client = self.client(&client_name)?;
+        let mut pairs = vec![
+            ("token".to_string(), token),
+            ("token_type_hint".into(), hint.into()),
+        ];
+        let mut headers = Vec::new();
+        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        let resp = self
+            .session
+            .send(&req)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        if !step.is_check() && !(200..300).contains(&resp.status) {
+            return Err(Stop::Error(format!(
+                "revocation failed: {}",
+                summarize(&resp)
+            )));
+        }
+        self.observe_plain(i, step, &resp)
+    }
+
+    /// Observation of a response checked by status, headers, JSON and error code only.
+    pub(super) fn observe_plain(&mut self, i: usize, step: &Step, resp: &Response) -> Flow {
+        if !step.is_check() {
+            return Ok(());
+        }
+        let json = resp.json();
+        let error_code = json
+            .as_ref()
+            .and_then(|j| j.get("error"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| resp.header("www-authenticate").and_then(bearer_error));
+        let obs = Observation {
+            status: Some(resp.status),
+            headers: resp.headers.clone(),
+            json,
+            error_code,
+            ..Default::default()
+        };
+        self.evaluate(i, step, &obs)
+    }
+}

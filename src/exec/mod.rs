@@ -1,0 +1,609 @@
+//! The case interpreter: runs one case's steps against a target and collects checks.
+//!
+//! Each case gets a fresh [`Session`] (cookie jar), fresh state and PKCE, and its own RNG
+//! seeded from the run seed and the case ID, so the same seed gives the same requests.
+//! A set-up step (no `expect`) that cannot reach the state the case needs ends the case in
+//! `error`, naming the step and what was seen; a check step's observed response gives checks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use obo_report::{Check, Exchange};
+use rand::RngCore;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::case::{Case, Expect, Step, StepKind};
+use crate::check::{self, AuthzView, CheckContext, Observation};
+use crate::consent::{self, Decision, Destination};
+use crate::jose::{self, SigningKey};
+use crate::profile::{AuthMethod, Client, Target};
+use crate::redact::Redactor;
+use crate::session::{Request, Response, Session};
+use crate::verdict::Ending;
+
+mod authorize;
+mod control;
+mod lifecycle;
+mod resource;
+mod token;
+
+/// Why a case stopped early.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Skip(String),
+    Error(String),
+}
+
+type Flow<T = ()> = Result<T, Stop>;
+
+/// An authorization the case made (`save` name → record).
+#[derive(Debug, Clone)]
+struct AuthzRecord {
+    client: String,
+    actor: String,
+    redirect_uri: String,
+    code: Option<String>,
+    verifier: Option<String>,
+    describe: String,
+}
+
+/// Tokens a token/refresh step obtained.
+#[derive(Debug, Clone, Default)]
+struct TokenRecord {
+    client: String,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    actor_token: Option<String>,
+}
+
+/// The outcome of one case, before the verdict.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub ending: Ending,
+    pub checks: Vec<Check>,
+    pub transcript: Vec<Exchange>,
+}
+
+/// Algorithms the harness accepts when it verifies a target's access token.
+const VERIFY_ALGS: &[&str] = &[
+    "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
+];
+
+/// The per-case seed: SHA-256 of the run seed and the case ID.
+pub fn case_seed(seed: u64, id: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(seed.to_le_bytes());
+    h.update(id.as_bytes());
+    h.finalize().into()
+}
+
+pub(crate) struct CaseRun<'a> {
+    pub(crate) target: &'a Target,
+    case: &'a Case,
+    strict: bool,
+    pub(crate) session: Session,
+    pub(crate) rng: ChaCha20Rng,
+    key_seed: u64,
+    attacker: Option<SigningKey>,
+    checks: Vec<Check>,
+    authz: HashMap<String, AuthzRecord>,
+    last_authz: Option<String>,
+    tokens: HashMap<String, TokenRecord>,
+    last_tokens: Option<String>,
+    saved_actor: HashMap<String, String>,
+    requests: HashMap<usize, Request>,
+    last_token_step: Option<usize>,
+    disabled: Vec<String>,
+    /// Credentials met during the case (refresh tokens, PKCE verifiers): redacted from the
+    /// transcript at the end, since they appear in responses recorded before they are known.
+    dynamic_secrets: Vec<String>,
+    pub(crate) step_index: usize,
+}
+
+/// Runs one case to its ending.
+pub async fn execute(
+    target: &Target,
+    case: &Case,
+    seed: u64,
+    strict: bool,
+    redactor: Arc<Redactor>,
+) -> Executed {
+    let session = match Session::new(
+        target.timeout(),
+        target.profile.http.max_response_bytes,
+        redactor,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            return Executed {
+                ending: Ending::Errored(e),
+                checks: vec![],
+                transcript: vec![],
+            }
+        }
+    };
+    let cs = case_seed(seed, &case.id);
+    let mut key_seed_bytes = [0u8; 8];
+    key_seed_bytes.copy_from_slice(&cs[..8]);
+    let rng = <ChaCha20Rng as rand::SeedableRng>::from_seed(cs);
+    let mut run = CaseRun {
+        target,
+        case,
+        strict,
+        session,
+        rng,
+        key_seed: u64::from_le_bytes(key_seed_bytes),
+        attacker: None,
+        checks: Vec::new(),
+        authz: HashMap::new(),
+        last_authz: None,
+        tokens: HashMap::new(),
+        last_tokens: None,
+        saved_actor: HashMap::new(),
+        requests: HashMap::new(),
+        last_token_step: None,
+        disabled: Vec::new(),
+        dynamic_secrets: Vec::new(),
+        step_index: 0,
+    };
+    let ending = match run.applicability() {
+        Some(why) => Ending::Skipped(why),
+        None => run.steps().await,
+    };
+    run.restore().await;
+    let mut transcript = std::mem::take(&mut run.session.transcript);
+    scrub(&mut transcript, std::mem::take(&mut run.dynamic_secrets));
+    Executed {
+        ending,
+        checks: run.checks,
+        transcript,
+    }
+}
+
+/// Redacts the case's dynamic secrets from every recorded exchange.
+fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
+    if secrets.is_empty() {
+        return;
+    }
+    let r = Redactor::new(secrets);
+    for ex in transcript {
+        ex.request.url = r.redact(&ex.request.url);
+        ex.request.body = ex.request.body.as_deref().map(|b| r.redact(b));
+        for (_, v) in ex.request.headers.iter_mut() {
+            *v = r.redact(v);
+        }
+        if let Some(resp) = &mut ex.response {
+            resp.body = resp.body.as_deref().map(|b| r.redact(b));
+            for (_, v) in resp.headers.iter_mut() {
+                *v = r.redact(v);
+            }
+        }
+    }
+}
+
+impl<'a> CaseRun<'a> {
+    /// Why the case does not apply to the target, if it does not.
+    fn applicability(&self) -> Option<String> {
+        let rev = &self.target.profile.revision;
+        if !self.case.applies_to(rev) {
+            let revs = self.case.revisions.clone().unwrap_or_default().join(", ");
+            return Some(format!(
+                "applies to revisions {revs}; the target implements -{rev}"
+            ));
+        }
+        let missing: Vec<String> = self
+            .case
+            .effective_needs()
+            .into_iter()
+            .filter(|n| !self.target.has(n))
+            .collect();
+        if !missing.is_empty() {
+            return Some(format!(
+                "the target does not declare {}",
+                missing.join(", ")
+            ));
+        }
+        None
+    }
+
+    async fn steps(&mut self) -> Ending {
+        let case = self.case;
+        for (i, step) in case.steps.iter().enumerate() {
+            self.step_index = i;
+            self.session.step = i;
+            match self.step(i, step).await {
+                Ok(()) => {}
+                Err(Stop::Skip(why)) => return Ending::Skipped(why),
+                Err(Stop::Error(why)) => {
+                    return Ending::Errored(format!("step[{i}] ({}): {why}", step.kind.name()))
+                }
+            }
+        }
+        Ending::Completed
+    }
+
+    /// Undoes server-wide changes of the case (disabled actors).
+    async fn restore(&mut self) {
+        let disabled = std::mem::take(&mut self.disabled);
+        for actor in disabled {
+            let _ = self
+                .control_raw("actors/enable", json!({ "actor": actor }))
+                .await;
+        }
+    }
+
+    async fn step(&mut self, i: usize, step: &Step) -> Flow {
+        match step.kind {
+            StepKind::Authorize => self.authorize(i, step).await,
+            StepKind::Token => self.token(i, step).await,
+            StepKind::Replay => self.replay(i, step).await,
+            StepKind::ParallelToken => self.parallel_token(i, step).await,
+            StepKind::ActorToken => {
+                let which = step.actor.clone().unwrap_or_else(|| "a".into());
+                let token = self.actor_token(&which).await?;
+                let name = step.save.clone().unwrap_or_else(|| which.clone());
+                self.saved_actor.insert(name, token);
+                Ok(())
+            }
+            StepKind::AdvanceClock => {
+                let seconds = step.seconds.unwrap_or(0);
+                self.control("clock/advance", json!({ "seconds": seconds }))
+                    .await
+                    .map(|_| ())
+            }
+            StepKind::Wait => {
+                tokio::time::sleep(Duration::from_secs(
+                    step.seconds.unwrap_or(0).clamp(0, 10) as u64
+                ))
+                .await;
+                Ok(())
+            }
+            StepKind::DisableActor | StepKind::EnableActor => {
+                let which = step.actor.clone().unwrap_or_else(|| "a".into());
+                let id = self.actor_id(&which)?;
+                let (path, disable) = if step.kind == StepKind::DisableActor {
+                    ("actors/disable", true)
+                } else {
+                    ("actors/enable", false)
+                };
+                self.control(path, json!({ "actor": id })).await?;
+                if disable {
+                    self.disabled.push(id);
+                } else {
+                    self.disabled.retain(|a| *a != id);
+                }
+                Ok(())
+            }
+            StepKind::RevokeConsent => {
+                let actor = self.actor_id(step.actor.as_deref().unwrap_or("a"))?;
+                let client = self
+                    .client(step.client.as_deref().unwrap_or("primary"))?
+                    .id
+                    .clone();
+                let user = self.target.profile.user.username.clone();
+                self.control(
+                    "consents/revoke",
+                    json!({ "user": user, "client_id": client, "actor": actor }),
+                )
+                .await
+                .map(|_| ())
+            }
+            StepKind::Refresh => self.refresh(i, step).await,
+            StepKind::Introspect => self.introspect(i, step).await,
+            StepKind::Revoke => self.revoke(i, step).await,
+            StepKind::Resource => self.resource(i, step).await,
+            StepKind::Get => self.get(i, step).await,
+        }
+    }
+
+    // ---- values -------------------------------------------------------------------------
+
+    pub(crate) fn random_b64(&mut self, n: usize) -> String {
+        let mut b = vec![0u8; n];
+        self.rng.fill_bytes(&mut b);
+        jose::b64url(b)
+    }
+
+    pub(crate) fn attacker_key(&mut self) -> SigningKey {
+        if self.attacker.is_none() {
+            self.attacker = Some(SigningKey::from_seed(self.key_seed, "attacker"));
+        }
+        match &self.attacker {
+            Some(k) => k.clone(),
+            None => SigningKey::from_seed(self.key_seed, "attacker"),
+        }
+    }
+
+    pub(crate) fn expand(&self, s: &str) -> Flow<String> {
+        crate::vars::substitute(s, |n| self.target.variable(n))
+            .map_err(|n| Stop::Skip(format!("the profile gives no value for ${{{n}}}")))
+    }
+
+    fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
+        Ok(match v {
+            toml::Value::String(s) => toml::Value::String(self.expand(s)?),
+            toml::Value::Array(a) => toml::Value::Array(
+                a.iter()
+                    .map(|x| self.expand_value(x))
+                    .collect::<Flow<_>>()?,
+            ),
+            toml::Value::Table(t) => {
+                let mut out = toml::map::Map::new();
+                for (k, x) in t {
+                    out.insert(k.clone(), self.expand_value(x)?);
+                }
+                toml::Value::Table(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
+        let mut e = e.clone();
+        let table = |t: &mut Option<std::collections::BTreeMap<String, toml::Value>>| -> Flow {
+            if let Some(t) = t {
+                for v in t.values_mut() {
+                    *v = self.expand_value(v)?;
+                }
+            }
+            Ok(())
+        };
+        table(&mut e.json)?;
+        table(&mut e.json_contains)?;
+        table(&mut e.claims)?;
+        if let Some(s) = &e.client_claim {
+            e.client_claim = Some(self.expand(s)?);
+        }
+        if let Some(s) = &e.scope_within {
+            e.scope_within = Some(self.expand(s)?);
+        }
+        if let Some(list) = &e.consent_page_contains {
+            e.consent_page_contains =
+                Some(list.iter().map(|s| self.expand(s)).collect::<Flow<_>>()?);
+        }
+        Ok(e)
+    }
+
+    pub(crate) fn client(&self, which: &str) -> Flow<&'a Client> {
+        self.target
+            .client(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no {which} client")))
+    }
+
+    pub(crate) fn actor_id(&self, which: &str) -> Flow<String> {
+        self.target
+            .actor(which)
+            .map(|a| a.id.clone())
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))
+    }
+
+    /// -00 wire names for the -02 names cases are written with.
+    fn wire(&self, name: &str) -> String {
+        if self.target.profile.revision == "00" {
+            match name {
+                "requested_actor" => return "requested_agent".into(),
+                "actor_token" => return "agent_token".into(),
+                _ => {}
+            }
+        }
+        name.to_string()
+    }
+
+    fn param_value(&self, v: &toml::Value) -> Flow<String> {
+        Ok(match v {
+            toml::Value::String(s) => self.expand(s)?,
+            other => other.to_string(),
+        })
+    }
+
+    /// Applies `params`, `omit`, `append`, `duplicate` after the normal request was built.
+    fn modify(&self, pairs: &mut Vec<(String, String)>, step: &Step) -> Flow {
+        for (k, v) in step.params.iter().flatten() {
+            let k = self.wire(k);
+            let v = self.param_value(v)?;
+            match pairs.iter_mut().find(|(n, _)| *n == k) {
+                Some(slot) => slot.1 = v,
+                None => pairs.push((k, v)),
+            }
+        }
+        for k in step.omit.iter().flatten() {
+            let k = self.wire(k);
+            pairs.retain(|(n, _)| *n != k);
+        }
+        for (k, v) in step.append.iter().flatten() {
+            pairs.push((self.wire(k), self.param_value(v)?));
+        }
+        for k in step.duplicate.iter().flatten() {
+            let k = self.wire(k);
+            if let Some((_, v)) = pairs.iter().find(|(n, _)| *n == k).cloned() {
+                pairs.push((k, v));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- client authentication ----------------------------------------------------------
+
+    /// Adds client authentication for `client` to a request to `endpoint`.
+    /// `mode`: `profile`, `none` (client_id only) or `wrong_secret`.
+    pub(crate) fn client_auth(
+        &mut self,
+        client: &Client,
+        mode: &str,
+        endpoint: &Url,
+        pairs: &mut Vec<(String, String)>,
+        headers: &mut Vec<(String, String)>,
+    ) {
+        let id = client.id.clone();
+        let secret = match mode {
+            "wrong_secret" => Some(format!("wrong-{}", self.random_b64(9))),
+            _ => client.secret.clone(),
+        };
+        let push_id = |pairs: &mut Vec<(String, String)>| {
+            if !pairs.iter().any(|(k, _)| k == "client_id") {
+                pairs.push(("client_id".into(), id.clone()));
+            }
+        };
+        if mode == "none" {
+            push_id(pairs);
+            return;
+        }
+        match client.auth_method {
+            AuthMethod::ClientSecretBasic => {
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let raw = format!("{}:{}", enc(&id), enc(secret.as_deref().unwrap_or("")));
+                let b = base64::engine::general_purpose::STANDARD.encode(raw);
+                headers.push(("authorization".into(), format!("Basic {b}")));
+            }
+            AuthMethod::ClientSecretPost => {
+                push_id(pairs);
+                pairs.push(("client_secret".into(), secret.unwrap_or_default()));
+            }
+            AuthMethod::None => push_id(pairs),
+            AuthMethod::PrivateKeyJwt => {
+                push_id(pairs);
+                let key = match (mode, client.key_pem.as_deref().map(SigningKey::from_pem)) {
+                    ("wrong_secret", _) | (_, None) | (_, Some(Err(_))) => self.attacker_key(),
+                    (_, Some(Ok(k))) => k,
+                };
+                let now = now_unix();
+                let jti = self.random_b64(16);
+                let claims = json!({ "iss": id, "sub": id, "aud": endpoint.as_str(), "iat": now, "exp": now + 60, "jti": jti });
+                let assertion = key.sign(&json!({ "typ": "JWT" }), &claims);
+                pairs.push((
+                    "client_assertion_type".into(),
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                pairs.push(("client_assertion".into(), assertion));
+            }
+        }
+    }
+
+    pub(crate) fn last_access_token(&self) -> Option<String> {
+        self.last_tokens
+            .as_ref()
+            .and_then(|n| self.tokens.get(n))
+            .and_then(|t| t.access_token.clone())
+    }
+
+    pub(crate) fn saved_actor_token(&self, name: &str) -> Option<String> {
+        self.saved_actor.get(name).cloned()
+    }
+
+    // ---- checks -------------------------------------------------------------------------
+
+    /// Turns a step's expectations into checks (`expect_any`: the first set that holds).
+    fn evaluate(&mut self, i: usize, step: &Step, obs: &Observation) -> Flow {
+        let ctx = CheckContext {
+            step: i,
+            level: self.case.level.into(),
+            requirements: &self.case.requirements,
+            strict: self.strict,
+        };
+        if let Some(e) = &step.expect {
+            let e = self.expand_expect(e)?;
+            self.checks.extend(check::evaluate(obs, &e, &ctx));
+            return Ok(());
+        }
+        if let Some(alts) = &step.expect_any {
+            let alts: Vec<&Expect> = if self.strict {
+                alts.iter().take(1).collect()
+            } else {
+                alts.iter().collect()
+            };
+            let mut evaluated = Vec::new();
+            for e in alts {
+                let e = self.expand_expect(e)?;
+                evaluated.push(check::evaluate(obs, &e, &ctx));
+            }
+            let n = evaluated.len();
+            let chosen = evaluated.iter().position(|cs| {
+                cs.iter()
+                    .all(|c| c.ok || c.level != obo_report::Level::Must)
+            });
+            match chosen {
+                Some(k) => {
+                    let mut cs = evaluated.swap_remove(k);
+                    for c in &mut cs {
+                        c.name = format!("outcome {}/{n}: {}", k + 1, c.name);
+                    }
+                    self.checks.extend(cs);
+                }
+                None => {
+                    for (k, mut cs) in evaluated.into_iter().enumerate() {
+                        for c in &mut cs {
+                            c.name = format!("outcome {}/{n}: {}", k + 1, c.name);
+                        }
+                        // Only the failed checks of each alternative explain why none held.
+                        self.checks.extend(cs.into_iter().filter(|c| !c.ok));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `error` parameter of a Bearer challenge.
+pub fn bearer_error(h: &str) -> Option<String> {
+    let lower = h.to_ascii_lowercase();
+    let start = lower.find("error=")? + "error=".len();
+    let rest = h.get(start..)?;
+    let v = if let Some(stripped) = rest.strip_prefix('"') {
+        stripped.split('"').next()?
+    } else {
+        rest.split([',', ' ']).next()?
+    };
+    Some(v.to_string())
+}
+
+/// "status 400, error invalid_grant" for messages.
+pub fn summarize(resp: &Response) -> String {
+    let err = resp
+        .json()
+        .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| resp.header("www-authenticate").and_then(bearer_error));
+    match err {
+        Some(e) => format!("status {}, error {e}", resp.status),
+        None => format!("status {}", resp.status),
+    }
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_error_parses_quoted_and_bare() {
+        assert_eq!(
+            bearer_error(r#"Bearer realm="x", error="invalid_token""#).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            bearer_error("Bearer error=insufficient_scope, scope=\"a\"").as_deref(),
+            Some("insufficient_scope")
+        );
+        assert_eq!(bearer_error("Bearer realm=\"x\""), None);
+    }
+
+    #[test]
+    fn case_seed_depends_on_seed_and_id() {
+        assert_eq!(case_seed(1, "A"), case_seed(1, "A"));
+        assert_ne!(case_seed(1, "A"), case_seed(2, "A"));
+        assert_ne!(case_seed(1, "A"), case_seed(1, "B"));
+    }
+}

@@ -1,0 +1,299 @@
+//! The token endpoint steps: `token` (the authorization_code grant with an actor token),
+//! `replay`, `parallel_token`; claims of issued access tokens (verified with the JWKS or introspected).
+
+use super::*;
+
+impl CaseRun<'_> {
+    /// Builds the authorization_code token request of a `token`/`parallel_token` step.
+    pub(super) async fn token_request(&mut self, step: &Step) -> Flow<(Request, String, String)> {
+        let name = match step.code.clone().or_else(|| self.last_authz.clone()) {
+            Some(n) => n,
+            None => return Err(Stop::Error("no earlier authorize step".into())),
+        };
+        let rec = self
+            .authz
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| Stop::Error(format!("no authorization saved as {name:?}")))?;
+        let Some(code) = rec.code.clone() else {
+            return Err(Stop::Error(format!(
+                "needs the code of authorization {name:?}, but none came back ({})",
+                rec.describe
+            )));
+        };
+        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
+        let client = self.client(&client_name)?;
+        let default_actor = if rec.actor == "none" {
+            "a".to_string()
+        } else {
+            rec.actor.clone()
+        };
+        let which = step.actor_token.clone().unwrap_or(default_actor);
+        let actor_token = self
+            .actor_token_for_request(&which, step.forge.as_deref())
+            .await?;
+        let grant = if self.target.profile.revision == "00" {
+            "urn:ietf:params:oauth:grant-type:agent-authorization_code"
+        } else {
+            "authorization_code"
+        };
+        let mut pairs: Vec<(String, String)> = vec![
+            ("grant_type".into(), grant.into()),
+            ("code".into(), code),
+            ("redirect_uri".into(), rec.redirect_uri.clone()),
+        ];
+        if let Some(v) = &rec.verifier {
+            pairs.push(("code_verifier".into(), v.clone()));
+        }
+        let mut headers = Vec::new();
+        let endpoint = self.target.endpoints.token.clone();
+        // The draft makes client_id a MUST in the token request (§4.2.1), whatever the method.
+        pairs.push(("client_id".into(), client.id.clone()));
+        self.client_auth(
+            client,
+            step.auth.as_deref().unwrap_or("profile"),
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
+        if let Some(t) = &actor_token {
+            pairs.push((self.wire("actor_token"), t.clone()));
+        }
+        self.modify(&mut pairs, step)?;
+        let mut req = if step.method.as_deref() == Some("GET") {
+            Request::get_query(endpoint, &pairs)
+        } else {
+            Request::post_form(endpoint, &pairs)
+        };
+        req.headers = headers;
+        Ok((req, client_name, actor_token.unwrap_or_default()))
+    }
+
+    pub(super) async fn token(&mut self, i: usize, step: &Step) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(step).await?;
+        let resp = self
+            .session
+            .send(&req)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        self.requests.insert(i, req);
+        self.last_token_step = Some(i);
+        self.save_tokens(step, &resp, client_name, Some(actor_token), "tokens");
+        self.observe_token_response(i, step, &resp).await
+    }
+
+    pub(super) fn save_tokens(
+        &mut self,
+        step: &Step,
+        resp: &Response,
+        client: String,
+        actor_token: Option<String>,
+        default_name: &str,
+    ) {
+        let json = resp.json();
+        let access = json
+            .as_ref()
+            .and_then(|j| j.get("access_token"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let refresh = json
+            .as_ref()
+            .and_then(|j| j.get("refresh_token"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if access.is_none() && !step.is_check() {
+            return;
+        }
+        let name = step
+            .save
+            .clone()
+            .unwrap_or_else(|| default_name.to_string());
+        if let Some(r) = &refresh {
+            self.dynamic_secrets.push(r.clone());
+        }
+        let previous_refresh = self.tokens.get(&name).and_then(|t| t.refresh_token.clone());
+        let previous_actor = self.tokens.get(&name).and_then(|t| t.actor_token.clone());
+        if access.is_some() {
+            self.tokens.insert(
+                name.clone(),
+                TokenRecord {
+                    client,
+                    access_token: access,
+                    // A refresh response may omit the refresh token (no rotation): keep the old one.
+                    refresh_token: refresh.or(previous_refresh),
+                    actor_token: actor_token.filter(|a| !a.is_empty()).or(previous_actor),
+                },
+            );
+            self.last_tokens = Some(name);
+        }
+    }
+
+    /// Observation of a token endpoint response (token, replay, refresh).
+    pub(super) async fn observe_token_response(
+        &mut self,
+        i: usize,
+        step: &Step,
+        resp: &Response,
+    ) -> Flow {
+        let json = resp.json();
+        let access = json
+            .as_ref()
+            .and_then(|j| j.get("access_token"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let issued = access.is_some() && (200..300).contains(&resp.status);
+        if !step.is_check() {
+            if !issued {
+                return Err(Stop::Error(format!("no token issued: {}", summarize(resp))));
+            }
+            return Ok(());
+        }
+        let claims = match (&access, self.wants_claims(step)) {
+            (Some(t), true) => Some(self.read_claims(t).await?),
+            _ => None,
+        };
+        let obs = Observation {
+            status: Some(resp.status),
+            headers: resp.headers.clone(),
+            error_code: json
+                .as_ref()
+                .and_then(|j| j.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            json,
+            token_issued: issued,
+            claims,
+            ..Default::default()
+        };
+        self.evaluate(i, step, &obs)
+    }
+
+    pub(super) fn wants_claims(&self, step: &Step) -> bool {
+        step.expect
+            .iter()
+            .chain(step.expect_any.iter().flatten())
+            .any(|e| {
+                e.claims.is_some()
+                    || e.claim_types.is_some()
+                    || e.claims_absent.is_some()
+                    || e.client_claim.is_some()
+                    || e.act_differs_from_sub.is_some()
+                    || e.scope_within.is_some()
+            })
+    }
+
+    /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
+    /// from introspection. `Ok(Err(why))` is a token whose claims cannot be trusted.
+    pub(super) async fn read_claims(&mut self, token: &str) -> Flow<Result<Value, String>> {
+        if self.target.has("jwt_access_tokens") {
+            if let Some(jwks) = &self.target.jwks {
+                return Ok(jose::verify(token, jwks, VERIFY_ALGS)
+                    .map(|j| j.claims)
+                    .map_err(|e| {
+                        format!("the access token does not verify against the target's JWKS: {e}")
+                    }));
+            }
+        }
+        if self.target.has("introspection") {
+            let resp = self.introspect_raw(token, None).await?;
+            let json = resp.json();
+            return Ok(match json {
+                Some(j) if j.get("active").and_then(Value::as_bool) == Some(true) => Ok(j),
+                _ => Err(format!(
+                    "introspection did not report the access token active: {}",
+                    summarize(&resp)
+                )),
+            });
+        }
+        Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
+    }
+
+    pub(super) async fn replay(&mut self, i: usize, step: &Step) -> Flow {
+        let of = step
+            .of
+            .or(self.last_token_step)
+            .ok_or_else(|| Stop::Error("no earlier token request to replay".into()))?;
+        let req =
+            self.requests.get(&of).cloned().ok_or_else(|| {
+                Stop::Error(format!("step[{of}] sent no token request to replay"))
+            })?;
+        let resp = self
+            .session
+            .send(&req)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        self.requests.insert(i, req);
+        self.observe_token_response(i, step, &resp).await
+    }
+
+    pub(super) async fn parallel_token(&mut self, i: usize, step: &Step) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(step).await?;
+        let count = step.count.unwrap_or(8).clamp(2, 64);
+        let client = self.session.client();
+        let max = self.target.profile.http.max_response_bytes;
+        let mut set = tokio::task::JoinSet::new();
+        for n in 0..count {
+            let (client, req) = (client.clone(), req.clone());
+            set.spawn(async move {
+                let started = std::time::Instant::now();
+                let r = crate::session::send_raw(&client, &req, max).await;
+                (n, r, started.elapsed())
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    return Err(Stop::Error(format!(
+                        "a parallel redemption task failed: {e}"
+                    )))
+                }
+            }
+        }
+        results.sort_by_key(|(n, _, _)| *n);
+        for (_, r, took) in &results {
+            self.session.record(&req, r, *took);
+        }
+        let mut responses = Vec::new();
+        for (_, r, _) in results {
+            responses.push(r.map_err(|e| Stop::Error(e.to_string()))?);
+        }
+        self.requests.insert(i, req);
+        self.last_token_step = Some(i);
+        let success = |r: &Response| {
+            (200..300).contains(&r.status)
+                && r.json().is_some_and(|j| j.get("access_token").is_some())
+        };
+        let wins = responses.iter().filter(|r| success(r)).count();
+        if let Some(first_win) = responses.iter().find(|r| success(r)) {
+            self.save_tokens(step, first_win, client_name, Some(actor_token), "tokens");
+        }
+        if !step.is_check() {
+            if wins == 0 {
+                let first = responses.first().map(summarize).unwrap_or_default();
+                return Err(Stop::Error(format!(
+                    "none of {count} redemptions issued a token: {first}"
+                )));
+            }
+            return Ok(());
+        }
+        // Other expectations apply to a losing redemption (the one that must be refused).
+        let shown = responses.iter().find(|r| !success(r)).or(responses.first());
+        let json = shown.and_then(Response::json);
+        let obs = Observation {
+            status: shown.map(|r| r.status),
+            headers: shown.map(|r| r.headers.clone()).unwrap_or_default(),
+            error_code: json
+                .as_ref()
+                .and_then(|j| j.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            json,
+            token_issued: wins > 0,
+            parallel: Some((wins, count)),
+            ..Default::default()
+        };
+        self.evaluate(i, step, &obs)
+    }
+}
