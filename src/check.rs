@@ -80,7 +80,8 @@ impl CheckContext<'_> {
             step: self.step,
             name: name.into(),
             expected: expected.into(),
-            actual: actual.into(),
+            // Long observations (URLs with oversized parameters) are cut for readability.
+            actual: crate::util::clip(&actual.into(), 1000),
             ok,
             level: self.level,
             requirements: self.requirements.to_vec(),

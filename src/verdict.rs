@@ -14,7 +14,17 @@ pub enum Ending {
 }
 
 /// Verdict and one-line message for a case.
+/// The message is one line of at most [`MESSAGE_MAX`] bytes (long URLs are cut); the checks keep
+/// the details.
 pub fn decide(ending: &Ending, checks: &[Check]) -> (Verdict, String) {
+    let (v, m) = decide_full(ending, checks);
+    (v, crate::util::clip(&m, MESSAGE_MAX))
+}
+
+/// Longest message of a case result.
+pub const MESSAGE_MAX: usize = 400;
+
+fn decide_full(ending: &Ending, checks: &[Check]) -> (Verdict, String) {
     let failed_must = checks.iter().find(|c| !c.ok && c.level == Level::Must);
     let failed_other = checks.iter().find(|c| !c.ok && c.level != Level::Must);
     match ending {
