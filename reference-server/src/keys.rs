@@ -1,25 +1,32 @@
 //! The AS signing key (ES256, generated at start), its JWKS, and compact-JWS helpers.
 //!
-//! Verification goes through jsonwebtoken's ES256 primitive; signing uses the p256 key directly
-//! (jsonwebtoken rebuilds the key from PKCS#8 on every call, which costs one extra scalar
-//! multiplication per token). Header and claims are handled as JSON here so that the validation
-//! steps (and the fault switches) stay explicit.
+//! The ES256 primitive (sign and verify) is ring's P-256, which is several times faster than the
+//! pure-Rust p256 crate; the two ECDSA operations per exchange were most of the server's CPU.
+//! Header and claims are handled as JSON here so that the validation steps (and the fault
+//! switches) stay explicit.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey};
-use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
+};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Tokens longer than this are refused before any parsing (robustness, ADV-52).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
+/// An uncompressed SEC1 P-256 point: 0x04 || x || y.
+const POINT_LEN: usize = 65;
+const COORD_LEN: usize = 32;
+
 pub struct Keys {
     kid: String,
-    signing: SigningKey,
-    decoding: DecodingKey,
+    signing: EcdsaKeyPair,
+    rng: SystemRandom,
+    verifying: PublicKey,
     public_jwk: Value,
 }
 
@@ -34,24 +41,29 @@ impl std::fmt::Debug for Keys {
 impl Keys {
     /// A fresh P-256 key pair from the OS RNG.
     pub fn generate() -> Result<Keys, String> {
-        let signing = SigningKey::random(&mut rand::rngs::OsRng);
-        let point = signing.verifying_key().to_encoded_point(false);
-        let (Some(x), Some(y)) = (point.x(), point.y()) else {
-            return Err("public key has no affine coordinates".into());
-        };
-        let x = URL_SAFE_NO_PAD.encode(x);
-        let y = URL_SAFE_NO_PAD.encode(y);
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| "key generation failed".to_string())?;
+        let signing =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                .map_err(|e| format!("signing key: {e}"))?;
+        let point = signing.public_key().as_ref();
+        if point.len() != POINT_LEN || point[0] != 0x04 {
+            return Err("public key is not an uncompressed P-256 point".into());
+        }
+        let x = URL_SAFE_NO_PAD.encode(&point[1..1 + COORD_LEN]);
+        let y = URL_SAFE_NO_PAD.encode(&point[1 + COORD_LEN..]);
         // RFC 7638 thumbprint as kid.
         let thumb_input = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumb_input.as_bytes()));
-        let decoding =
-            DecodingKey::from_ec_components(&x, &y).map_err(|e| format!("decoding key: {e}"))?;
+        let verifying = PublicKey(point.to_vec());
         Ok(Keys {
             public_jwk: json!({"kty": "EC", "crv": "P-256", "x": x, "y": y,
                                "kid": kid, "use": "sig", "alg": "ES256"}),
             kid,
             signing,
-            decoding,
+            rng,
+            verifying,
         })
     }
 
@@ -73,16 +85,16 @@ impl Keys {
             .or_insert_with(|| Value::from(self.kid.clone()));
         let h = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
         let c = URL_SAFE_NO_PAD.encode(claims.to_string());
-        let input = format!("{h}.{c}");
-        // ES256 (RFC 7518 §3.4): SHA-256, deterministic nonce (RFC 6979), R || S.
-        let sig: Signature = self
+        let mut jws = format!("{h}.{c}");
+        // ES256 (RFC 7518 §3.4): SHA-256, R || S as two 32-byte big-endian integers (ring's
+        // FIXED format). The nonce is random, hedged with the message (ring).
+        let sig = self
             .signing
-            .try_sign(input.as_bytes())
-            .map_err(|e| format!("signing: {e}"))?;
-        Ok(format!(
-            "{input}.{}",
-            URL_SAFE_NO_PAD.encode(sig.to_bytes())
-        ))
+            .sign(&self.rng, jws.as_bytes())
+            .map_err(|_| "signing failed".to_string())?;
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig.as_ref(), &mut jws);
+        Ok(jws)
     }
 
     /// Signs with the standard header `{typ, alg: ES256, kid}`.
@@ -94,28 +106,38 @@ impl Keys {
 
     /// Verifies an ES256 signature with the AS key.
     pub fn verify(&self, jws: &Jws<'_>) -> bool {
-        verify_with(jws, &self.decoding)
+        verify_with(jws, &self.verifying)
     }
 }
 
-/// Verifies an ES256 signature with the given key.
-pub fn verify_with(jws: &Jws<'_>, key: &DecodingKey) -> bool {
-    jsonwebtoken::crypto::verify(
-        jws.signature,
-        jws.signing_input.as_bytes(),
-        key,
-        Algorithm::ES256,
-    )
-    .unwrap_or(false)
+/// An ES256 verification key: an uncompressed P-256 point (checked by ring on use).
+#[derive(Debug)]
+pub struct PublicKey(Vec<u8>);
+
+/// Verifies an ES256 signature (base64url of R || S, 64 bytes) with the given key.
+pub fn verify_with(jws: &Jws<'_>, key: &PublicKey) -> bool {
+    let Ok(sig) = URL_SAFE_NO_PAD.decode(jws.signature) else {
+        return false;
+    };
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &key.0)
+        .verify(jws.signing_input.as_bytes(), &sig)
+        .is_ok()
 }
 
 /// Builds a verification key from a public EC P-256 JWK (only used by a fault switch: a header
 /// `jwk` must never be trusted, RFC 8725 §3.10).
-pub fn key_from_jwk(jwk: &Value) -> Option<DecodingKey> {
+pub fn key_from_jwk(jwk: &Value) -> Option<PublicKey> {
     if jwk.get("kty")?.as_str()? != "EC" || jwk.get("crv")?.as_str()? != "P-256" {
         return None;
     }
-    DecodingKey::from_ec_components(jwk.get("x")?.as_str()?, jwk.get("y")?.as_str()?).ok()
+    let x = URL_SAFE_NO_PAD.decode(jwk.get("x")?.as_str()?).ok()?;
+    let y = URL_SAFE_NO_PAD.decode(jwk.get("y")?.as_str()?).ok()?;
+    // Like any other bad key, a point of the wrong size fails at verification.
+    let mut point = Vec::with_capacity(POINT_LEN);
+    point.push(0x04);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    Some(PublicKey(point))
 }
 
 /// A compact JWS split into its parts, header and claims parsed as JSON objects.
@@ -231,6 +253,38 @@ mod tests {
         );
         let swapped = swapped.replace(k2.kid(), k.kid());
         assert!(!k.verify(&Jws::parse(&swapped).unwrap()));
+    }
+
+    #[test]
+    fn published_jwk_verifies_and_bad_signatures_fail() {
+        let k = Keys::generate().unwrap();
+        let t = k
+            .sign_typed("actor+jwt", &json!({"sub": "agent-a"}))
+            .unwrap();
+        let jwk = &k.jwks()["keys"][0];
+        let key = key_from_jwk(jwk).unwrap();
+        assert!(verify_with(&Jws::parse(&t).unwrap(), &key));
+        // ES256 signatures are R || S, 64 bytes: DER, truncated or padded forms are refused.
+        let (input, sig) = t.rsplit_once('.').unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        assert_eq!(raw.len(), 64);
+        for bad in [
+            &raw[..63],
+            &[raw.as_slice(), &[0]].concat()[..],
+            &[0u8; 64][..],
+        ] {
+            let t = format!("{input}.{}", URL_SAFE_NO_PAD.encode(bad));
+            assert!(!k.verify(&Jws::parse(&t).unwrap()));
+        }
+        assert!(!k.verify(&Jws::parse(&format!("{input}.!!")).unwrap()));
+        // A JWK that is not a P-256 point is unusable or fails verification.
+        let mut other = jwk.clone();
+        other["crv"] = json!("P-384");
+        assert!(key_from_jwk(&other).is_none());
+        let mut short = jwk.clone();
+        short["x"] = json!("AAAA");
+        let short = key_from_jwk(&short).unwrap();
+        assert!(!verify_with(&Jws::parse(&t).unwrap(), &short));
     }
 
     #[test]
