@@ -56,9 +56,14 @@ impl Request {
         }
     }
 
-    /// A GET whose query is `pairs` (replacing any query of `url`).
+    /// A GET with `pairs` added to the query; an endpoint's own query component is kept
+    /// (RFC 6749 §3.1).
     pub fn get_query(mut url: Url, pairs: &[(String, String)]) -> Request {
-        url.set_query(Some(&encode_pairs(pairs)));
+        let query = match url.query().filter(|q| !q.is_empty()) {
+            Some(own) => format!("{own}&{}", encode_pairs(pairs)),
+            None => encode_pairs(pairs),
+        };
+        url.set_query(Some(&query));
         Request::get(url)
     }
 
@@ -325,5 +330,22 @@ fn describe(e: &reqwest::Error) -> String {
         format!("connection failed: {e}")
     } else {
         e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_query_keeps_the_endpoint_query_and_duplicates() {
+        let url =
+            Url::parse("https://as.example/authorize?tenant=t1").unwrap_or_else(|e| panic!("{e}"));
+        let pairs = vec![
+            ("a".to_string(), "1 2".to_string()),
+            ("a".to_string(), "3".to_string()),
+        ];
+        let r = Request::get_query(url, &pairs);
+        assert_eq!(r.url.query(), Some("tenant=t1&a=1+2&a=3"));
     }
 }
