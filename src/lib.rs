@@ -47,6 +47,7 @@ pub mod explain;
 pub mod profile;
 pub mod report;
 pub mod run;
+pub mod selfcheck;
 pub mod session;
 pub mod util;
 pub mod vars;

@@ -50,6 +50,9 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "reports/coverage")]
         out: PathBuf,
     },
+    /// The suite checks itself: the catalogue against the clean reference server and once per
+    /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
+    Selfcheck(obo_conformance::selfcheck::SelfcheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -106,6 +109,8 @@ fn main() -> ExitCode {
         Command::ValidateProfile { file } => cmd_validate(&file),
         Command::Coverage { out } => load_catalog(&dir)
             .map_or_else(|c| c, |cat| obo_conformance::coverage::command(&cat, &out)),
+        Command::Selfcheck(args) => load_catalog(&dir)
+            .map_or_else(|c| c, |cat| obo_conformance::selfcheck::command(&cat, &args)),
     };
     ExitCode::from(code as u8)
 }

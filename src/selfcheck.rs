@@ -1,0 +1,828 @@
+//! `obo-conformance selfcheck`: the suite proves its own power (issue 6, item 1).
+//!
+//! The catalogue runs once against the clean reference server, where every case must pass or
+//! skip with a reason, then once per fault switch ([`Fault::ALL`]), each against a fresh
+//! in-process server with only that fault on. The *kill matrix* records, per fault, the cases
+//! that failed or warned against it although they passed against the clean server.
+//!
+//! A fault is *caught* when at least one *relevant* case kills it: one that cites one of the
+//! requirement IDs the fault breaks ([`Fault::requirements`]). A fault killed only by unrelated
+//! cases (an accident of some other check) or by none is a selfcheck failure: the suite would
+//! not notice that defect for the reason that matters. Per fault, the output names the relevant
+//! killers, so removing a case that is the only one shows up as a newly uncaught fault.
+//!
+//! Adversarial cases (tag `adversarial`) that no fault kills are listed for information: they
+//! guard behaviour no fault switch breaks yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use obo_reference_server::fault::Fault;
+use obo_report::{CaseResult, Verdict};
+use serde::Serialize;
+
+use crate::case::Case;
+use crate::catalog::Catalog;
+use crate::profile::reference::{self, ReferenceOptions};
+use crate::run::{self, RunOptions};
+
+/// The tag that marks a case as adversarial (cases/README.md).
+const ADVERSARIAL: &str = "adversarial";
+
+/// `obo-conformance selfcheck` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelfcheckArgs {
+    /// Output folder for kill-matrix.md and kill-matrix.json.
+    #[arg(long, value_name = "DIR", default_value = "reports/selfcheck")]
+    pub out: PathBuf,
+    /// Catalogue runs (one reference server each) in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Cases in flight at once within each run.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub case_jobs: usize,
+    /// Seed of all randomness (the same seed for every run, so runs differ only by the fault).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Check only these faults (repeatable; default: every fault of the reference server).
+    #[arg(long, value_name = "NAME")]
+    pub fault: Vec<String>,
+}
+
+/// How to run the selfcheck.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub seed: u64,
+    /// Catalogue runs in flight at once.
+    pub jobs: usize,
+    /// Cases in flight at once within each run.
+    pub case_jobs: usize,
+    /// The faults to check.
+    pub faults: Vec<Fault>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 1,
+            jobs: 4,
+            case_jobs: 8,
+            faults: Fault::ALL.to_vec(),
+        }
+    }
+}
+
+/// One case's outcome, as the matrix shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseNote {
+    pub id: String,
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+/// The run against the clean server.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CleanRun {
+    /// Reference variants used and how many cases each ran.
+    pub variants: Vec<(String, usize)>,
+    pub passed: usize,
+    /// Skipped cases with their reasons (allowed).
+    pub skipped: Vec<CaseNote>,
+    /// Cases that failed, warned or errored: each one is a selfcheck failure.
+    pub problems: Vec<CaseNote>,
+    /// The server could not be started or driven at all.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// How well the catalogue catches one fault.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A case citing one of the fault's requirements failed or warned.
+    Caught,
+    /// Only cases citing other requirements noticed the fault.
+    OnlyUnrelated,
+    /// No case noticed the fault.
+    Missed,
+    /// The faulty server could not be started.
+    NotRun,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Caught => "CAUGHT",
+            Status::OnlyUnrelated => "UNRELATED",
+            Status::Missed => "MISSED",
+            Status::NotRun => "NOT RUN",
+        }
+    }
+}
+
+/// One row of the kill matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultRow {
+    pub fault: String,
+    pub description: String,
+    /// Requirement IDs the fault breaks.
+    pub requirements: Vec<String>,
+    pub status: Status,
+    /// Killers citing one of the fault's requirements.
+    pub relevant: Vec<CaseNote>,
+    /// Killers citing none of them.
+    pub unrelated: Vec<CaseNote>,
+    /// Cases that passed clean but errored under the fault (informative: not kills).
+    pub errors: Vec<CaseNote>,
+    /// Why the run did not happen (status `not_run`).
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl FaultRow {
+    pub fn relevant_ids(&self) -> Vec<&str> {
+        self.relevant.iter().map(|c| c.id.as_str()).collect()
+    }
+}
+
+/// The whole selfcheck result (kill-matrix.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Selfcheck {
+    pub seed: u64,
+    pub cases: usize,
+    pub clean: CleanRun,
+    pub faults: Vec<FaultRow>,
+    /// Adversarial cases that are no fault's relevant killer (informative): they guard
+    /// behaviour that no fault switch breaks for the requirements they cite.
+    pub unkilled_adversarial: Vec<String>,
+    /// Adversarial cases that no fault makes fail or warn at all (informative).
+    pub never_failed_adversarial: Vec<String>,
+    /// Faults whose only relevant killer is one case: removing that case loses the fault.
+    pub single_killer: BTreeMap<String, String>,
+    pub duration_ms: u64,
+}
+
+impl Selfcheck {
+    /// Every reason the selfcheck fails, one line each; empty when it passes.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.clean.error {
+            out.push(format!("clean run: {e}"));
+        }
+        for p in &self.clean.problems {
+            out.push(format!(
+                "clean run: {} {}: {}",
+                verdict_word(p.verdict),
+                p.id,
+                p.message
+            ));
+        }
+        for f in &self.faults {
+            match f.status {
+                Status::Caught => {}
+                Status::OnlyUnrelated => out.push(format!(
+                    "fault {} ({}) is caught only by unrelated cases: {}",
+                    f.fault,
+                    f.requirements.join(", "),
+                    ids(&f.unrelated)
+                )),
+                Status::Missed => out.push(format!(
+                    "fault {} ({}) is caught by no case",
+                    f.fault,
+                    f.requirements.join(", ")
+                )),
+                Status::NotRun => out.push(format!(
+                    "fault {}: {}",
+                    f.fault,
+                    f.error.as_deref().unwrap_or("not run")
+                )),
+            }
+        }
+        out
+    }
+
+    pub fn ok(&self) -> bool {
+        self.failures().is_empty()
+    }
+
+    pub fn fault(&self, name: &str) -> Option<&FaultRow> {
+        self.faults.iter().find(|f| f.fault == name)
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Warn => "warn",
+        Verdict::Skip => "skip",
+        Verdict::Error => "error",
+    }
+}
+
+fn ids(notes: &[CaseNote]) -> String {
+    if notes.is_empty() {
+        return "-".into();
+    }
+    notes
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn note(r: &obo_report::CaseResult) -> CaseNote {
+    CaseNote {
+        id: r.id.clone(),
+        verdict: r.verdict,
+        message: r.message.clone(),
+    }
+}
+
+/// One way to start the reference server. Each case runs under the first variant where it
+/// does not skip (consent-page cases need the form variant, -00 cases a -00 server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    pub name: &'static str,
+    pub form: bool,
+    pub revision: &'static str,
+}
+
+/// The variants, in the order a case is tried.
+pub const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "reference -02",
+        form: false,
+        revision: "02",
+    },
+    Variant {
+        name: "reference-form -02",
+        form: true,
+        revision: "02",
+    },
+    Variant {
+        name: "reference -00",
+        form: false,
+        revision: "00",
+    },
+    Variant {
+        name: "reference -01",
+        form: false,
+        revision: "01",
+    },
+];
+
+/// Starts a reference server of `variant` with `faults` and runs `cases` against it.
+async fn run_variant(
+    catalog: &Catalog,
+    cases: &[Case],
+    variant: Variant,
+    faults: Vec<Fault>,
+    opts: &Options,
+) -> Result<Vec<CaseResult>, String> {
+    let ref_opts = ReferenceOptions {
+        form: variant.form,
+        faults,
+        revision: Some(variant.revision.to_string()),
+        ..Default::default()
+    };
+    let target = reference::reference(ref_opts)
+        .await
+        .map_err(|e| format!("{}: {e}", variant.name))?;
+    let target = Arc::new(target);
+    let run_opts = RunOptions {
+        seed: opts.seed,
+        jobs: opts.case_jobs.max(1),
+        strict: false,
+        case_timeout: None,
+        progress: None,
+    };
+    let report = run::run_catalog(target.clone(), catalog, cases, &run_opts).await;
+    target.shutdown().await;
+    Ok(report.cases)
+}
+
+/// Which cases run under which variant.
+type Plan = Vec<(Variant, Vec<Case>)>;
+
+/// Runs a plan with `faults` on, variant after variant.
+async fn run_plan(
+    catalog: &Catalog,
+    plan: &Plan,
+    faults: &[Fault],
+    opts: &Options,
+) -> Result<Vec<CaseResult>, String> {
+    let mut out = Vec::new();
+    for (variant, cases) in plan {
+        out.extend(run_variant(catalog, cases, *variant, faults.to_vec(), opts).await?);
+    }
+    Ok(out)
+}
+
+/// The clean run: every case under the first variant where it does not skip. Returns the
+/// results (a case skipped everywhere keeps the last variant's reason) and the plan.
+async fn clean_plan(
+    catalog: &Catalog,
+    cases: &[Case],
+    opts: &Options,
+) -> (Result<Vec<CaseResult>, String>, Plan) {
+    let mut plan: Plan = Vec::new();
+    let mut pending: Vec<Case> = cases.to_vec();
+    let mut results: BTreeMap<String, CaseResult> = BTreeMap::new();
+    for variant in VARIANTS {
+        if pending.is_empty() {
+            break;
+        }
+        let got = match run_variant(catalog, &pending, *variant, vec![], opts).await {
+            Ok(r) => r,
+            Err(e) => return (Err(e), plan),
+        };
+        let skipped: BTreeSet<String> = got
+            .iter()
+            .filter(|r| r.verdict == Verdict::Skip)
+            .map(|r| r.id.clone())
+            .collect();
+        let (next, here): (Vec<Case>, Vec<Case>) =
+            pending.into_iter().partition(|c| skipped.contains(&c.id));
+        if !here.is_empty() {
+            plan.push((*variant, here));
+        }
+        pending = next;
+        for r in got {
+            results.insert(r.id.clone(), r);
+        }
+    }
+    let ordered = cases.iter().filter_map(|c| results.remove(&c.id)).collect();
+    (Ok(ordered), plan)
+}
+
+fn clean_run(result: Result<Vec<CaseResult>, String>, plan: &Plan, took: Duration) -> CleanRun {
+    let mut clean = CleanRun {
+        duration_ms: took.as_millis() as u64,
+        ..Default::default()
+    };
+    clean.variants = plan
+        .iter()
+        .map(|(v, cases)| (v.name.to_string(), cases.len()))
+        .collect();
+    match result {
+        Err(e) => clean.error = Some(e),
+        Ok(results) => {
+            for r in &results {
+                match r.verdict {
+                    Verdict::Pass => clean.passed += 1,
+                    Verdict::Skip => clean.skipped.push(note(r)),
+                    Verdict::Fail | Verdict::Warn | Verdict::Error => clean.problems.push(note(r)),
+                }
+            }
+        }
+    }
+    clean
+}
+
+/// The kill-matrix row of one fault, from its run and the set of cases that passed clean.
+fn fault_row(
+    fault: Fault,
+    result: Result<Vec<CaseResult>, String>,
+    cases: &[Case],
+    passed_clean: &BTreeSet<String>,
+    took: Duration,
+) -> FaultRow {
+    let breaks: BTreeSet<&str> = fault.requirements().iter().copied().collect();
+    let mut row = FaultRow {
+        fault: fault.name().to_string(),
+        description: fault.description().to_string(),
+        requirements: fault.requirements().iter().map(|s| s.to_string()).collect(),
+        status: Status::NotRun,
+        relevant: vec![],
+        unrelated: vec![],
+        errors: vec![],
+        error: None,
+        duration_ms: took.as_millis() as u64,
+    };
+    let results = match result {
+        Ok(r) => r,
+        Err(e) => {
+            row.error = Some(e);
+            return row;
+        }
+    };
+    let cites: BTreeMap<&str, &Case> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    for r in &results {
+        // A case that did not pass clean says nothing about this fault.
+        if !passed_clean.contains(&r.id) {
+            continue;
+        }
+        match r.verdict {
+            Verdict::Fail | Verdict::Warn => {
+                let relevant = cites
+                    .get(r.id.as_str())
+                    .is_some_and(|c| c.requirements.iter().any(|q| breaks.contains(q.as_str())));
+                if relevant {
+                    row.relevant.push(note(r));
+                } else {
+                    row.unrelated.push(note(r));
+                }
+            }
+            Verdict::Error => row.errors.push(note(r)),
+            Verdict::Pass | Verdict::Skip => {}
+        }
+    }
+    row.status = if !row.relevant.is_empty() {
+        Status::Caught
+    } else if !row.unrelated.is_empty() {
+        Status::OnlyUnrelated
+    } else {
+        Status::Missed
+    };
+    row
+}
+
+/// Runs the selfcheck of `cases` (normally the whole catalogue): the clean run first (it
+/// decides which variant each case runs under), then every fault, `opts.jobs` runs at a time.
+pub async fn run(catalog: &Catalog, cases: &[Case], opts: &Options) -> Selfcheck {
+    let started = Instant::now();
+    let (clean_result, plan) = clean_plan(catalog, cases, opts).await;
+    let clean = clean_run(clean_result, &plan, started.elapsed());
+    let skipped: BTreeSet<&str> = clean.skipped.iter().map(|n| n.id.as_str()).collect();
+    let failed: BTreeSet<&str> = clean.problems.iter().map(|n| n.id.as_str()).collect();
+    let passed_clean: BTreeSet<String> = if clean.error.is_some() {
+        BTreeSet::new()
+    } else {
+        cases
+            .iter()
+            .filter(|c| !skipped.contains(c.id.as_str()) && !failed.contains(c.id.as_str()))
+            .map(|c| c.id.clone())
+            .collect()
+    };
+
+    let catalog = Arc::new(catalog.clone());
+    let plan = Arc::new(plan);
+    let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (k, fault) in opts.faults.iter().copied().enumerate() {
+        let (catalog, plan, sem, opts) = (catalog.clone(), plan.clone(), sem.clone(), opts.clone());
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.ok();
+            let t = Instant::now();
+            let result = run_plan(&catalog, &plan, &[fault], &opts).await;
+            (k, result, t.elapsed())
+        });
+    }
+    let mut results: BTreeMap<usize, (Result<Vec<CaseResult>, String>, Duration)> = BTreeMap::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((k, result, took)) => {
+                results.insert(k, (result, took));
+            }
+            Err(e) => tracing::warn!("a selfcheck run was lost: {e}"),
+        }
+    }
+    let faults: Vec<FaultRow> = opts
+        .faults
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let (result, took) = results
+                .remove(&k)
+                .unwrap_or_else(|| (Err("the run was lost".into()), Duration::ZERO));
+            fault_row(*f, result, cases, &passed_clean, took)
+        })
+        .collect();
+    let killed: BTreeSet<&str> = faults
+        .iter()
+        .flat_map(|f| f.relevant.iter().chain(&f.unrelated))
+        .map(|n| n.id.as_str())
+        .collect();
+    let killed_relevantly: BTreeSet<&str> = faults
+        .iter()
+        .flat_map(|f| &f.relevant)
+        .map(|n| n.id.as_str())
+        .collect();
+    let adversarial = || {
+        cases
+            .iter()
+            .filter(|c| c.tags.iter().any(|t| t == ADVERSARIAL) && passed_clean.contains(&c.id))
+    };
+    let unkilled_adversarial = adversarial()
+        .filter(|c| !killed_relevantly.contains(c.id.as_str()))
+        .map(|c| c.id.clone())
+        .collect();
+    let never_failed_adversarial = adversarial()
+        .filter(|c| !killed.contains(c.id.as_str()))
+        .map(|c| c.id.clone())
+        .collect();
+    let single_killer = faults
+        .iter()
+        .filter_map(|f| match f.relevant.as_slice() {
+            [only] => Some((f.fault.clone(), only.id.clone())),
+            _ => None,
+        })
+        .collect();
+    Selfcheck {
+        seed: opts.seed,
+        cases: cases.len(),
+        clean,
+        faults,
+        unkilled_adversarial,
+        never_failed_adversarial,
+        single_killer,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// The terminal output: one line per fault with its relevant killers, then the verdict.
+pub fn render_text(s: &Selfcheck) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "clean run: {} passed, {} skipped, {} problems ({:.1} s)",
+        s.clean.passed,
+        s.clean.skipped.len(),
+        s.clean.problems.len(),
+        s.clean.duration_ms as f64 / 1000.0
+    );
+    if !s.clean.variants.is_empty() {
+        let v: Vec<String> = s
+            .clean
+            .variants
+            .iter()
+            .map(|(name, n)| format!("{name}: {n}"))
+            .collect();
+        let _ = writeln!(out, "  cases per server variant: {}", v.join(", "));
+    }
+    if let Some(e) = &s.clean.error {
+        let _ = writeln!(out, "  error: {e}");
+    }
+    for p in &s.clean.problems {
+        let _ = writeln!(
+            out,
+            "  {:<5} {:<44} {}",
+            verdict_word(p.verdict).to_uppercase(),
+            p.id,
+            p.message
+        );
+    }
+    let _ = writeln!(out, "\nkill matrix (fault: relevant killers, +unrelated):");
+    for f in &s.faults {
+        let detail = match f.status {
+            Status::NotRun => f.error.clone().unwrap_or_default(),
+            Status::Missed => "no case failed".into(),
+            Status::OnlyUnrelated => format!("only unrelated: {}", ids(&f.unrelated)),
+            Status::Caught if f.unrelated.is_empty() => ids(&f.relevant),
+            Status::Caught => format!("{} (+{} unrelated)", ids(&f.relevant), f.unrelated.len()),
+        };
+        let _ = writeln!(out, "{:<9} {:<32} {}", f.status.label(), f.fault, detail);
+    }
+    if !s.unkilled_adversarial.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nadversarial cases that are no fault's relevant killer ({}, informative): {}",
+            s.unkilled_adversarial.len(),
+            s.unkilled_adversarial.join(", ")
+        );
+    }
+    let caught = s
+        .faults
+        .iter()
+        .filter(|f| f.status == Status::Caught)
+        .count();
+    let failures = s.failures();
+    let _ = writeln!(
+        out,
+        "\nselfcheck {}: {} cases, {}/{} faults caught by a relevant case, {} caught by one case only, seed {}, {:.1} s",
+        if failures.is_empty() { "passed" } else { "FAILED" },
+        s.cases,
+        caught,
+        s.faults.len(),
+        s.single_killer.len(),
+        s.seed,
+        s.duration_ms as f64 / 1000.0
+    );
+    for f in &failures {
+        let _ = writeln!(out, "  - {f}");
+    }
+    out
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// kill-matrix.md.
+pub fn render_markdown(s: &Selfcheck) -> String {
+    let mut out = String::new();
+    let failures = s.failures();
+    let _ = writeln!(out, "# Selfcheck: kill matrix\n");
+    let _ = writeln!(
+        out,
+        "**{}** — {} cases, seed {}, {} faults checked, {:.1} s.\n",
+        if failures.is_empty() {
+            "passed"
+        } else {
+            "FAILED"
+        },
+        s.cases,
+        s.seed,
+        s.faults.len(),
+        s.duration_ms as f64 / 1000.0
+    );
+    for f in &failures {
+        let _ = writeln!(out, "- {}", md_cell(f));
+    }
+    if !failures.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Clean run\n");
+    let _ = writeln!(
+        out,
+        "{} passed, {} skipped, {} problems.\n",
+        s.clean.passed,
+        s.clean.skipped.len(),
+        s.clean.problems.len()
+    );
+    if !s.clean.variants.is_empty() {
+        let _ = writeln!(
+            out,
+            "Each case runs under the first reference variant where it applies:\n"
+        );
+        for (name, n) in &s.clean.variants {
+            let _ = writeln!(out, "- {name}: {n} cases");
+        }
+        out.push('\n');
+    }
+    for p in &s.clean.problems {
+        let _ = writeln!(
+            out,
+            "- **{}** {}: {}",
+            verdict_word(p.verdict),
+            p.id,
+            md_cell(&p.message)
+        );
+    }
+    if !s.clean.problems.is_empty() {
+        out.push('\n');
+    }
+    if !s.clean.skipped.is_empty() {
+        let _ = writeln!(out, "| skipped case | reason |\n|---|---|");
+        for n in &s.clean.skipped {
+            let _ = writeln!(out, "| {} | {} |", n.id, md_cell(&n.message));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Faults\n");
+    let _ = writeln!(out, "A fault is caught when a case citing one of the requirements it breaks fails or warns against it.\n");
+    let _ = writeln!(
+        out,
+        "| fault | breaks | status | relevant killers | unrelated killers |\n|---|---|---|---|---|"
+    );
+    for f in &s.faults {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            f.fault,
+            f.requirements.join(", "),
+            f.status.label(),
+            ids(&f.relevant),
+            ids(&f.unrelated)
+        );
+    }
+    if !s.single_killer.is_empty() {
+        let _ = writeln!(out, "\n## Faults caught by one case only\n");
+        let _ = writeln!(out, "Removing that case would leave the fault uncaught.\n");
+        let _ = writeln!(out, "| fault | only relevant killer |\n|---|---|");
+        for (fault, case) in &s.single_killer {
+            let _ = writeln!(out, "| `{fault}` | {case} |");
+        }
+    }
+    let _ = writeln!(out, "\n## Adversarial cases no fault kills\n");
+    let _ = writeln!(
+        out,
+        "Informative: these guard behaviour that no fault switch breaks (for the requirements they cite) yet.\n"
+    );
+    let _ = writeln!(
+        out,
+        "Not a relevant killer of any fault: {}.\n",
+        list_or_none(&s.unkilled_adversarial)
+    );
+    let _ = writeln!(
+        out,
+        "Never failed or warned under any fault: {}.",
+        list_or_none(&s.never_failed_adversarial)
+    );
+    let errored: Vec<&FaultRow> = s.faults.iter().filter(|f| !f.errors.is_empty()).collect();
+    if !errored.is_empty() {
+        let _ = writeln!(out, "\n## Cases that errored under a fault\n");
+        let _ = writeln!(
+            out,
+            "Not kills: the harness could not drive the faulty server to a check.\n"
+        );
+        let _ = writeln!(out, "| fault | case | message |\n|---|---|---|");
+        for f in errored {
+            for n in &f.errors {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    f.fault,
+                    n.id,
+                    md_cell(&n.message)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Writes kill-matrix.md and kill-matrix.json into `dir`.
+pub fn write(s: &Selfcheck, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("kill-matrix.md"), render_markdown(s))?;
+    let json = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("kill-matrix.json"), json + "\n")
+}
+
+/// Options from the command-line arguments; an unknown fault name is an error.
+pub fn options(args: &SelfcheckArgs) -> Result<Options, String> {
+    let faults = if args.fault.is_empty() {
+        Fault::ALL.to_vec()
+    } else {
+        let mut v = Vec::new();
+        for name in args
+            .fault
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match Fault::from_name(name) {
+                Some(f) => v.push(f),
+                None => {
+                    let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                    return Err(format!(
+                        "unknown fault {name:?} (known: {})",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        v
+    };
+    Ok(Options {
+        seed: args.seed,
+        jobs: args.jobs,
+        case_jobs: args.case_jobs,
+        faults,
+    })
+}
+
+/// The `selfcheck` subcommand. Exit 0 when the clean run is clean and every fault is caught by
+/// a relevant case, 1 otherwise, 2 when the results cannot be written, 3 on bad arguments.
+pub fn command(catalog: &Catalog, args: &SelfcheckArgs) -> i32 {
+    let opts = match options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 3;
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    eprintln!(
+        "selfcheck: {} cases, clean + {} faults, {} runs at a time, seed {}",
+        catalog.cases.len(),
+        opts.faults.len(),
+        opts.jobs.max(1),
+        opts.seed
+    );
+    let s = rt.block_on(run(catalog, &catalog.cases, &opts));
+    print!("{}", render_text(&s));
+    if let Err(e) = write(&s, &args.out) {
+        eprintln!(
+            "error: cannot write the kill matrix to {}: {e}",
+            args.out.display()
+        );
+        return 2;
+    }
+    println!("kill matrix: {}", args.out.join("kill-matrix.md").display());
+    if s.ok() {
+        0
+    } else {
+        1
+    }
+}
