@@ -88,10 +88,7 @@ fn outcome(result: Option<CaseResult>) -> Result<Completion, Failed> {
             for c in r.checks.iter().filter(|c| !c.ok) {
                 msg.push_str(&format!(
                     "\n  step[{}] {}: expected {}, got {}",
-                    c.step,
-                    c.name,
-                    c.expected,
-                    c.actual
+                    c.step, c.name, c.expected, c.actual
                 ));
             }
             Err(msg.into())
