@@ -44,6 +44,7 @@ pub mod consent;
 pub mod coverage;
 pub mod exec;
 pub mod explain;
+pub mod fuzz;
 pub mod profile;
 pub mod report;
 pub mod run;

@@ -53,6 +53,9 @@ enum Command {
     /// The suite checks itself: the catalogue against the clean reference server and once per
     /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
     Selfcheck(obo_conformance::selfcheck::SelfcheckArgs),
+    /// Model-based fuzzing: random operation sequences checked against the draft's rules;
+    /// a counterexample is shrunk and reported; exit 1 on a counterexample.
+    Fuzz(obo_conformance::fuzz::FuzzArgs),
 }
 
 #[derive(clap::Args)]
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         Command::ValidateProfile { file } => cmd_validate(&file),
         Command::Coverage { out } => load_catalog(&dir)
             .map_or_else(|c| c, |cat| obo_conformance::coverage::command(&cat, &out)),
+        Command::Fuzz(args) => obo_conformance::fuzz::command(&args),
         Command::Selfcheck(args) => load_catalog(&dir)
             .map_or_else(|c| c, |cat| obo_conformance::selfcheck::command(&cat, &args)),
     };

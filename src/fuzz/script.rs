@@ -1,0 +1,337 @@
+//! Turns a sequence of operations into a case of the case language (one step per operation,
+//! after a prelude), so the harness's own interpreter drives the target; and reads back, per
+//! operation, what the target did from the case's transcript and checks.
+//!
+//! Every operation step carries an expectation, so that a refused request is an observation
+//! and not a set-up failure that would end the case. Token steps expect either no token or a
+//! token whose `act.sub` is the actor bound to the code (OBO-AT-5, OBO-TOKEN-12), checked by the
+//! harness's claim checks against the target's JWKS.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use obo_report::{Check, Exchange};
+use url::Url;
+
+use super::op::{Actor, Op};
+use crate::case::{Case, CaseLevel, Step};
+use crate::exec::Executed;
+use crate::verdict::Ending;
+
+/// Requirements the model checks (cited by the synthetic case and its report).
+pub const REQUIREMENTS: &[&str] = &[
+    "OBO-AUTHZ-15",
+    "OBO-AT-5",
+    "OBO-TOKEN-12",
+    "OBO-SEC-3",
+    "OBO-SEC-4",
+    "OBO-TOKEN-10",
+    "OBO-RS-9",
+];
+
+/// Steps before the first operation: actor tokens of a and b fetched while both are enabled,
+/// used later for an actor the sequence has disabled (a still-valid token of a disabled actor).
+const PRELUDE: usize = 2;
+
+/// How the steps are written for this target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Access-token claims can be read (JWT + JWKS, or introspection): check `act.sub`.
+    pub claims: bool,
+}
+
+/// The case for `ops` (already normalized) and its TOML text.
+pub fn build(id: &str, ops: &[Op], style: Style) -> Result<(Case, String), String> {
+    let mut tables: Vec<toml::Table> = Vec::new();
+    for actor in [Actor::A, Actor::B] {
+        let mut t = step("actor_token");
+        t.insert("actor".into(), s(actor.which()));
+        t.insert("save".into(), s(&format!("{}0", actor.which())));
+        tables.push(t);
+    }
+    let mut bound: BTreeMap<u32, Actor> = BTreeMap::new(); // code -> actor of its authorization
+    let mut token_actor: BTreeMap<u32, Actor> = BTreeMap::new(); // tokens -> bound actor
+    let mut redeem_step: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut disabled: BTreeSet<Actor> = BTreeSet::new();
+    for op in ops {
+        let index = tables.len();
+        let t = match op {
+            Op::Authorize { code, actor, deny } => {
+                bound.insert(*code, *actor);
+                let mut t = step("authorize");
+                t.insert("actor".into(), s(actor.which()));
+                t.insert("consent".into(), s(if *deny { "deny" } else { "approve" }));
+                t.insert("save".into(), s(&format!("c{code}")));
+                t.insert("expect".into(), toml::Value::Table(toml::Table::new()));
+                t
+            }
+            Op::Redeem { code, with, tokens }
+            | Op::Parallel {
+                code, with, tokens, ..
+            } => {
+                let actor = bound
+                    .get(code)
+                    .copied()
+                    .ok_or_else(|| format!("{op}: no authorization made c{code}"))?;
+                token_actor.insert(*tokens, actor);
+                let mut t = step(if matches!(op, Op::Parallel { .. }) {
+                    "parallel_token"
+                } else {
+                    "token"
+                });
+                t.insert("code".into(), s(&format!("c{code}")));
+                let source = if disabled.contains(with) {
+                    format!("saved:{}0", with.which())
+                } else {
+                    with.which().to_string()
+                };
+                t.insert("actor_token".into(), s(&source));
+                t.insert("save".into(), s(&format!("t{tokens}")));
+                if let Op::Parallel { count, .. } = op {
+                    t.insert("count".into(), toml::Value::Integer(i64::from(*count)));
+                    t.insert("expect_any".into(), issued_or_not(None));
+                } else {
+                    redeem_step.insert(*tokens, index);
+                    t.insert(
+                        "expect_any".into(),
+                        issued_or_not(style.claims.then_some(actor)),
+                    );
+                }
+                t
+            }
+            Op::Replay { tokens } => {
+                let of = redeem_step
+                    .get(tokens)
+                    .copied()
+                    .ok_or_else(|| format!("{op}: no redemption made t{tokens}"))?;
+                let mut t = step("replay");
+                t.insert("of".into(), toml::Value::Integer(of as i64));
+                let actor = token_actor.get(tokens).copied();
+                t.insert(
+                    "expect_any".into(),
+                    issued_or_not(actor.filter(|_| style.claims)),
+                );
+                t
+            }
+            Op::AdvanceClock { seconds } => {
+                let mut t = step("advance_clock");
+                t.insert("seconds".into(), toml::Value::Integer(*seconds));
+                t
+            }
+            Op::Disable { actor } | Op::Enable { actor } => {
+                let disable = matches!(op, Op::Disable { .. });
+                if disable {
+                    disabled.insert(*actor);
+                } else {
+                    disabled.remove(actor);
+                }
+                let mut t = step(if disable {
+                    "disable_actor"
+                } else {
+                    "enable_actor"
+                });
+                t.insert("actor".into(), s(actor.which()));
+                t
+            }
+            Op::RevokeConsent { actor } => {
+                let mut t = step("revoke_consent");
+                t.insert("actor".into(), s(actor.which()));
+                t
+            }
+            Op::Refresh { tokens } => {
+                let mut t = step("refresh");
+                t.insert("tokens".into(), s(&format!("t{tokens}")));
+                let actor = token_actor.get(tokens).copied();
+                t.insert(
+                    "expect_any".into(),
+                    issued_or_not(actor.filter(|_| style.claims)),
+                );
+                t
+            }
+            Op::Resource { tokens, actor } => {
+                let mut t = step("resource");
+                t.insert("path".into(), s(&format!("actor:{}", actor.which())));
+                t.insert("tokens".into(), s(&format!("t{tokens}")));
+                t.insert("expect".into(), toml::Value::Table(toml::Table::new()));
+                t
+            }
+        };
+        tables.push(t);
+    }
+    let steps = tables
+        .iter()
+        .map(|t| {
+            toml::Value::Table(t.clone())
+                .try_into::<Step>()
+                .map_err(|e| format!("a generated step is not valid case language: {e}"))
+        })
+        .collect::<Result<Vec<Step>, String>>()?;
+    let case = Case {
+        id: id.to_string(),
+        title: "Model-based fuzz sequence".into(),
+        description: ops.iter().map(|o| format!("- {o}\n")).collect(),
+        requirements: REQUIREMENTS.iter().map(|r| r.to_string()).collect(),
+        scenarios: Vec::new(),
+        level: CaseLevel::Must,
+        revisions: None,
+        needs: Vec::new(),
+        tags: vec!["fuzz".into()],
+        exclusive: true,
+        steps,
+        path: Default::default(),
+    };
+    Ok((case.clone(), render(&case, &tables)))
+}
+
+fn step(kind: &str) -> toml::Table {
+    let mut t = toml::Table::new();
+    t.insert("do".into(), s(kind));
+    t
+}
+
+fn s(v: &str) -> toml::Value {
+    toml::Value::String(v.to_string())
+}
+
+/// `expect_any`: no token, or a token (whose `act.sub` is `actor`, when given).
+fn issued_or_not(actor: Option<Actor>) -> toml::Value {
+    let mut refused = toml::Table::new();
+    refused.insert("token_issued".into(), toml::Value::Boolean(false));
+    let mut issued = toml::Table::new();
+    issued.insert("token_issued".into(), toml::Value::Boolean(true));
+    if let Some(a) = actor {
+        let mut claims = toml::Table::new();
+        // OBO-AT-5, OBO-TOKEN-12: act.sub is the actor bound to the code.
+        claims.insert("act.sub".into(), s(&format!("${{actor.{}}}", a.which())));
+        claims.insert("sub".into(), s("${user.sub}"));
+        issued.insert("claims".into(), toml::Value::Table(claims));
+    }
+    toml::Value::Array(vec![
+        toml::Value::Table(refused),
+        toml::Value::Table(issued),
+    ])
+}
+
+/// The case as a TOML file of the case language (replayable with `run`).
+fn render(case: &Case, steps: &[toml::Table]) -> String {
+    let mut top = toml::Table::new();
+    top.insert("id".into(), s(&case.id));
+    top.insert("title".into(), s(&case.title));
+    top.insert("description".into(), s(&case.description));
+    top.insert(
+        "requirements".into(),
+        toml::Value::Array(case.requirements.iter().map(|r| s(r)).collect()),
+    );
+    top.insert("level".into(), s("MUST"));
+    top.insert("tags".into(), toml::Value::Array(vec![s("fuzz")]));
+    top.insert("exclusive".into(), toml::Value::Boolean(true));
+    top.insert(
+        "step".into(),
+        toml::Value::Array(steps.iter().cloned().map(toml::Value::Table).collect()),
+    );
+    toml::to_string(&top).unwrap_or_else(|e| format!("# cannot render the case: {e}\n"))
+}
+
+/// What one operation's step observed.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// `authorize`: a code came back.
+    pub code: bool,
+    /// Token steps: responses that carried an access token.
+    pub wins: usize,
+    /// `resource`: the resource answered 2xx.
+    pub ok: bool,
+    /// The harness's checks of this step that did not hold (`act.sub`, `sub`).
+    pub failed: Vec<Check>,
+}
+
+/// Per operation, what was observed (None: the step did not complete), and a note on how the
+/// case ended when it did not complete.
+pub fn observe(executed: &Executed, ops: usize) -> (Vec<Option<Observed>>, Option<String>) {
+    let complete = match &executed.ending {
+        Ending::Completed => PRELUDE + ops,
+        Ending::Skipped(_) => 0,
+        Ending::Errored(msg) => errored_step(msg).unwrap_or(0),
+    };
+    let note = match &executed.ending {
+        Ending::Completed => None,
+        Ending::Skipped(why) => Some(format!("skipped: {why}")),
+        Ending::Errored(why) => Some(format!("stopped early: {why}")),
+    };
+    let obs = (0..ops)
+        .map(|i| {
+            let stepno = PRELUDE + i;
+            (stepno < complete).then(|| observe_step(executed, stepno))
+        })
+        .collect();
+    (obs, note)
+}
+
+/// The step index of an `Errored` ending ("step[3] (token): ...").
+fn errored_step(msg: &str) -> Option<usize> {
+    let rest = msg.strip_prefix("step[")?;
+    rest.split(']').next()?.parse().ok()
+}
+
+fn observe_step(executed: &Executed, stepno: usize) -> Observed {
+    let exchanges: Vec<&Exchange> = executed
+        .transcript
+        .iter()
+        .filter(|e| e.step == stepno)
+        .collect();
+    Observed {
+        code: exchanges.iter().any(|e| carries_code(e)),
+        wins: exchanges.iter().filter(|e| issued_token(e)).count(),
+        ok: exchanges.iter().any(|e| {
+            e.response
+                .as_ref()
+                .is_some_and(|r| (200..300).contains(&r.status))
+        }),
+        failed: executed
+            .checks
+            .iter()
+            .filter(|c| c.step == stepno && !c.ok)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// A redirect whose Location has a `code` parameter.
+fn carries_code(e: &Exchange) -> bool {
+    let Some(resp) = &e.response else {
+        return false;
+    };
+    let Some(loc) = resp
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| v)
+    else {
+        return false;
+    };
+    let Ok(base) = Url::parse(&e.request.url) else {
+        return false;
+    };
+    base.join(loc)
+        .is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "code"))
+}
+
+/// A token-endpoint response with an access token, other than the actor's own
+/// client_credentials request (which a token step may make to get its actor token).
+fn issued_token(e: &Exchange) -> bool {
+    let body = e.request.body.as_deref().unwrap_or("");
+    if body.contains("grant_type=client_credentials") || !body.contains("grant_type=") {
+        return false;
+    }
+    let Some(resp) = &e.response else {
+        return false;
+    };
+    if !(200..300).contains(&resp.status) {
+        return false;
+    }
+    let text = resp.body.as_deref().unwrap_or("");
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(j) => j.get("access_token").is_some(),
+        // The transcript keeps only the first KiB of a body: fall back on the member name.
+        Err(_) => text.contains("\"access_token\""),
+    }
+}

@@ -1,0 +1,138 @@
+//! Model-based fuzzing against the in-process reference server: the clean server shows no
+//! counterexample in a small budget; a server with a fault that breaks a modelled property
+//! yields one, shrunk to a short sequence that still shows it.
+
+use obo_conformance::fuzz::model::Property;
+use obo_conformance::fuzz::op::Op;
+use obo_conformance::fuzz::{self, FuzzOptions, FuzzTarget};
+use obo_conformance::profile::reference::ReferenceOptions;
+use obo_reference_server::fault::Fault;
+
+fn reference(faults: Vec<Fault>) -> FuzzTarget {
+    FuzzTarget::Reference(ReferenceOptions {
+        faults,
+        ..Default::default()
+    })
+}
+
+async fn fuzz_with(faults: Vec<Fault>, seed: u64, iterations: usize) -> fuzz::FuzzOutcome {
+    let opts = FuzzOptions {
+        seed,
+        iterations,
+        length: 10,
+        ..Default::default()
+    };
+    match fuzz::fuzz(&reference(faults), &opts, |_| {}).await {
+        Ok(o) => o,
+        Err(e) => panic!("fuzzing could not run: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_server_shows_no_counterexample() {
+    let out = fuzz_with(vec![], 7, 12).await;
+    if let Some(cx) = &out.counterexample {
+        panic!(
+            "counterexample on the clean server: {:?}\n{}",
+            cx.violation, cx.minimal.case_toml
+        );
+    }
+    assert_eq!(out.sequences, 12);
+    // The sequences did real work: most ran to their end.
+    assert!(
+        out.incomplete * 2 < out.sequences,
+        "{} of {} sequences incomplete",
+        out.incomplete,
+        out.sequences
+    );
+}
+
+fn assert_found(out: &fuzz::FuzzOutcome, property: Property, max_len: usize) -> &[Op] {
+    let Some(cx) = &out.counterexample else {
+        panic!("no counterexample in {} sequences", out.sequences);
+    };
+    assert_eq!(cx.violation.property, property, "{:?}", cx.violation);
+    assert!(
+        cx.minimal.ops.len() <= max_len,
+        "not shrunk: {:#?}",
+        cx.minimal.ops
+    );
+    assert!(cx.minimal.ops.len() <= cx.original.len());
+    // The minimal sequence was re-run and still shows the violation.
+    assert!(cx.minimal.violations.iter().any(|v| v.property == property));
+    &cx.minimal.ops
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_actor_binding_is_found_and_shrunk() {
+    let out = fuzz_with(vec![Fault::SkipActorBinding], 1, 40).await;
+    let ops = assert_found(&out, Property::ActorBinding, 2);
+    assert!(matches!(ops.first(), Some(Op::Authorize { .. })), "{ops:?}");
+    match (ops.first(), ops.get(1)) {
+        (
+            Some(Op::Authorize { actor, .. }),
+            Some(Op::Redeem { with, .. } | Op::Parallel { with, .. }),
+        ) => assert_ne!(actor, with),
+        _ => panic!("unexpected minimal sequence {ops:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_atomic_redemption_is_found_and_shrunk() {
+    let out = fuzz_with(vec![Fault::NonAtomicRedemption], 3, 40).await;
+    let ops = assert_found(&out, Property::SingleUse, 2);
+    assert!(
+        ops.iter().any(|o| matches!(o, Op::Parallel { .. })),
+        "{ops:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_counterexample_replays() {
+    let out = fuzz_with(vec![Fault::SkipActorBinding], 1, 40).await;
+    let Some(cx) = &out.counterexample else {
+        panic!("no counterexample")
+    };
+    let dir = std::env::temp_dir().join(format!("obo-fuzz-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let file = dir.join("counterexample.json");
+    let saved = fuzz::SavedSequence {
+        seed: cx.seed,
+        ops: cx.minimal.ops.clone(),
+    };
+    std::fs::write(&file, serde_json::to_string(&saved).unwrap_or_default()).unwrap_or_default();
+    let again = match fuzz::replay(&reference(vec![Fault::SkipActorBinding]), &file).await {
+        Ok(o) => o,
+        Err(e) => panic!("replay failed: {e}"),
+    };
+    assert!(again
+        .counterexample
+        .is_some_and(|c| c.violation.property == Property::ActorBinding));
+    // The same sequence on the clean server holds.
+    let clean = match fuzz::replay(&reference(vec![]), &file).await {
+        Ok(o) => o,
+        Err(e) => panic!("replay failed: {e}"),
+    };
+    assert!(clean.counterexample.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_carries_the_counterexample_as_a_failing_case() {
+    let out = fuzz_with(vec![Fault::SkipActorBinding], 1, 40).await;
+    let target = obo_report::Target {
+        name: "reference".into(),
+        issuer: "http://127.0.0.1".into(),
+        revision: "02".into(),
+        profile_digest: String::new(),
+        capabilities: vec![],
+    };
+    let rep = fuzz::to_report(&out, &target, &Default::default());
+    assert_eq!(rep.cases.len(), 1);
+    let case = &rep.cases[0];
+    assert_eq!(case.verdict, obo_report::Verdict::Fail);
+    assert!(case.requirements.iter().any(|r| r == "OBO-TOKEN-12"));
+    assert!(case.message.contains("seed 1"), "{}", case.message);
+    assert!(!case.transcript.is_empty());
+    assert_eq!(rep.summary.failed, 1);
+}
