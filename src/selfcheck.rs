@@ -251,6 +251,18 @@ pub struct Variant {
     pub revision: &'static str,
 }
 
+impl Variant {
+    /// How to start the reference server of this variant with `faults` on.
+    pub fn options(&self, faults: Vec<Fault>) -> ReferenceOptions {
+        ReferenceOptions {
+            form: self.form,
+            faults,
+            revision: Some(self.revision.to_string()),
+            ..Default::default()
+        }
+    }
+}
+
 /// The variants, in the order a case is tried.
 pub const VARIANTS: &[Variant] = &[
     Variant {
@@ -283,13 +295,7 @@ async fn run_variant(
     faults: Vec<Fault>,
     opts: &Options,
 ) -> Result<Vec<CaseResult>, String> {
-    let ref_opts = ReferenceOptions {
-        form: variant.form,
-        faults,
-        revision: Some(variant.revision.to_string()),
-        ..Default::default()
-    };
-    let target = reference::reference(ref_opts)
+    let target = reference::reference(variant.options(faults))
         .await
         .map_err(|e| format!("{}: {e}", variant.name))?;
     let target = Arc::new(target);
