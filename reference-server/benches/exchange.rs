@@ -1,4 +1,5 @@
-//! Throughput and latency of full on-behalf-of exchanges, and resident memory at rest.
+//! Throughput and latency of full on-behalf-of exchanges, the server's own CPU per exchange, and
+//! resident memory at rest.
 //!
 //! One exchange = GET /authorize (auto-consent, 302 with the code) + client_credentials actor
 //! token + authorization_code token request with the actor token. The server runs in-process
@@ -133,9 +134,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// CPU time (user + system) of this process so far, in seconds (clock ticks assumed 100 Hz).
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// CPU time (user + system) of a process (`self` or a pid) so far, in seconds (clock ticks
+/// assumed 100 Hz).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')')?.1;
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -150,8 +152,18 @@ fn vm_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Starts the real binary, reads VmRSS at rest, after a short load, and at rest again.
-async fn memory() -> Option<(u64, u64)> {
+/// What the server alone costs, measured on the real binary in its own process.
+struct Separate {
+    rss_fresh_kib: u64,
+    rss_after_kib: u64,
+    exchanges: usize,
+    /// CPU seconds the server process used during the load.
+    server_cpu: Option<f64>,
+}
+
+/// Starts the real binary, reads VmRSS at rest, puts it under load for `secs` seconds (measuring
+/// its CPU time), and reads VmRSS at rest again.
+async fn separate_process(secs: u64, concurrency: u64) -> Option<Separate> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_obo-reference-server"))
         .args(["--port", "0", "--auto-consent", "alice"])
         .stdout(Stdio::piped())
@@ -164,13 +176,21 @@ async fn memory() -> Option<(u64, u64)> {
         .ok()?;
     let base = line.trim().to_string();
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = child.id().to_string();
     let fresh = vm_rss_kib(child.id());
-    load(&base, 3, 16).await;
+    let cpu0 = cpu_seconds(&pid);
+    let (exchanges, _, _) = load(&base, secs, concurrency).await;
+    let server_cpu = cpu0.zip(cpu_seconds(&pid)).map(|(a, b)| b - a);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = vm_rss_kib(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    Some((fresh?, after?))
+    Some(Separate {
+        rss_fresh_kib: fresh?,
+        rss_after_kib: after?,
+        exchanges,
+        server_cpu,
+    })
 }
 
 fn main() {
@@ -190,9 +210,9 @@ fn main() {
         let base = h.base_url();
         // Warm-up.
         load(&base, 1, concurrency).await;
-        let cpu0 = cpu_seconds();
+        let cpu0 = cpu_seconds("self");
         let (n, errors, mut lat) = load(&base, secs, concurrency).await;
-        let cpu = cpu0.zip(cpu_seconds()).map(|(a, b)| b - a);
+        let cpu = cpu0.zip(cpu_seconds("self")).map(|(a, b)| b - a);
         lat.sort();
         println!("exchanges: {n} in {secs} s, concurrency {concurrency}, errors {errors}");
         println!("throughput: {:.0} exchanges/s", n as f64 / secs as f64);
@@ -210,13 +230,24 @@ fn main() {
             );
         }
         h.shutdown().await;
-        match memory().await {
-            Some((fresh, after)) => println!(
-                "resident memory (separate process): {:.1} MiB at rest after start, {:.1} MiB at rest after 3 s of load",
-                fresh as f64 / 1024.0,
-                after as f64 / 1024.0
-            ),
-            None => println!("resident memory: could not measure"),
+        let sep_secs = secs.min(5);
+        match separate_process(sep_secs, concurrency).await {
+            Some(m) => {
+                println!(
+                    "resident memory (separate process): {:.1} MiB at rest after start, {:.1} MiB at rest after {sep_secs} s of load",
+                    m.rss_fresh_kib as f64 / 1024.0,
+                    m.rss_after_kib as f64 / 1024.0
+                );
+                if let Some(cpu) = m.server_cpu.filter(|c| *c > 0.0) {
+                    println!(
+                        "server alone (separate process, {} exchanges in {sep_secs} s): cpu {cpu:.2} s = {:.3} ms per exchange, {:.0} exchanges per server CPU-second",
+                        m.exchanges,
+                        cpu * 1e3 / m.exchanges.max(1) as f64,
+                        m.exchanges as f64 / cpu
+                    );
+                }
+            }
+            None => println!("separate process: could not measure"),
         }
     });
 }

@@ -751,3 +751,25 @@ async fn public_client_uses_pkce_only_and_its_refresh_tokens_rotate() {
     assert_eq!((s2, b2["error"].as_str()), (400, Some("invalid_grant")));
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn latency_option_delays_every_response() {
+    let h = spawn(Config {
+        latency: std::time::Duration::from_millis(150),
+        ..Config::default()
+    })
+    .await
+    .expect("spawn");
+    let base = h.base_url();
+    let c = http();
+    for path in ["/jwks", "/no-such-path"] {
+        let t = std::time::Instant::now();
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(r.status().is_success() || r.status() == 404);
+        assert!(
+            t.elapsed() >= std::time::Duration::from_millis(150),
+            "{path}"
+        );
+    }
+    h.shutdown().await;
+}

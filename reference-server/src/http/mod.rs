@@ -110,7 +110,7 @@ impl App {
 }
 
 pub fn router(app: Shared) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::metadata),
@@ -130,9 +130,14 @@ pub fn router(app: Shared) -> Router {
         .route("/resource/actor/{actor_id}", get(resource::actor))
         .route("/control/{*path}", any(control::control))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), latency))
-        .with_state(app)
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    // The delay layer costs a boxed future per request; only pay for it when it is asked for.
+    let routes = if app.config.latency.is_zero() {
+        routes
+    } else {
+        routes.layer(axum::middleware::from_fn_with_state(app.clone(), latency))
+    };
+    routes.with_state(app)
 }
 
 /// `--latency-ms`: delays every response (benchmarks).
