@@ -136,3 +136,78 @@ async fn report_carries_the_counterexample_as_a_failing_case() {
     assert!(!case.transcript.is_empty());
     assert_eq!(rep.summary.failed, 1);
 }
+
+/// The subcommand: exit 1 and a report with the failing case on a counterexample, exit 0 on
+/// the clean server; the saved sequence replays through `--replay`.
+#[test]
+fn cli_exit_codes_report_and_replay() {
+    let bin = env!("CARGO_BIN_EXE_obo-conformance");
+    let dir = std::env::temp_dir().join(format!("obo-fuzz-cli-{}", std::process::id()));
+    let run = |args: &[&str]| match std::process::Command::new(bin).args(args).output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run {bin}: {e}"),
+    };
+    let out = dir.join("faulty");
+    let out_s = out.to_string_lossy().to_string();
+    let o = run(&[
+        "fuzz",
+        "--fault",
+        "skip-actor-binding",
+        "--seed",
+        "1",
+        "--iterations",
+        "30",
+        "--out",
+        &out_s,
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("COUNTEREXAMPLE (actor_binding)"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap_or_default();
+    let rep: obo_report::Report =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("report.json: {e}"));
+    assert_eq!(rep.summary.failed, 1);
+    assert_eq!(rep.seed, 1);
+    let saved = out.join("counterexample.json");
+    assert!(out.join("counterexample.toml").exists());
+    let o = run(&[
+        "fuzz",
+        "--fault",
+        "skip-actor-binding",
+        "--replay",
+        &saved.to_string_lossy(),
+        "--out",
+        &dir.join("replay").to_string_lossy(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let clean = dir.join("clean");
+    let o = run(&[
+        "fuzz",
+        "--seed",
+        "1",
+        "--iterations",
+        "10",
+        "--out",
+        &clean.to_string_lossy(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -487,7 +487,8 @@ pub struct FuzzArgs {
     /// Run a saved sequence (counterexample.json of an earlier run) once instead of fuzzing.
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
-    /// Output folder for report.json, counterexample.json and counterexample.toml.
+    /// Output folder for report.json, counterexample.json and counterexample.toml (default:
+    /// reports/runs/<UTC timestamp>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -558,7 +559,7 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports/fuzz"));
+        .unwrap_or_else(crate::report::default_out_dir);
     let seed = args.seed.unwrap_or_else(rand::random);
     let opts = FuzzOptions {
         seed,
