@@ -211,3 +211,53 @@ fn cli_exit_codes_report_and_replay() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The counterexample as a case file of the case language: `run` fails it on the faulty server
+/// and passes it on the clean one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counterexample_case_file_fails_on_the_faulty_server_only() {
+    use obo_conformance::fuzz::script::{self, Style};
+    use std::sync::Arc;
+    for fault in [
+        Fault::NonAtomicRedemption,
+        Fault::RsIgnoresAct,
+        Fault::DisabledActorAccepted,
+    ] {
+        let out = fuzz_with(vec![fault], 1, 60).await;
+        let Some(cx) = &out.counterexample else {
+            panic!("{fault:?}: no counterexample")
+        };
+        let text = match script::counterexample_toml(
+            "FUZZ-CX",
+            &cx.minimal.ops,
+            Style { claims: true },
+            &cx.violation,
+        ) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        let case: obo_conformance::case::Case =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let opts = obo_conformance::run::RunOptions {
+            seed: 5,
+            ..Default::default()
+        };
+        for (faults, want) in [
+            (vec![fault], obo_report::Verdict::Fail),
+            (vec![], obo_report::Verdict::Pass),
+        ] {
+            let target = match obo_conformance::profile::reference::reference(ReferenceOptions {
+                faults,
+                ..Default::default()
+            })
+            .await
+            {
+                Ok(t) => Arc::new(t),
+                Err(e) => panic!("{e}"),
+            };
+            let r = obo_conformance::run::run_case(target.clone(), &case, &opts).await;
+            target.shutdown().await;
+            assert_eq!(r.verdict, want, "{fault:?}: {}\n{text}", r.message);
+        }
+    }
+}

@@ -663,7 +663,20 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
             let written = serde_json::to_string_pretty(&saved)
                 .map_err(|e| e.to_string())
                 .and_then(|s| std::fs::write(&json, s).map_err(|e| e.to_string()));
-            let _ = std::fs::write(out.join("counterexample.toml"), &cx.minimal.case_toml);
+            let style = Style {
+                claims: target_info
+                    .capabilities
+                    .iter()
+                    .any(|c| c == "jwt_access_tokens" || c == "introspection"),
+            };
+            let toml = script::counterexample_toml(
+                "FUZZ-COUNTEREXAMPLE",
+                &cx.minimal.ops,
+                style,
+                &cx.violation,
+            )
+            .unwrap_or_else(|e| format!("# {e}\n{}", cx.minimal.case_toml));
+            let _ = std::fs::write(out.join("counterexample.toml"), toml);
             match written {
                 Ok(()) => println!(
                     "replay: obo-conformance fuzz --target {} --replay {}",

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use obo_report::{Check, Exchange};
 use url::Url;
 
+use super::model::{Property, Violation};
 use super::op::{Actor, Op};
 use crate::case::{Case, CaseLevel, Step};
 use crate::exec::Executed;
@@ -41,6 +42,64 @@ pub struct Style {
 
 /// The case for `ops` (already normalized) and its TOML text.
 pub fn build(id: &str, ops: &[Op], style: Style) -> Result<(Case, String), String> {
+    let tables = step_tables(ops, style)?;
+    let case = case_of(id, ops, &tables)?;
+    let text = render(&case, &tables);
+    Ok((case, text))
+}
+
+/// The case file of a counterexample: the step of the violation carries the expectation the
+/// model holds it to, so `run` with this file fails on a target that still shows it.
+pub fn counterexample_toml(
+    id: &str,
+    ops: &[Op],
+    style: Style,
+    violation: &Violation,
+) -> Result<String, String> {
+    let mut tables = step_tables(ops, style)?;
+    let Some(t) = tables.get_mut(PRELUDE + violation.op) else {
+        return Err(format!(
+            "the violation names operation {} of {}",
+            violation.op,
+            ops.len()
+        ));
+    };
+    let parallel = t.get("do").and_then(toml::Value::as_str) == Some("parallel_token");
+    let mut e = toml::Table::new();
+    match violation.property {
+        // The alternatives of a token step already fail on wrong claims.
+        Property::Claims => {}
+        Property::SingleUse if parallel => {
+            e.insert("at_most_one_success".into(), toml::Value::Boolean(true));
+        }
+        // OBO-RS-9: the endpoint of another actor refuses.
+        Property::ResourceActor => {
+            e.insert(
+                "status".into(),
+                toml::Value::Array(vec![toml::Value::Integer(403), toml::Value::Integer(401)]),
+            );
+        }
+        // No code (authorize) or no token (token steps).
+        _ => {
+            e.insert("token_issued".into(), toml::Value::Boolean(false));
+        }
+    }
+    if !e.is_empty() {
+        t.remove("expect_any");
+        t.insert("expect".into(), toml::Value::Table(e));
+    }
+    let mut case = case_of(id, ops, &tables)?;
+    case.requirements = violation
+        .property
+        .requirements()
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    case.title = format!("Fuzz counterexample: {}", violation.message);
+    Ok(render(&case, &tables))
+}
+
+fn step_tables(ops: &[Op], style: Style) -> Result<Vec<toml::Table>, String> {
     let mut tables: Vec<toml::Table> = Vec::new();
     for actor in [Actor::A, Actor::B] {
         let mut t = step("actor_token");
@@ -157,6 +216,10 @@ pub fn build(id: &str, ops: &[Op], style: Style) -> Result<(Case, String), Strin
         };
         tables.push(t);
     }
+    Ok(tables)
+}
+
+fn case_of(id: &str, ops: &[Op], tables: &[toml::Table]) -> Result<Case, String> {
     let steps = tables
         .iter()
         .map(|t| {
@@ -165,7 +228,7 @@ pub fn build(id: &str, ops: &[Op], style: Style) -> Result<(Case, String), Strin
                 .map_err(|e| format!("a generated step is not valid case language: {e}"))
         })
         .collect::<Result<Vec<Step>, String>>()?;
-    let case = Case {
+    Ok(Case {
         id: id.to_string(),
         title: "Model-based fuzz sequence".into(),
         description: ops.iter().map(|o| format!("- {o}\n")).collect(),
@@ -178,8 +241,7 @@ pub fn build(id: &str, ops: &[Op], style: Style) -> Result<(Case, String), Strin
         exclusive: true,
         steps,
         path: Default::default(),
-    };
-    Ok((case.clone(), render(&case, &tables)))
+    })
 }
 
 fn step(kind: &str) -> toml::Table {
