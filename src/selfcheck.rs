@@ -156,7 +156,8 @@ pub struct Selfcheck {
     pub clean: CleanRun,
     pub faults: Vec<FaultRow>,
     /// Adversarial cases that are no fault's relevant killer (informative): they guard
-    /// behaviour that no fault switch breaks for the requirements they cite.
+    /// behaviour that no fault switch breaks for the requirements they cite. Empty unless
+    /// every fault was checked.
     pub unkilled_adversarial: Vec<String>,
     /// Adversarial cases that no fault makes fail or warn at all (informative).
     pub never_failed_adversarial: Vec<String>,
@@ -508,10 +509,12 @@ pub async fn run(catalog: &Catalog, cases: &[Case], opts: &Options) -> Selfcheck
         .flat_map(|f| &f.relevant)
         .map(|n| n.id.as_str())
         .collect();
+    // Only meaningful when every fault was checked: with a subset, most cases kill nothing.
+    let every_fault = Fault::ALL.iter().all(|f| opts.faults.contains(f));
     let adversarial = || {
-        cases
-            .iter()
-            .filter(|c| c.tags.iter().any(|t| t == ADVERSARIAL) && passed_clean.contains(&c.id))
+        cases.iter().filter(|c| {
+            every_fault && c.tags.iter().any(|t| t == ADVERSARIAL) && passed_clean.contains(&c.id)
+        })
     };
     let unkilled_adversarial = adversarial()
         .filter(|c| !killed_relevantly.contains(c.id.as_str()))
@@ -713,6 +716,10 @@ pub fn render_markdown(s: &Selfcheck) -> String {
         }
     }
     let _ = writeln!(out, "\n## Adversarial cases no fault kills\n");
+    if s.faults.len() < Fault::ALL.len() {
+        let _ = writeln!(out, "Listed only when every fault is checked.");
+        return errored_section(s, out);
+    }
     let _ = writeln!(
         out,
         "Informative: these guard behaviour that no fault switch breaks (for the requirements they cite) yet.\n"
@@ -727,6 +734,11 @@ pub fn render_markdown(s: &Selfcheck) -> String {
         "Never failed or warned under any fault: {}.",
         list_or_none(&s.never_failed_adversarial)
     );
+    errored_section(s, out)
+}
+
+/// The cases that errored under a fault (informative), appended to `out`.
+fn errored_section(s: &Selfcheck, mut out: String) -> String {
     let errored: Vec<&FaultRow> = s.faults.iter().filter(|f| !f.errors.is_empty()).collect();
     if !errored.is_empty() {
         let _ = writeln!(out, "\n## Cases that errored under a fault\n");
