@@ -17,6 +17,7 @@ pub mod matrix;
 pub mod model;
 mod normalize;
 mod sarif;
+mod volatile;
 pub mod warnings;
 
 use std::path::{Path, PathBuf};
@@ -144,6 +145,35 @@ pub fn read_report(path: &Path) -> Result<Report, ReportError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Calls `f` on every string of the report that came from the target or quotes it: case
+/// messages, checks' expected and actual values, and every part of every exchange (URL, header
+/// values, bodies, transport errors). For passes that must reach every copy of a value
+/// (redaction, normalisation).
+pub fn each_text_mut(report: &mut Report, mut f: impl FnMut(&mut String)) {
+    for case in &mut report.cases {
+        f(&mut case.message);
+        for check in &mut case.checks {
+            f(&mut check.expected);
+            f(&mut check.actual);
+        }
+        for exchange in &mut case.transcript {
+            each_exchange_text_mut(exchange, &mut f);
+        }
+    }
+}
+
+fn each_exchange_text_mut(exchange: &mut Exchange, f: &mut impl FnMut(&mut String)) {
+    let req = &mut exchange.request;
+    f(&mut req.url);
+    req.headers.iter_mut().for_each(|(_, v)| f(v));
+    req.body.iter_mut().for_each(&mut *f);
+    exchange.error.iter_mut().for_each(&mut *f);
+    if let Some(resp) = &mut exchange.response {
+        resp.headers.iter_mut().for_each(|(_, v)| f(v));
+        resp.body.iter_mut().for_each(&mut *f);
+    }
 }
 
 /// Requirement group of an ID: the ID without its last `-` part (`OBO-TOKEN-12` -> `OBO-TOKEN`,

@@ -1,9 +1,11 @@
 //! Normalisation for byte-identical artefacts: two runs with one seed differ only in wall-clock
 //! facts (when, how long, the server's `Date` header, `iat`/`exp` the harness writes into
 //! minted claims), in the target's ephemeral port, and in the order parallel cases finished.
-//! Values the target draws at random (codes, token IDs, key IDs) are the target's to seed.
+//! Values the target draws at random (codes, token IDs, key IDs, ...) become placeholders
+//! numbered by first appearance (see [`crate::volatile`]).
 
 use crate::model::{Exchange, Report};
+use crate::volatile::{Placeholders, Volatile};
 
 /// What [`normalize`] writes in place of the start time.
 pub const EPOCH: &str = "1970-01-01T00:00:00Z";
@@ -15,7 +17,8 @@ const CLOCK_HEADERS: [&str; 3] = ["date", "expires", "last-modified"];
 const CLOCK_MEMBERS: [&str; 5] = ["iat", "exp", "nbf", "auth_time", "now"];
 
 /// Zeroes timestamps and durations, blanks clock headers and members, writes port 0 for the
-/// target's port, sorts cases by ID and the responses of simultaneous identical requests.
+/// target's port, sorts cases by ID and the responses of simultaneous identical requests, and
+/// replaces the values the target draws at random by numbered placeholders (`<code-1>`).
 pub fn normalize(report: &mut Report) {
     report.started_at = EPOCH.to_string();
     report.duration_ms = 0;
@@ -36,13 +39,31 @@ pub fn normalize(report: &mut Report) {
         for exchange in &mut case.transcript {
             normalize_exchange(exchange, port.as_ref());
         }
-        order_races(&mut case.transcript);
     }
+    // Race order by responses with the random values masked, then number the values in the
+    // resulting (now seed-determined) order of first appearance.
+    let mut seen = Volatile::default();
+    crate::each_text_mut(report, |t| seen.collect(t));
+    let masked = seen.unnumbered();
+    for case in &mut report.cases {
+        order_races(&mut case.transcript, &masked);
+    }
+    let mut ordered = Volatile::default();
+    crate::each_text_mut(report, |t| ordered.collect(t));
+    let numbered = ordered.numbered();
+    // Inside JWTs too: the target's origin (iss, aud) and clock claims.
+    let decoded = |json: &mut String| {
+        if let Some(p) = &port {
+            p.apply(json);
+        }
+        zero_clock_members(json);
+    };
+    crate::each_text_mut(report, |t| *t = numbered.apply(t, decoded));
 }
 
 /// Identical requests sent at once (`parallel_token`) finish in any order: within each run of
 /// consecutive exchanges with the same step and request, order by response.
-fn order_races(transcript: &mut [Exchange]) {
+fn order_races(transcript: &mut [Exchange], masked: &Placeholders) {
     let mut start = 0;
     while start < transcript.len() {
         let first = &transcript[start];
@@ -54,7 +75,7 @@ fn order_races(transcript: &mut [Exchange]) {
             let key = |e: &Exchange| {
                 e.response
                     .as_ref()
-                    .map(|r| (r.status, r.body.clone()))
+                    .map(|r| (r.status, r.body.as_ref().map(|b| masked.apply(b, |_| {}))))
                     .unwrap_or((0, e.error.clone()))
             };
             key(a).cmp(&key(b))
@@ -204,7 +225,7 @@ mod tests {
             exchange(2, "/token", 400),
             exchange(2, "/other", 200),
         ];
-        order_races(&mut t);
+        order_races(&mut t, &Volatile::default().unnumbered());
         let got: Vec<(usize, &str, u16)> = t
             .iter()
             .map(|e| {
