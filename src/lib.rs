@@ -36,6 +36,7 @@
 //! [`verdict`], [`run`], [`report`]. Leaf modules [`jose`], [`forge`], [`redact`], [`html_form`].
 
 pub mod actor_token;
+pub mod artefacts;
 pub mod capability;
 pub mod case;
 pub mod catalog;
@@ -54,7 +55,7 @@ pub mod util;
 pub mod vars;
 pub mod verdict;
 
-pub mod jose;
 pub mod forge;
-pub mod redact;
 pub mod html_form;
+pub mod jose;
+pub mod redact;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use obo_conformance::artefacts::{self, Expectations};
 use obo_conformance::catalog::{self, Catalog};
 use obo_conformance::profile::reference::{self, ReferenceOptions};
 use obo_conformance::profile::{self, Target};
@@ -32,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run cases against a target and write report.json.
+    /// Run cases against a target; write report.json, .html, .md, junit.xml and report.sarif.
     Run(RunArgs),
     /// List the cases (ID, level, revisions, needs, title).
     List {
@@ -50,12 +51,39 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "reports/coverage")]
         out: PathBuf,
     },
-    /// The suite checks itself: the catalogue against the clean reference server and once per
-    /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
-    Selfcheck(obo_conformance::selfcheck::SelfcheckArgs),
     /// Model-based fuzzing: random operation sequences checked against the draft's rules;
     /// a counterexample is shrunk and reported; exit 1 on a counterexample.
     Fuzz(obo_conformance::fuzz::FuzzArgs),
+    /// The suite checks itself: the catalogue against the clean reference server and once per
+    /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
+    Selfcheck(obo_conformance::selfcheck::SelfcheckArgs),
+    /// What changed between two runs' report.json, regressions first; exit 1 on a regression.
+    Diff {
+        before: PathBuf,
+        after: PathBuf,
+        /// Markdown (for a PR comment) instead of text.
+        #[arg(long)]
+        md: bool,
+    },
+    /// Runs side by side (one column per target and revision); Markdown when -o ends in .md.
+    Matrix {
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        #[arg(short, long, value_name = "FILE", default_value = "matrix.html")]
+        out: PathBuf,
+    },
+    /// The five artefacts again from a kept report.json (optionally normalised and judged).
+    Render {
+        report: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Zero timestamps, durations and ports; number the target's random values.
+        #[arg(long)]
+        normalize: bool,
+        /// Judge the report against this known-failures file (exit code as for `run`).
+        #[arg(long, value_name = "FILE")]
+        expectations: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -94,6 +122,12 @@ struct RunArgs {
     /// Built-in targets only: draft revision of the reference server (00, 01, 02).
     #[arg(long, value_name = "REV")]
     revision: Option<String>,
+    /// Known-failures file: exit on unexpected results and stale entries (reports/README.md).
+    #[arg(long, value_name = "FILE")]
+    expectations: Option<PathBuf>,
+    /// Write this run's results as the --expectations file instead of judging against it.
+    #[arg(long, requires = "expectations")]
+    update_expectations: bool,
 }
 
 fn main() -> ExitCode {
@@ -113,8 +147,18 @@ fn main() -> ExitCode {
         Command::Coverage { out } => load_catalog(&dir)
             .map_or_else(|c| c, |cat| obo_conformance::coverage::command(&cat, &out)),
         Command::Fuzz(args) => obo_conformance::fuzz::command(&args),
-        Command::Selfcheck(args) => load_catalog(&dir)
-            .map_or_else(|c| c, |cat| obo_conformance::selfcheck::command(&cat, &args)),
+        Command::Selfcheck(args) => load_catalog(&dir).map_or_else(
+            |c| c,
+            |cat| obo_conformance::selfcheck::command(&cat, &args),
+        ),
+        Command::Diff { before, after, md } => artefacts::diff_command(&before, &after, md),
+        Command::Matrix { reports, out } => artefacts::matrix_command(&reports, &out),
+        Command::Render {
+            report,
+            out,
+            normalize,
+            expectations,
+        } => artefacts::render_command(&report, &out, normalize, expectations.as_deref()),
     };
     ExitCode::from(code as u8)
 }
@@ -185,6 +229,15 @@ async fn cmd_run(dir: &Path, args: RunArgs) -> i32 {
             return 2;
         }
     };
+    let expectations = match (&args.expectations, args.update_expectations) {
+        (Some(p), true) => Expectations::Update(p.clone()),
+        (Some(p), false) => Expectations::Judge(p.clone()),
+        (None, _) => Expectations::None,
+    };
+    let baseline = match artefacts::preload(&expectations) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let seed = args.seed.unwrap_or_else(rand::random);
     eprintln!(
         "obo-conformance {}: seed {seed} (replay with --seed {seed})",
@@ -216,21 +269,23 @@ async fn cmd_run(dir: &Path, args: RunArgs) -> i32 {
         case_timeout: None,
         progress,
     };
-    let rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
+    let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
     target.shutdown().await;
     let out = args.out.clone().unwrap_or_else(report::default_out_dir);
     let stdout_color = report::use_color(std::io::stdout().is_terminal());
     let _ = report::print_summary(&mut std::io::stdout(), &rep, stdout_color);
-    match report::write_json(&rep, &out) {
-        Ok(p) => {
-            let _ = writeln!(std::io::stdout(), "report: {}", p.display());
+    match artefacts::write_run(&mut rep, &out) {
+        Ok(_) => {
+            let _ = writeln!(std::io::stdout(), "reports: {}", out.display());
         }
         Err(e) => {
-            eprintln!("error: cannot write the report to {}: {e}", out.display());
+            eprintln!("error: cannot write the reports to {}: {e}", out.display());
             return 2;
         }
     }
-    report::exit_code(&rep, args.fail_on_warn)
+    let own = report::exit_code(&rep, args.fail_on_warn);
+    let warn = args.fail_on_warn;
+    artefacts::gate(&rep, &expectations, baseline.as_ref(), own, warn)
 }
 
 fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
