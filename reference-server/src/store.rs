@@ -3,7 +3,7 @@
 //! critical section, so a code is taken (checked and marked used) atomically (OBO-SEC-3).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// PKCE challenge stored with the code (RFC 7636 §4.4).
 #[derive(Clone, Debug)]
@@ -77,11 +77,131 @@ pub enum Taken {
 
 type ConsentKey = (String, String, String);
 
+/// A stored code. Once redeemed, only what replay detection needs is kept (OBO-SEC-3,
+/// OBO-INH-5): the full binding is dropped, which keeps memory per exchange small while used
+/// codes wait for their expiry.
+enum CodeEntry {
+    Live(Box<CodeRecord>),
+    Used(Tombstone),
+}
+
+/// A redeemed code: its expiry (for pruning), whether a replay was seen, and what was issued
+/// from it (revoked on replay).
+struct Tombstone {
+    expires_at: i64,
+    replayed: bool,
+    issued: Vec<Issued>,
+}
+
+struct Issued {
+    jti: Box<str>,
+    refresh: Option<Box<str>>,
+}
+
+impl CodeEntry {
+    fn expires_at(&self) -> i64 {
+        match self {
+            CodeEntry::Live(r) => r.expires_at,
+            CodeEntry::Used(t) => t.expires_at,
+        }
+    }
+}
+
+/// Replaces a live record by its tombstone and returns the record (marked used).
+fn redeem(entry: &mut CodeEntry) -> Option<Box<CodeRecord>> {
+    let CodeEntry::Live(rec) = entry else {
+        return None;
+    };
+    let tomb = Tombstone {
+        expires_at: rec.expires_at,
+        replayed: rec.replayed,
+        issued: rec
+            .issued_jtis
+            .iter()
+            .enumerate()
+            .map(|(i, j)| Issued {
+                jti: j.as_str().into(),
+                refresh: rec.issued_refresh.get(i).map(|r| r.as_str().into()),
+            })
+            .collect(),
+    };
+    let CodeEntry::Live(mut rec) = std::mem::replace(entry, CodeEntry::Used(tomb)) else {
+        return None;
+    };
+    rec.used = true;
+    Some(rec)
+}
+
+/// A refresh token as stored: the registry-derived strings are interned, so a record holds
+/// pointers rather than copies (tokens live 24 h, so there can be many).
+struct StoredRefresh {
+    client_id: Arc<str>,
+    username: Arc<str>,
+    subject: Arc<str>,
+    actor: Option<Arc<str>>,
+    scope: Arc<[String]>,
+    audience: Arc<str>,
+    expires_at: i64,
+    active: bool,
+    rotate: bool,
+}
+
+impl StoredRefresh {
+    fn to_record(&self) -> RefreshRecord {
+        RefreshRecord {
+            client_id: self.client_id.to_string(),
+            username: self.username.to_string(),
+            subject: self.subject.to_string(),
+            actor: self.actor.as_deref().map(String::from),
+            scope: self.scope.to_vec(),
+            audience: self.audience.to_string(),
+            expires_at: self.expires_at,
+            active: self.active,
+            rotate: self.rotate,
+        }
+    }
+}
+
+/// Shares equal strings between stored refresh tokens. Bounded: past MAX_INTERNED distinct
+/// values (only reachable with request-chosen scopes) new values are simply not shared.
+#[derive(Default)]
+struct Interner {
+    strs: HashSet<Arc<str>>,
+    scopes: HashSet<Arc<[String]>>,
+}
+
+const MAX_INTERNED: usize = 1024;
+
+impl Interner {
+    fn str(&mut self, v: &str) -> Arc<str> {
+        if let Some(a) = self.strs.get(v) {
+            return a.clone();
+        }
+        let a: Arc<str> = v.into();
+        if self.strs.len() < MAX_INTERNED {
+            self.strs.insert(a.clone());
+        }
+        a
+    }
+
+    fn scope(&mut self, v: &[String]) -> Arc<[String]> {
+        if let Some(a) = self.scopes.get(v) {
+            return a.clone();
+        }
+        let a: Arc<[String]> = v.into();
+        if self.scopes.len() < MAX_INTERNED {
+            self.scopes.insert(a.clone());
+        }
+        a
+    }
+}
+
 #[derive(Default)]
 struct State {
-    codes: HashMap<String, CodeRecord>,
+    codes: HashMap<Box<str>, CodeEntry>,
     consents: HashMap<ConsentKey, BTreeSet<String>>,
-    refresh: HashMap<String, RefreshRecord>,
+    refresh: HashMap<Box<str>, StoredRefresh>,
+    interned: Interner,
     revoked: HashSet<String>,
     actor_enabled: HashMap<String, bool>,
     transactions: HashMap<String, Transaction>,
@@ -116,53 +236,49 @@ impl Store {
         let mut s = self.lock();
         s.inserts += 1;
         if s.inserts & (PRUNE_EVERY - 1) == 0 {
-            s.codes.retain(|_, c| c.expires_at > now);
+            s.codes.retain(|_, c| c.expires_at() > now);
             s.transactions.retain(|_, t| t.expires_at > now);
             // Inactive (rotated, revoked) refresh tokens answer invalid_grant either way.
             s.refresh.retain(|_, r| r.active && r.expires_at > now);
         }
-        s.codes.insert(code, record);
+        s.codes
+            .insert(code.into(), CodeEntry::Live(Box::new(record)));
     }
 
     /// Checks that the code is unused and marks it used, in one critical section.
     pub fn take_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
-        let Some(rec) = s.codes.get_mut(code) else {
+        let Some(entry) = s.codes.get_mut(code) else {
             return Taken::Unknown;
         };
-        if rec.used {
-            rec.replayed = true;
-            let (jtis, refresh) = (rec.issued_jtis.clone(), rec.issued_refresh.clone());
-            revoke_all(&mut s, jtis, refresh);
-            return Taken::Replayed;
+        match redeem(entry) {
+            Some(rec) => Taken::Fresh(rec),
+            None => replayed(&mut s, code),
         }
-        rec.used = true;
-        Taken::Fresh(Box::new(rec.clone()))
     }
 
     /// Looks at a code without marking it (only used by the `non-atomic-redemption` fault).
     pub fn peek_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
-        let Some(rec) = s.codes.get_mut(code) else {
-            return Taken::Unknown;
-        };
-        if rec.used {
-            rec.replayed = true;
-            let (jtis, refresh) = (rec.issued_jtis.clone(), rec.issued_refresh.clone());
-            revoke_all(&mut s, jtis, refresh);
-            return Taken::Replayed;
+        match s.codes.get(code) {
+            None => Taken::Unknown,
+            Some(CodeEntry::Live(rec)) => Taken::Fresh(rec.clone()),
+            Some(CodeEntry::Used(_)) => replayed(&mut s, code),
         }
-        Taken::Fresh(Box::new(rec.clone()))
     }
 
-    /// Reads a code whether used or not (the `accept-code-replay` fault).
+    /// Reads a code whether used or not (the `accept-code-replay` fault). Under that fault no
+    /// code is ever redeemed (faults are fixed at start), so its full record is still there.
     pub fn get_code(&self, code: &str) -> Option<CodeRecord> {
-        self.lock().codes.get(code).cloned()
+        match self.lock().codes.get(code) {
+            Some(CodeEntry::Live(rec)) => Some((**rec).clone()),
+            _ => None,
+        }
     }
 
     pub fn mark_code_used(&self, code: &str) {
-        if let Some(c) = self.lock().codes.get_mut(code) {
-            c.used = true;
+        if let Some(entry) = self.lock().codes.get_mut(code) {
+            redeem(entry);
         }
     }
 
@@ -171,12 +287,19 @@ impl Store {
     pub fn record_issued(&self, code: &str, jti: &str, refresh: Option<&str>) {
         let mut s = self.lock();
         let replayed = match s.codes.get_mut(code) {
-            Some(c) => {
+            Some(CodeEntry::Live(c)) => {
                 c.issued_jtis.push(jti.to_string());
                 if let Some(r) = refresh {
                     c.issued_refresh.push(r.to_string());
                 }
                 c.replayed
+            }
+            Some(CodeEntry::Used(t)) => {
+                t.issued.push(Issued {
+                    jti: jti.into(),
+                    refresh: refresh.map(Into::into),
+                });
+                t.replayed
             }
             None => true,
         };
@@ -227,11 +350,24 @@ impl Store {
     // ---- refresh tokens ----
 
     pub fn insert_refresh(&self, token: String, rec: RefreshRecord) {
-        self.lock().refresh.insert(token, rec);
+        let mut s = self.lock();
+        let i = &mut s.interned;
+        let stored = StoredRefresh {
+            client_id: i.str(&rec.client_id),
+            username: i.str(&rec.username),
+            subject: i.str(&rec.subject),
+            actor: rec.actor.as_deref().map(|a| i.str(a)),
+            scope: i.scope(&rec.scope),
+            audience: i.str(&rec.audience),
+            expires_at: rec.expires_at,
+            active: rec.active,
+            rotate: rec.rotate,
+        };
+        s.refresh.insert(token.into(), stored);
     }
 
     pub fn refresh(&self, token: &str) -> Option<RefreshRecord> {
-        self.lock().refresh.get(token).cloned()
+        self.lock().refresh.get(token).map(StoredRefresh::to_record)
     }
 
     /// Deactivates a refresh token; true if it was active (rotation takes it atomically).
@@ -311,11 +447,139 @@ impl Store {
     }
 }
 
+/// A used code was presented again: flag it and revoke what was issued from it (OBO-INH-5).
+fn replayed(s: &mut State, code: &str) -> Taken {
+    let Some(CodeEntry::Used(t)) = s.codes.get_mut(code) else {
+        return Taken::Unknown;
+    };
+    t.replayed = true;
+    let jtis: Vec<String> = t.issued.iter().map(|i| i.jti.to_string()).collect();
+    let refresh: Vec<String> = t
+        .issued
+        .iter()
+        .filter_map(|i| i.refresh.as_deref().map(String::from))
+        .collect();
+    revoke_all(s, jtis, refresh);
+    Taken::Replayed
+}
+
 fn revoke_all(s: &mut State, jtis: Vec<String>, refresh: Vec<String>) {
     s.revoked.extend(jtis);
     for r in refresh {
-        if let Some(rec) = s.refresh.get_mut(&r) {
+        if let Some(rec) = s.refresh.get_mut(r.as_str()) {
             rec.active = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_record(expires_at: i64) -> CodeRecord {
+        CodeRecord {
+            request: AuthzRequest {
+                client_id: "c".into(),
+                redirect_uri: "https://client.example/cb".into(),
+                redirect_uri_sent: true,
+                scope: vec!["files.read".into()],
+                state: None,
+                actor: Some("agent-a".into()),
+                pkce: None,
+                audience: "aud".into(),
+                prompt: Vec::new(),
+            },
+            username: "alice".into(),
+            subject: "u-1".into(),
+            expires_at,
+            used: false,
+            issued_jtis: Vec::new(),
+            issued_refresh: Vec::new(),
+            replayed: false,
+        }
+    }
+
+    fn refresh_record() -> RefreshRecord {
+        RefreshRecord {
+            client_id: "c".into(),
+            username: "alice".into(),
+            subject: "u-1".into(),
+            actor: Some("agent-a".into()),
+            scope: vec!["files.read".into(), "files.write".into()],
+            audience: "aud".into(),
+            expires_at: 100,
+            active: true,
+            rotate: false,
+        }
+    }
+
+    // OBO-SEC-3, OBO-INH-5: the tombstone left by redemption still detects a replay and
+    // revokes the access and refresh tokens issued from the code.
+    #[test]
+    fn replay_of_a_redeemed_code_revokes_what_it_issued() {
+        let store = Store::default();
+        store.insert_code("k".into(), code_record(60), 0);
+        store.insert_refresh("r1".into(), refresh_record());
+        let Taken::Fresh(rec) = store.take_code("k") else {
+            panic!("first redemption must succeed");
+        };
+        assert!(rec.used);
+        assert_eq!(rec.username, "alice");
+        assert!(store.get_code("k").is_none(), "only a tombstone is left");
+        store.record_issued("k", "j1", Some("r1"));
+        assert!(!store.is_revoked("j1"));
+        assert!(matches!(store.take_code("k"), Taken::Replayed));
+        assert!(store.is_revoked("j1"));
+        assert!(store.refresh("r1").is_some_and(|r| !r.active));
+        // Issued after the replay (a slow parallel redemption): revoked at once.
+        store.record_issued("k", "j2", None);
+        assert!(store.is_revoked("j2"));
+        assert!(matches!(store.peek_code("k"), Taken::Replayed));
+        assert!(matches!(store.take_code("unknown"), Taken::Unknown));
+    }
+
+    // The `non-atomic-redemption` fault: peeking leaves the record, marking leaves a tombstone.
+    #[test]
+    fn peek_then_mark_used() {
+        let store = Store::default();
+        store.insert_code("k".into(), code_record(60), 0);
+        assert!(matches!(store.peek_code("k"), Taken::Fresh(_)));
+        assert!(matches!(store.peek_code("k"), Taken::Fresh(_)));
+        assert!(store.get_code("k").is_some_and(|c| !c.used));
+        store.mark_code_used("k");
+        assert!(matches!(store.peek_code("k"), Taken::Replayed));
+    }
+
+    #[test]
+    fn refresh_records_round_trip_through_the_compact_form() {
+        let store = Store::default();
+        store.insert_refresh("r".into(), refresh_record());
+        let got = store.refresh("r");
+        assert_eq!(
+            got.as_ref()
+                .map(|r| (&r.client_id, &r.subject, &r.actor, &r.scope)),
+            Some((
+                &"c".to_string(),
+                &"u-1".to_string(),
+                &Some("agent-a".to_string()),
+                &vec!["files.read".to_string(), "files.write".to_string()]
+            ))
+        );
+        assert!(store.deactivate_refresh("r"));
+        assert!(!store.deactivate_refresh("r"));
+        assert!(store.refresh("r").is_some_and(|r| !r.active));
+    }
+
+    // Tombstones expire like codes: pruned on the amortised schedule.
+    #[test]
+    fn expired_tombstones_are_pruned() {
+        let store = Store::default();
+        store.insert_code("old".into(), code_record(60), 0);
+        assert!(matches!(store.take_code("old"), Taken::Fresh(_)));
+        for i in 1..PRUNE_EVERY {
+            store.insert_code(format!("c{i}"), code_record(1000), 61);
+        }
+        assert!(matches!(store.take_code("old"), Taken::Unknown));
+        assert!(matches!(store.take_code("c1"), Taken::Fresh(_)));
     }
 }
