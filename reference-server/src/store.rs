@@ -5,6 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use sha2::{Digest, Sha256};
+
 /// PKCE challenge stored with the code (RFC 7636 §4.4).
 #[derive(Clone, Debug)]
 pub struct Pkce {
@@ -95,7 +97,18 @@ struct Tombstone {
 
 struct Issued {
     jti: Box<str>,
-    refresh: Option<Box<str>>,
+    refresh: Option<Key>,
+}
+
+/// Codes and refresh tokens are looked up by the first 128 bits of their SHA-256: a fixed-size
+/// key needs no heap allocation of its own, and a collision between two tokens is negligible.
+type Key = [u8; 16];
+
+fn key(token: &str) -> Key {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&digest[..16]);
+    k
 }
 
 impl CodeEntry {
@@ -121,7 +134,7 @@ fn redeem(entry: &mut CodeEntry) -> Option<Box<CodeRecord>> {
             .enumerate()
             .map(|(i, j)| Issued {
                 jti: j.as_str().into(),
-                refresh: rec.issued_refresh.get(i).map(|r| r.as_str().into()),
+                refresh: rec.issued_refresh.get(i).map(|r| key(r)),
             })
             .collect(),
     };
@@ -198,9 +211,9 @@ impl Interner {
 
 #[derive(Default)]
 struct State {
-    codes: HashMap<Box<str>, CodeEntry>,
+    codes: HashMap<Key, CodeEntry>,
     consents: HashMap<ConsentKey, BTreeSet<String>>,
-    refresh: HashMap<Box<str>, StoredRefresh>,
+    refresh: HashMap<Key, StoredRefresh>,
     interned: Interner,
     revoked: HashSet<String>,
     actor_enabled: HashMap<String, bool>,
@@ -242,13 +255,13 @@ impl Store {
             s.refresh.retain(|_, r| r.active && r.expires_at > now);
         }
         s.codes
-            .insert(code.into(), CodeEntry::Live(Box::new(record)));
+            .insert(key(&code), CodeEntry::Live(Box::new(record)));
     }
 
     /// Checks that the code is unused and marks it used, in one critical section.
     pub fn take_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
-        let Some(entry) = s.codes.get_mut(code) else {
+        let Some(entry) = s.codes.get_mut(&key(code)) else {
             return Taken::Unknown;
         };
         match redeem(entry) {
@@ -260,7 +273,7 @@ impl Store {
     /// Looks at a code without marking it (only used by the `non-atomic-redemption` fault).
     pub fn peek_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
-        match s.codes.get(code) {
+        match s.codes.get(&key(code)) {
             None => Taken::Unknown,
             Some(CodeEntry::Live(rec)) => Taken::Fresh(rec.clone()),
             Some(CodeEntry::Used(_)) => replayed(&mut s, code),
@@ -270,14 +283,14 @@ impl Store {
     /// Reads a code whether used or not (the `accept-code-replay` fault). Under that fault no
     /// code is ever redeemed (faults are fixed at start), so its full record is still there.
     pub fn get_code(&self, code: &str) -> Option<CodeRecord> {
-        match self.lock().codes.get(code) {
+        match self.lock().codes.get(&key(code)) {
             Some(CodeEntry::Live(rec)) => Some((**rec).clone()),
             _ => None,
         }
     }
 
     pub fn mark_code_used(&self, code: &str) {
-        if let Some(entry) = self.lock().codes.get_mut(code) {
+        if let Some(entry) = self.lock().codes.get_mut(&key(code)) {
             redeem(entry);
         }
     }
@@ -286,7 +299,7 @@ impl Store {
     /// replayed meanwhile, the new tokens are revoked at once.
     pub fn record_issued(&self, code: &str, jti: &str, refresh: Option<&str>) {
         let mut s = self.lock();
-        let replayed = match s.codes.get_mut(code) {
+        let replayed = match s.codes.get_mut(&key(code)) {
             Some(CodeEntry::Live(c)) => {
                 c.issued_jtis.push(jti.to_string());
                 if let Some(r) = refresh {
@@ -297,7 +310,7 @@ impl Store {
             Some(CodeEntry::Used(t)) => {
                 t.issued.push(Issued {
                     jti: jti.into(),
-                    refresh: refresh.map(Into::into),
+                    refresh: refresh.map(key),
                 });
                 t.replayed
             }
@@ -307,7 +320,7 @@ impl Store {
             revoke_all(
                 &mut s,
                 vec![jti.to_string()],
-                refresh.into_iter().map(String::from).collect(),
+                refresh.into_iter().map(key).collect(),
             );
         }
     }
@@ -363,16 +376,19 @@ impl Store {
             active: rec.active,
             rotate: rec.rotate,
         };
-        s.refresh.insert(token.into(), stored);
+        s.refresh.insert(key(&token), stored);
     }
 
     pub fn refresh(&self, token: &str) -> Option<RefreshRecord> {
-        self.lock().refresh.get(token).map(StoredRefresh::to_record)
+        self.lock()
+            .refresh
+            .get(&key(token))
+            .map(StoredRefresh::to_record)
     }
 
     /// Deactivates a refresh token; true if it was active (rotation takes it atomically).
     pub fn deactivate_refresh(&self, token: &str) -> bool {
-        match self.lock().refresh.get_mut(token) {
+        match self.lock().refresh.get_mut(&key(token)) {
             Some(r) if r.active => {
                 r.active = false;
                 true
@@ -449,24 +465,20 @@ impl Store {
 
 /// A used code was presented again: flag it and revoke what was issued from it (OBO-INH-5).
 fn replayed(s: &mut State, code: &str) -> Taken {
-    let Some(CodeEntry::Used(t)) = s.codes.get_mut(code) else {
+    let Some(CodeEntry::Used(t)) = s.codes.get_mut(&key(code)) else {
         return Taken::Unknown;
     };
     t.replayed = true;
     let jtis: Vec<String> = t.issued.iter().map(|i| i.jti.to_string()).collect();
-    let refresh: Vec<String> = t
-        .issued
-        .iter()
-        .filter_map(|i| i.refresh.as_deref().map(String::from))
-        .collect();
+    let refresh: Vec<Key> = t.issued.iter().filter_map(|i| i.refresh).collect();
     revoke_all(s, jtis, refresh);
     Taken::Replayed
 }
 
-fn revoke_all(s: &mut State, jtis: Vec<String>, refresh: Vec<String>) {
+fn revoke_all(s: &mut State, jtis: Vec<String>, refresh: Vec<Key>) {
     s.revoked.extend(jtis);
     for r in refresh {
-        if let Some(rec) = s.refresh.get_mut(r.as_str()) {
+        if let Some(rec) = s.refresh.get_mut(&r) {
             rec.active = false;
         }
     }
