@@ -92,15 +92,34 @@ enum CodeEntry {
 struct Tombstone {
     expires_at: i64,
     replayed: bool,
-    issued: Vec<Issued>,
+    /// Normally exactly one issuance; more only when parallel redemptions raced
+    /// (`non-atomic-redemption`). Inline, so a tombstone owns no heap memory.
+    first: Option<Issued>,
+    more: Vec<Issued>,
 }
 
+impl Tombstone {
+    fn push(&mut self, i: Issued) {
+        if self.first.is_none() {
+            self.first = Some(i);
+        } else {
+            self.more.push(i);
+        }
+    }
+
+    fn issued(&self) -> impl Iterator<Item = &Issued> {
+        self.first.iter().chain(self.more.iter())
+    }
+}
+
+/// Access tokens by jti, refresh tokens by key.
+#[derive(Clone, Copy)]
 struct Issued {
-    jti: Box<str>,
+    jti: Key,
     refresh: Option<Key>,
 }
 
-/// Codes and refresh tokens are looked up by the first 128 bits of their SHA-256: a fixed-size
+/// Codes, refresh tokens and revoked jtis are looked up by the first 128 bits of their SHA-256: a fixed-size
 /// key needs no heap allocation of its own, and a collision between two tokens is negligible.
 type Key = [u8; 16];
 
@@ -125,19 +144,19 @@ fn redeem(entry: &mut CodeEntry) -> Option<Box<CodeRecord>> {
     let CodeEntry::Live(rec) = entry else {
         return None;
     };
-    let tomb = Tombstone {
+    let mut tomb = Tombstone {
         expires_at: rec.expires_at,
         replayed: rec.replayed,
-        issued: rec
-            .issued_jtis
-            .iter()
-            .enumerate()
-            .map(|(i, j)| Issued {
-                jti: j.as_str().into(),
-                refresh: rec.issued_refresh.get(i).map(|r| key(r)),
-            })
-            .collect(),
+        first: None,
+        more: Vec::new(),
     };
+    // Pairing by position is immaterial: a replay revokes all of them.
+    for (i, j) in rec.issued_jtis.iter().enumerate() {
+        tomb.push(Issued {
+            jti: key(j),
+            refresh: rec.issued_refresh.get(i).map(|r| key(r)),
+        });
+    }
     let CodeEntry::Live(mut rec) = std::mem::replace(entry, CodeEntry::Used(tomb)) else {
         return None;
     };
@@ -215,7 +234,8 @@ struct State {
     consents: HashMap<ConsentKey, BTreeSet<String>>,
     refresh: HashMap<Key, StoredRefresh>,
     interned: Interner,
-    revoked: HashSet<String>,
+    /// Revoked jtis, by key.
+    revoked: HashSet<Key>,
     actor_enabled: HashMap<String, bool>,
     transactions: HashMap<String, Transaction>,
     /// session id → logged-in username (None before login).
@@ -308,8 +328,8 @@ impl Store {
                 c.replayed
             }
             Some(CodeEntry::Used(t)) => {
-                t.issued.push(Issued {
-                    jti: jti.into(),
+                t.push(Issued {
+                    jti: key(jti),
                     refresh: refresh.map(key),
                 });
                 t.replayed
@@ -319,7 +339,7 @@ impl Store {
         if replayed {
             revoke_all(
                 &mut s,
-                vec![jti.to_string()],
+                vec![key(jti)],
                 refresh.into_iter().map(key).collect(),
             );
         }
@@ -400,11 +420,11 @@ impl Store {
     // ---- revocation (RFC 7009) ----
 
     pub fn revoke_jti(&self, jti: &str) {
-        self.lock().revoked.insert(jti.to_string());
+        self.lock().revoked.insert(key(jti));
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {
-        self.lock().revoked.contains(jti)
+        self.lock().revoked.contains(&key(jti))
     }
 
     // ---- actors ----
@@ -469,13 +489,13 @@ fn replayed(s: &mut State, code: &str) -> Taken {
         return Taken::Unknown;
     };
     t.replayed = true;
-    let jtis: Vec<String> = t.issued.iter().map(|i| i.jti.to_string()).collect();
-    let refresh: Vec<Key> = t.issued.iter().filter_map(|i| i.refresh).collect();
+    let jtis: Vec<Key> = t.issued().map(|i| i.jti).collect();
+    let refresh: Vec<Key> = t.issued().filter_map(|i| i.refresh).collect();
     revoke_all(s, jtis, refresh);
     Taken::Replayed
 }
 
-fn revoke_all(s: &mut State, jtis: Vec<String>, refresh: Vec<Key>) {
+fn revoke_all(s: &mut State, jtis: Vec<Key>, refresh: Vec<Key>) {
     s.revoked.extend(jtis);
     for r in refresh {
         if let Some(rec) = s.refresh.get_mut(&r) {
