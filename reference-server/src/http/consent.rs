@@ -9,8 +9,8 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::authorize::{issue_code, see_other, AuthzError};
-use super::login::{check_csrf, load_tx};
-use super::{is_form, App, Shared};
+use super::login::{load_tx, page_form};
+use super::{App, Shared};
 use crate::config::User;
 use crate::fault::Fault;
 use crate::params::Params;
@@ -50,21 +50,10 @@ pub async fn show(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -> Re
 }
 
 pub async fn submit(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_form(&headers) {
-        return app.pages.error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "form body expected",
-        );
-    }
-    let p = Params::parse(&body);
-    let (tx, t) = match load_tx(&app, &headers, p.get("tx")) {
+    let (p, tx, t) = match page_form(&app, &headers, &body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&app, &p, &t) {
-        return r;
-    }
     let Some(user) = logged_in_user(&app, &t) else {
         return see_other(&format!("/login?tx={tx}"));
     };

@@ -9,22 +9,14 @@ use serde_json::{json, Map, Value};
 
 use super::actor_token::ACTOR_TYP;
 use super::client_auth::{authenticate, Caller};
-use super::{is_form, json_response, oauth_error, App, Shared};
+use super::{json_response, oauth_error, oauth_form, App, Shared};
 use crate::keys::Jws;
-use crate::params::Params;
 
 pub async fn introspect(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_form(&headers) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "form body expected",
-        );
-    }
-    let p = Params::parse(&body);
-    if let Some(msg) = p.malformed(&app.faults) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &msg);
-    }
+    let p = match oauth_form(&app, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     match authenticate(&app, &headers, &p) {
         Err(e) => return oauth_error(e.status, e.error, &e.description),
         // RFC 7662 §2.1: the caller must be authenticated; a public client cannot be.

@@ -42,6 +42,26 @@ pub fn load_tx(
 }
 
 /// CSRF: the hidden field must equal the transaction's token.
+/// A login or consent form post: a form body naming a live transaction (`tx`) whose CSRF token
+/// it carries; otherwise the error page.
+pub fn page_form(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, String, Transaction), Response> {
+    if !is_form(headers) {
+        return Err(app.pages.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "form body expected",
+        ));
+    }
+    let p = Params::parse(body);
+    let (tx, t) = load_tx(app, headers, p.get("tx"))?;
+    check_csrf(app, &p, &t)?;
+    Ok((p, tx, t))
+}
+
 pub fn check_csrf(app: &App, p: &Params, t: &Transaction) -> Result<(), Response> {
     match p.get("csrf") {
         Some(c) if ct_eq(c.as_bytes(), t.csrf.as_bytes()) => Ok(()),
@@ -88,21 +108,10 @@ pub async fn show(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -> Re
 }
 
 pub async fn submit(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_form(&headers) {
-        return app.pages.error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "form body expected",
-        );
-    }
-    let p = Params::parse(&body);
-    let (tx, t) = match load_tx(&app, &headers, p.get("tx")) {
+    let (p, tx, t) = match page_form(&app, &headers, &body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&app, &p, &t) {
-        return r;
-    }
     let username = p.get("username").unwrap_or("");
     let password = p.get("password").unwrap_or("");
     let user = app

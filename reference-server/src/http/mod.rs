@@ -30,6 +30,7 @@ use crate::clock::Clock;
 use crate::config::{Actor, Config};
 use crate::fault::{Fault, Faults};
 use crate::keys::Keys;
+use crate::params::Params;
 use crate::store::Store;
 
 /// Request bodies above this size are refused with 413.
@@ -196,6 +197,27 @@ pub fn session_cookie(id: &str) -> HeaderValue {
 }
 
 /// Whether the request's form content type is acceptable for a form POST.
+/// The form body of an RFC 6749-style back-channel request (introspection, revocation): a form
+/// content type, no malformed or duplicated parameter (OBO-INH-1); otherwise the JSON error.
+pub fn oauth_form(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
+    if !is_form(headers) {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "form body expected",
+        ));
+    }
+    let p = Params::parse(body);
+    match p.malformed(&app.faults) {
+        Some(msg) => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &msg,
+        )),
+        None => Ok(p),
+    }
+}
+
 pub fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

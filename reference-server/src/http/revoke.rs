@@ -8,22 +8,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::client_auth::{authenticate, Caller};
-use super::{is_form, no_store, oauth_error, Shared};
+use super::{no_store, oauth_error, oauth_form, Shared};
 use crate::keys::Jws;
-use crate::params::Params;
 
 pub async fn revoke(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_form(&headers) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "form body expected",
-        );
-    }
-    let p = Params::parse(&body);
-    if let Some(msg) = p.malformed(&app.faults) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &msg);
-    }
+    let p = match oauth_form(&app, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let caller = match authenticate(&app, &headers, &p) {
         Ok(c) => c,
         Err(e) => return oauth_error(e.status, e.error, &e.description),
