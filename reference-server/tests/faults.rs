@@ -195,17 +195,7 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
                 .await
                 .unwrap();
             let form = code_form(&code, Some(&at_a().await));
-            let tasks: Vec<_> = (0..8)
-                .map(|_| {
-                    let (b, f) = (base.to_string(), form.clone());
-                    tokio::spawn(async move { token_request(&b, CLIENT, &f).await.status })
-                })
-                .collect();
-            let mut wins = 0;
-            for t in tasks {
-                wins += usize::from(t.await.unwrap() == 200);
-            }
-            (wins > 1).to_string()
+            (parallel_wins(base, CLIENT, vec![form; 8]).await > 1).to_string()
         }
         Fault::CodeExpiryUnchecked => {
             let code = code_for(base, &authz_params(Some("agent-a")))

@@ -229,19 +229,7 @@ async fn parallel_redemptions_have_one_winner() {
         .unwrap();
     let at = actor_token(&base, "agent-a").await.unwrap();
     let form = code_form(&code, Some(&at));
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let (b, f) = (base.clone(), form.clone());
-            tokio::spawn(async move { token_request(&b, CLIENT, &f).await.status })
-        })
-        .collect();
-    let mut wins = 0;
-    for t in tasks {
-        if t.await.unwrap() == 200 {
-            wins += 1;
-        }
-    }
-    assert_eq!(wins, 1);
+    assert_eq!(parallel_wins(&base, CLIENT, vec![form; 8]).await, 1);
     h.shutdown().await;
 }
 

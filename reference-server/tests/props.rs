@@ -110,18 +110,7 @@ fn a_code_yields_at_most_one_token() {
                         .collect();
                     let mut wins = 0;
                     if parallel {
-                        let tasks: Vec<_> = forms
-                            .into_iter()
-                            .map(|f| {
-                                let base = base.clone();
-                                tokio::spawn(async move {
-                                    token_request(&base, CLIENT, &f).await.status
-                                })
-                            })
-                            .collect();
-                        for t in tasks {
-                            wins += usize::from(t.await.unwrap() == 200);
-                        }
+                        wins = parallel_wins(&base, CLIENT, forms).await;
                     } else {
                         for f in forms {
                             wins +=

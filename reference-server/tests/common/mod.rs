@@ -150,6 +150,27 @@ pub async fn token_request(
     }
 }
 
+/// Sends every form to the token endpoint at once and counts the 200s (OBO-SEC-3: of parallel
+/// redemptions of one code, exactly one may win).
+pub async fn parallel_wins(
+    base: &str,
+    client: (&'static str, &'static str),
+    forms: Vec<Vec<(String, String)>>,
+) -> usize {
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|f| {
+            let base = base.to_string();
+            tokio::spawn(async move { token_request(&base, client, &f).await.status })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.expect("redemption task") == 200);
+    }
+    wins
+}
+
 pub fn code_form(code: &str, actor_token: Option<&str>) -> Vec<(String, String)> {
     let mut f: Vec<(String, String)> = vec![
         ("grant_type".into(), "authorization_code".into()),
