@@ -4,6 +4,7 @@
 #   interop/oidc-provider/run-suite.sh MODE OUTDIR [harness run options...]
 #   MODE: plain | obo | obo-jwt | plain-shared-url   (profiles in examples/targets/interop/MODE.toml)
 # Not part of CI (it needs node >= 20 and the npm registry). Exit code: the harness's.
+# OBO_CONFORMANCE=path/to/obo-conformance uses an already built harness instead of `cargo run`.
 set -euo pipefail
 mode=${1:?usage: run-suite.sh plain|obo|obo-jwt|plain-shared-url OUTDIR [run options]}
 out=${2:?usage: run-suite.sh MODE OUTDIR [run options]}
@@ -45,6 +46,10 @@ done
 grep -q "^http://127.0.0.1:$port" "$log/stdout" || { echo "server did not start" >&2; cat "$log/stderr" >&2; exit 1; }
 cd "$root"
 status=0
-cargo run --quiet -- run --target "$profile" --out "$out" "$@" || status=$?
+if [ -n "${OBO_CONFORMANCE:-}" ]; then
+  "$OBO_CONFORMANCE" run --target "$profile" --out "$out" "$@" || status=$?
+else
+  cargo run --quiet -- run --target "$profile" --out "$out" "$@" || status=$?
+fi
 echo "server log: $log/stderr" >&2
 exit $status
