@@ -11,6 +11,8 @@
 //          redeemed only with an `actor_token` (a JWT the AS issued to that actor by
 //          client_credentials) whose `sub` equals the actor bound to the code (§4.2.2, §5)
 //        - `extraTokenClaims`: JWT access tokens carry `act: {sub: actor}` (§4.3)
+//        - the same middleware burns a code whose redemption failed after client authentication
+//          (AMB-26), which the stock provider does not do
 //
 // Login and consent are served by one tiny HTML UI. With INTERACTION_URLS=shared (the
 // provider's usual shape) both pages live at `/interaction/<uid>`; with `split` the provider's
@@ -190,7 +192,6 @@ function tokenError(ctx, status, error, description) {
 // Draft §4.2.1/§4.2.2: the actor token is a JWT this AS issued to the actor (client_credentials),
 // unexpired, with `sub` naming the actor bound to the code. Returns an error text or null.
 async function checkActorToken(token, actor) {
-  if (typeof token !== 'string' || token === '') return 'actor_token is required for a code issued for requested_actor';
   let issuer;
   try {
     issuer = jose.decodeJwt(token).iss;
@@ -240,6 +241,8 @@ if (OBO) {
       const actor = actorByCode.get(body.code);
       if (actor) {
         if (Array.isArray(body.actor_token)) return tokenError(ctx, 400, 'invalid_request', 'actor_token repeated');
+        // A missing required parameter is invalid_request (RFC 6749 §5.2); a bad token invalid_grant.
+        if (!body.actor_token) return tokenError(ctx, 400, 'invalid_request', 'actor_token is required for a code issued for requested_actor');
         const problem = await checkActorToken(body.actor_token, actor);
         if (problem) return tokenError(ctx, 400, 'invalid_grant', problem);
       } else if (body.actor_token !== undefined) {
@@ -249,6 +252,13 @@ if (OBO) {
       }
     }
     await next();
+    // AMB-26: a code whose redemption failed after the client was authenticated (wrong
+    // code_verifier, redirect_uri...) is burnt, so a second try cannot succeed.
+    if (body.grant_type === 'authorization_code' && typeof body.code === 'string'
+        && ctx.status >= 400 && ctx.oidc?.client) {
+      const code = await provider.AuthorizationCode.find(body.code, { ignoreExpiration: true }).catch(() => undefined);
+      if (code && code.clientId === ctx.oidc.client.clientId) await code.destroy();
+    }
     // Keep the actor with the refresh token so refreshed access tokens carry the same act.
     if (ctx.status === 200 && ctx.body && typeof ctx.body === 'object' && ctx.body.refresh_token) {
       const actor = body.grant_type === 'refresh_token'
