@@ -19,18 +19,22 @@ use url::Url;
 
 use crate::case::{Case, Expect, Step, StepKind};
 use crate::check::{self, AuthzView, CheckContext, Observation};
-use crate::consent::{self, Decision, Destination};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, Target};
 use crate::redact::Redactor;
 use crate::session::{Request, Response, Session};
 use crate::verdict::Ending;
+use consent::{Decision, Destination};
 
 mod authorize;
+pub mod consent;
 mod control;
 mod lifecycle;
 mod resource;
+pub mod schedule;
+pub mod session;
 mod token;
+pub mod tokens;
 
 /// Why a case stopped early.
 #[derive(Debug)]

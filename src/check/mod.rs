@@ -2,6 +2,8 @@
 //! what the case accepts, and carries the level it counts at and the requirement IDs the case
 //! cites. Checks are computed from observations only.
 
+pub mod verdict;
+
 use serde_json::Value;
 
 use crate::case::Expect;

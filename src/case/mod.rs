@@ -4,6 +4,10 @@
 //! field (exit 3), never a silently ignored check. Step fields are one flat struct: which
 //! fields a step kind accepts is checked by [`crate::catalog`], which names the step and field.
 
+pub mod capability;
+pub mod catalog;
+pub mod vars;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
