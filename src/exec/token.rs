@@ -165,7 +165,7 @@ impl CaseRun<'_> {
             claims,
             ..Default::default()
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 
     pub(super) fn wants_claims(&self, step: &Step) -> bool {
@@ -294,6 +294,6 @@ impl CaseRun<'_> {
             parallel: Some((wins, count)),
             ..Default::default()
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 }
