@@ -173,25 +173,13 @@ pub async fn execute(
     }
 }
 
-/// Redacts the case's dynamic secrets from every recorded exchange.
+/// Redacts the case's dynamic secrets from every recorded exchange: one automaton per case.
 fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
     if secrets.is_empty() {
         return;
     }
     let r = Redactor::new(secrets);
-    for ex in transcript {
-        ex.request.url = r.redact(&ex.request.url);
-        ex.request.body = ex.request.body.as_deref().map(|b| r.redact(b));
-        for (_, v) in ex.request.headers.iter_mut() {
-            *v = r.redact(v);
-        }
-        if let Some(resp) = &mut ex.response {
-            resp.body = resp.body.as_deref().map(|b| r.redact(b));
-            for (_, v) in resp.headers.iter_mut() {
-                *v = r.redact(v);
-            }
-        }
-    }
+    transcript.iter_mut().for_each(|ex| r.redact_exchange(ex));
 }
 
 impl<'a> CaseRun<'a> {
