@@ -28,7 +28,7 @@ use consent::{Decision, Destination};
 
 mod authorize;
 pub mod consent;
-mod control;
+pub mod control;
 mod lifecycle;
 mod resource;
 pub mod schedule;
@@ -44,6 +44,20 @@ pub(crate) enum Stop {
 }
 
 type Flow<T = ()> = Result<T, Stop>;
+
+/// Transport trouble and control-API refusals stop the case in error (the harness could not
+/// drive the target), never in fail.
+impl From<session::TransportError> for Stop {
+    fn from(e: session::TransportError) -> Stop {
+        Stop::Error(e.to_string())
+    }
+}
+
+impl From<control::ControlError> for Stop {
+    fn from(e: control::ControlError) -> Stop {
+        Stop::Error(e.to_string())
+    }
+}
 
 /// An authorization the case made (`save` name → record).
 #[derive(Debug, Clone)]
