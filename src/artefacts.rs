@@ -94,20 +94,8 @@ pub fn redact_dynamic_secrets(report: &mut Report) -> usize {
         return 0;
     }
     let redactor = Redactor::new(secrets.iter().cloned());
-    // Cheap pre-filter (raw, form-encoded, JSON-escaped); the redactor knows more encodings.
-    let needles: Vec<String> = secrets
-        .iter()
-        .flat_map(|s| {
-            let form: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            let json = serde_json::to_string(s).unwrap_or_default();
-            [s.clone(), form, json.trim_matches('"').to_string()]
-        })
-        .collect();
     obo_report::each_text_mut(report, |text| {
-        if needles
-            .iter()
-            .any(|n| !n.is_empty() && text.contains(n.as_str()))
-        {
+        if redactor.mentions_secret(text) {
             *text = redactor.redact(text);
         }
     });

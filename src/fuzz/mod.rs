@@ -68,24 +68,10 @@ impl FuzzTarget {
 
 /// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
 async fn reset(t: &Target) -> Result<(), String> {
-    let Some(base) = &t.endpoints.control else {
-        return Ok(());
-    };
-    let url = url::Url::parse(&format!("{}/reset", base.as_str().trim_end_matches('/')))
-        .map_err(|e| e.to_string())?;
-    let session = crate::session::Session::new(
-        t.timeout(),
-        65536,
-        Arc::new(crate::redact::Redactor::default()),
-    )?;
-    let req = crate::session::Request::post_json(url, &serde_json::json!({}));
-    let resp = crate::session::send_raw(&session.client(), &req, 65536)
-        .await
-        .map_err(|e| format!("control reset: {e}"))?;
-    if resp.status != 200 {
-        return Err(format!("control reset answered status {}", resp.status));
+    match crate::exec::control::ControlClient::of(t) {
+        Some(control) => control.reset(t.timeout()).await.map_err(|e| e.to_string()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// How much to fuzz.

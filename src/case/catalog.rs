@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::capability;
-use crate::case::{Case, Expect, Step, StepKind};
+use crate::case::{Case, CaseLevel, Expect, Step, StepKind};
 use crate::vars;
 
 /// One entry of cases/requirements.toml.
@@ -274,7 +274,73 @@ pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: 
         for problem in validate_step(step, i, &case.steps) {
             err(&label, problem);
         }
+        for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+            for r in e.requirements.iter().flatten() {
+                if !reqs.contains_key(r) {
+                    err(
+                        &format!("{label}: expect.requirements"),
+                        format!("{r} is not in requirements.toml"),
+                    );
+                }
+            }
+        }
     }
+}
+
+/// Strength of a requirement or case level: MUST 3, SHOULD 2, MAY 1, anything else
+/// (DESCRIPTIVE) 0.
+fn strength(level: &str) -> u8 {
+    match level {
+        "MUST" => 3,
+        "SHOULD" => 2,
+        "MAY" => 1,
+        _ => 0,
+    }
+}
+
+fn case_level_name(l: CaseLevel) -> &'static str {
+    match l {
+        CaseLevel::Must => "MUST",
+        CaseLevel::Should => "SHOULD",
+        CaseLevel::May => "MAY",
+    }
+}
+
+/// The catalogue lint: no check counts at a level stronger than the strongest requirement it
+/// cites (a MUST check citing only a MAY is severity inflation). Checks cite their expectation's
+/// `requirements`, else the case's, at the expectation's `level`, else the case's. The
+/// cache-header checks cite their own requirement and are not linted here.
+pub fn level_lint(catalog: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    for case in &catalog.cases {
+        let mut tables: Vec<(String, Option<CaseLevel>, &[String])> =
+            vec![("level".into(), None, &case.requirements)];
+        for (i, step) in case.steps.iter().enumerate() {
+            for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+                if e.level.is_some() || e.requirements.is_some() {
+                    let reqs = e.requirements.as_deref().unwrap_or(&case.requirements);
+                    tables.push((format!("step[{i}].expect"), e.level, reqs));
+                }
+            }
+        }
+        for (field, level, reqs) in tables {
+            let level = case_level_name(level.unwrap_or(case.level));
+            let strongest = reqs
+                .iter()
+                .filter_map(|r| catalog.requirements.get(r))
+                .map(|r| r.level.as_str())
+                .max_by_key(|l| strength(l))
+                .unwrap_or("none");
+            if strength(level) > strength(strongest) {
+                out.push(format!(
+                    "{}: {field}: {level} exceeds the strongest cited requirement level ({strongest}: {})",
+                    case.path.display(),
+                    reqs.join(", ")
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn one_of(field: &str, value: &Option<String>, allowed: &[&str], out: &mut Vec<String>) {

@@ -1,4 +1,7 @@
-//! How a case's checks combine into a verdict (cases/README.md, "Verdicts").
+//! How a case's checks combine into a verdict (cases/README.md, "Verdicts"). Every rule that
+//! turns observations into a verdict lives here: fail and warn come only from failed checks
+//! (the target's behaviour); the harness's own situations (a driver that could not get through,
+//! a fact it could not observe, a set-up step it could not run) give only `error` or `skip`.
 
 use obo_report::{Check, Level, Verdict};
 
@@ -11,6 +14,17 @@ pub enum Ending {
     Skipped(String),
     /// The harness could not drive the target to a check: what happened.
     Errored(String),
+}
+
+/// The ending of a case once the facts its expectations needed but the harness could not
+/// observe are counted: a completed case with unobserved facts ends in error.
+pub fn conclude(ending: Ending, unobserved: &[String]) -> Ending {
+    match ending {
+        Ending::Completed if !unobserved.is_empty() => {
+            Ending::Errored(format!("could not observe: {}", unobserved.join("; ")))
+        }
+        other => other,
+    }
 }
 
 /// Verdict and one-line message for a case.
@@ -69,6 +83,44 @@ mod tests {
             ok,
             level,
             requirements: vec![],
+        }
+    }
+
+    /// Target behaviour × harness situation → verdict. The harness's situations never give
+    /// pass or fail on their own; a failed MUST check the target was observed to miss still fails.
+    #[test]
+    fn verdict_table() {
+        let held = vec![check(true, Level::Must)];
+        let must_failed = vec![check(true, Level::Must), check(false, Level::Must)];
+        let should_failed = vec![check(true, Level::Must), check(false, Level::Should)];
+        let nothing: Vec<Check> = vec![];
+        let unobserved = vec!["consent prompt: the consent driver could not observe it".into()];
+        let none: Vec<String> = vec![];
+        let completed = || Ending::Completed;
+        let driver_stuck = || Ending::Errored("step[0] (authorize): no code came back".into());
+        let skipped = || Ending::Skipped("the target does not declare introspection".into());
+        use Verdict::*;
+        #[rustfmt::skip]
+        let table: Vec<(&[Check], Ending, &[String], Verdict)> = vec![
+            // target behaviour  harness situation         unobserved    verdict
+            (&held,          completed(),    &none,        Pass),
+            (&must_failed,   completed(),    &none,        Fail),
+            (&should_failed, completed(),    &none,        Warn),
+            (&nothing,       completed(),    &none,        Error),
+            (&held,          completed(),    &unobserved,  Error),
+            (&nothing,       completed(),    &unobserved,  Error),
+            (&should_failed, completed(),    &unobserved,  Error),
+            (&must_failed,   completed(),    &unobserved,  Fail),
+            (&held,          driver_stuck(), &none,        Error),
+            (&nothing,       driver_stuck(), &none,        Error),
+            (&should_failed, driver_stuck(), &none,        Error),
+            (&must_failed,   driver_stuck(), &none,        Fail),
+            (&held,          skipped(),      &none,        Skip),
+            (&must_failed,   skipped(),      &unobserved,  Skip),
+        ];
+        for (i, (checks, ending, unobs, want)) in table.into_iter().enumerate() {
+            let ending = conclude(ending, unobs);
+            assert_eq!(decide(&ending, checks).0, want, "row {i}");
         }
     }
 

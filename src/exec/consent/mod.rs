@@ -10,6 +10,8 @@
 //! Every driver detects the final redirect itself (no callback server except `manual`) and,
 //! when it cannot get there, says where it stopped ("stopped at URL, status, ...").
 
+pub mod html_form;
+
 mod command;
 mod form;
 mod manual;

@@ -1,11 +1,29 @@
 //! Expectations → checks. Each check compares one observed fact of a step's response with
-//! what the case accepts, and carries the level it counts at and the requirement IDs the case
-//! cites. Checks are computed from observations only.
+//! what the case accepts, and carries the level it counts at and the requirement IDs it
+//! verifies: by default the case's (or the expectation's `requirements`/`level` override), the
+//! cache-header checks their own ([`CACHE_HEADERS`]). Checks are computed from observations
+//! only; a fact the harness could not observe is reported as [`Checks::unobserved`], never as a
+//! failed check (the verdict rules in [`verdict`] turn it into an `error`).
+
+pub mod verdict;
 
 use serde_json::Value;
 
 use crate::case::Expect;
 use obo_report::{Check, Level};
+
+/// RFC 6749 §5.1: a response that carries tokens has `Cache-Control: no-store` (MUST) and
+/// `Pragma: no-cache` (SHOULD here: HTTP/1.0 caches, obsolete since RFC 9111). §5.2 error
+/// responses carry no token and are not held to it.
+pub const CACHE_HEADERS: &str = "OBO-INH-7";
+
+/// The checks of one expectation set, and the facts it needed that the harness could not observe.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub checks: Vec<Check>,
+    /// "consent prompt: the consent driver could not observe it (...)".
+    pub unobserved: Vec<String>,
+}
 
 /// How an authorization ended, as far as checks are concerned.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +35,9 @@ pub struct AuthzView {
     pub state: Option<String>,
     pub sent_state: Option<String>,
     pub describe: String,
+    /// The consent driver stopped at a page it could not get through (harness situation):
+    /// where and why.
+    pub driver_stuck: Option<String>,
 }
 
 /// What one step observed.
@@ -69,6 +90,22 @@ pub struct CheckContext<'a> {
 }
 
 impl CheckContext<'_> {
+    /// A check verifying `requirement` at `level` instead of the context's.
+    fn check_of(
+        &self,
+        requirement: &str,
+        level: Level,
+        name: &str,
+        expected: String,
+        actual: String,
+        ok: bool,
+    ) -> Check {
+        let mut c = self.check(name, expected, actual, ok);
+        c.requirements = vec![requirement.to_string()];
+        c.level = level;
+        c
+    }
+
     fn check(
         &self,
         name: impl Into<String>,
@@ -130,6 +167,14 @@ fn same(path: &str, expected: &Value, actual: &Value) -> bool {
     }
 }
 
+/// `Cache-Control: "no-cache"`, or "Cache-Control header absent".
+fn show_header(name: &str, v: Option<&str>) -> String {
+    match v {
+        Some(v) => format!("{name}: {v:?}"),
+        None => format!("{name} header absent"),
+    }
+}
+
 fn show(v: Option<&Value>) -> String {
     match v {
         None => "(absent)".into(),
@@ -155,15 +200,16 @@ fn scope_set(s: &str) -> std::collections::BTreeSet<&str> {
 
 /// The checks of one expectation set against one observation. Strings in `e` are already
 /// expanded (variables substituted).
-pub fn evaluate(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Vec<Check> {
+pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Checks {
     let level = e.level.map(Level::from).unwrap_or(ctx.level);
     let cx = CheckContext {
         step: ctx.step,
         level,
-        requirements: ctx.requirements,
+        requirements: e.requirements.as_deref().unwrap_or(ctx.requirements),
         strict: ctx.strict,
     };
     let mut out = Vec::new();
+    let mut unobserved = Vec::new();
     let narrow = |v: Vec<String>| {
         if ctx.strict {
             v.into_iter().take(1).collect()
@@ -171,6 +217,24 @@ pub fn evaluate(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Vec<Ch
             v
         }
     };
+    // A driver that could not get through a page observed nothing about what the AS does next:
+    // expectations of a code, an error redirect or a state echo cannot be judged.
+    if let Some(stuck) = obs.authz.as_ref().and_then(|a| a.driver_stuck.as_ref()) {
+        let needs_redirect = e.token_issued == Some(true)
+            || e.redirect
+                .as_deref()
+                .is_some_and(|r| r == "code" || r == "error")
+            || e.state_echo.is_some();
+        if needs_redirect {
+            unobserved.push(format!(
+                "the consent driver could not reach the redirect: {stuck}"
+            ));
+            return Checks {
+                checks: out,
+                unobserved,
+            };
+        }
+    }
 
     if let Some(s) = &e.status {
         let mut acc = s.to_vec();
@@ -226,32 +290,7 @@ pub fn evaluate(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Vec<Ch
         out.push(cx.check("token issued", exp, actual, issued == t));
     }
     if let Some(want) = e.no_store {
-        let cc = obs.header("cache-control").unwrap_or("");
-        let has = cc
-            .to_ascii_lowercase()
-            .split(',')
-            .any(|d| d.trim() == "no-store");
-        out.push(cx.check(
-            "no-store",
-            format!("Cache-Control no-store: {want}"),
-            format!("Cache-Control: {cc:?}"),
-            has == want,
-        ));
-        if want {
-            // RFC 6749 §5.1 lists Pragma: no-cache too; counted as advisory (HTTP/1.0 caches).
-            let pragma = obs.header("pragma").unwrap_or("");
-            let ok = pragma.to_ascii_lowercase().contains("no-cache");
-            let mut c = cx.check(
-                "pragma no-cache",
-                "Pragma: no-cache",
-                format!("Pragma: {pragma:?}"),
-                ok,
-            );
-            if c.level == Level::Must {
-                c.level = Level::Should;
-            }
-            out.push(c);
-        }
+        cache_checks(obs, want, &cx, &mut out);
     }
     json_checks(obs, e, &cx, &mut out);
     claim_checks(obs, e, &cx, &mut out);
@@ -280,7 +319,67 @@ pub fn evaluate(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Vec<Ch
         let ok = got.as_ref().and_then(Value::as_bool) == Some(want);
         out.push(cx.check("active", want.to_string(), show(got.as_ref()), ok));
     }
-    out
+    authz_unobserved(obs, e, &mut unobserved);
+    Checks {
+        checks: out,
+        unobserved,
+    }
+}
+
+/// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
+fn cache_checks(obs: &Observation, want: bool, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
+    if !obs.token_issued {
+        // §5.2 error responses carry no token: no cache header is required of them.
+        return;
+    }
+    let cc = obs.header("cache-control");
+    let has = cc.is_some_and(|cc| {
+        cc.to_ascii_lowercase()
+            .split(',')
+            .any(|d| d.trim() == "no-store")
+    });
+    out.push(cx.check_of(
+        CACHE_HEADERS,
+        Level::Must,
+        "no-store",
+        format!("Cache-Control no-store: {want}"),
+        show_header("Cache-Control", cc),
+        has == want,
+    ));
+    if want {
+        let pragma = obs.header("pragma");
+        let ok = pragma.is_some_and(|p| p.to_ascii_lowercase().contains("no-cache"));
+        out.push(cx.check_of(
+            CACHE_HEADERS,
+            Level::Should,
+            "pragma no-cache",
+            "Pragma: no-cache".into(),
+            show_header("Pragma", pragma),
+            ok,
+        ));
+    }
+}
+
+/// Authorization facts only an interactive driver sees; when it saw nothing, the fact is unobserved.
+fn authz_unobserved(obs: &Observation, e: &Expect, unobserved: &mut Vec<String>) {
+    let Some(a) = &obs.authz else {
+        return;
+    };
+    if e.consent_prompt.is_some() && obs.consent_prompt.is_none() {
+        unobserved.push(format!(
+            "consent prompt: the consent driver could not observe it ({})",
+            a.describe
+        ));
+    }
+    if e.consent_page_framing_blocked.is_some() && obs.framing.is_empty() {
+        unobserved.push("consent page framing: no login or consent page was seen".into());
+    }
+    if e.consent_page_contains.is_some()
+        && obs.consent_page_text.is_none()
+        && obs.consent_prompt != Some(false)
+    {
+        unobserved.push("consent page text: no consent page was seen".into());
+    }
 }
 
 fn json_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
@@ -457,20 +556,12 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             ok == want,
         ));
     }
-    if let Some(want) = e.consent_prompt {
-        let (ok, actual) = match obs.consent_prompt {
-            Some(seen) => (
-                seen == want,
-                if seen {
-                    "a consent page was shown".to_string()
-                } else {
-                    "a code came back without a consent page".into()
-                },
-            ),
-            None => (
-                false,
-                format!("the consent driver could not observe it ({})", a.describe),
-            ),
+    if let (Some(want), Some(seen)) = (e.consent_prompt, obs.consent_prompt) {
+        let ok = seen == want;
+        let actual = if seen {
+            "a consent page was shown"
+        } else {
+            "a code came back without a consent page"
         };
         out.push(cx.check(
             "consent prompt",
@@ -483,16 +574,17 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             ok,
         ));
     }
-    if let Some(want) = e.consent_page_framing_blocked {
+    if let Some(want) = e
+        .consent_page_framing_blocked
+        .filter(|_| !obs.framing.is_empty())
+    {
         let open: Vec<&str> = obs
             .framing
             .iter()
             .filter(|(_, b)| !b)
             .map(|(u, _)| u.as_str())
             .collect();
-        let (ok, actual) = if obs.framing.is_empty() {
-            (false, "no login or consent page was seen".to_string())
-        } else if open.is_empty() {
+        let (ok, actual) = if open.is_empty() {
             (
                 want,
                 format!("{} page(s) forbid framing", obs.framing.len()),
@@ -517,7 +609,11 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
                     format!("absent from: {}", crate::util::clip(t, 300))
                 },
             ),
-            None => (false, "no consent page was seen".into()),
+            // A code came back without any consent page: the target showed nothing.
+            None if obs.consent_prompt == Some(false) => {
+                (false, "no consent page was shown".to_string())
+            }
+            None => continue,
         };
         out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
     }

@@ -2,7 +2,7 @@
 //! `static`, `command`, `jwt` signed by the harness), or forged (cases/README.md, "Actor tokens").
 //!
 //! Signature forgeries (tamper, attacker key, alg none, HS256 with the public JWK, embedded
-//! JWK, unknown kid) are F's [`crate::forge::forge`]. Claim defects need a legitimate signer:
+//! JWK, unknown kid) are [`crate::forge::forge`]. Claim defects need a legitimate signer:
 //! the actor's `jwt` key, or the target's control-API `mint`; without either the case is skipped.
 
 use std::str::FromStr;
@@ -283,7 +283,7 @@ fn header_typ(h: &Value) -> Value {
     Value::Object(header)
 }
 
-/// A claim defect: F's [`ClaimDefect`], plus the two exact-match variants (AMB-6, ADV-32).
+/// A claim defect: [`ClaimDefect`], plus the two exact-match variants (AMB-6, ADV-32).
 pub(crate) enum Defect {
     Forge(ClaimDefect),
     /// `sub` with ASCII letters upper-cased.

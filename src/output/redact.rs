@@ -22,8 +22,12 @@
 //! - [`Redactor::redact_json`]`(value)`: the same on every string of a JSON value, and sensitive
 //!   member names blanked whatever their value type.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use obo_report::Exchange;
 use serde_json::Value;
 
 pub const REDACTED: &str = "[REDACTED]";
@@ -40,6 +44,9 @@ const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 pub struct Redactor {
     /// Every encoding of every secret, longest first, without duplicates.
     needles: Vec<String>,
+    /// One automaton over all needles, built on first use (one search per string instead of
+    /// one per needle); reset whenever a needle is added.
+    automaton: OnceLock<Option<AhoCorasick>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -111,6 +118,7 @@ impl Redactor {
             }
         }
         self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        self.automaton = OnceLock::new();
     }
 
     /// Whether any secret is configured (the structural rules apply regardless).
@@ -214,17 +222,46 @@ impl Redactor {
         if self.needles.is_empty() {
             return text.to_string();
         }
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        for needle in &self.needles {
-            let mut from = 0;
-            while let Some(found) = text.get(from..).and_then(|rest| rest.find(needle.as_str())) {
-                let start = from + found;
-                spans.push((start, start + needle.len()));
-                let step = text[start..].chars().next().map_or(1, char::len_utf8);
-                from = start + step;
+        let automaton = self
+            .automaton
+            .get_or_init(|| AhoCorasick::new(&self.needles).ok());
+        let Some(automaton) = automaton else {
+            // Building fails only past the automaton's size limits: redact everything rather
+            // than risk a leak.
+            return REDACTED.to_string();
+        };
+        let spans: Vec<(usize, usize)> = automaton
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        replace_spans(text, spans, REDACTED)
+    }
+
+    /// Whether `text` holds any configured secret in any of its encodings (one automaton pass).
+    pub fn mentions_secret(&self, text: &str) -> bool {
+        match self
+            .automaton
+            .get_or_init(|| AhoCorasick::new(&self.needles).ok())
+        {
+            Some(a) => a.is_match(text),
+            None => !self.needles.is_empty(),
+        }
+    }
+
+    /// Redacts every recorded string of an exchange (URL, bodies, header values).
+    pub fn redact_exchange(&self, ex: &mut Exchange) {
+        ex.request.url = self.redact(&ex.request.url);
+        ex.request.body = ex.request.body.as_deref().map(|b| self.redact(b));
+        for (_, v) in ex.request.headers.iter_mut() {
+            *v = self.redact(v);
+        }
+        if let Some(resp) = &mut ex.response {
+            resp.body = resp.body.as_deref().map(|b| self.redact(b));
+            for (_, v) in resp.headers.iter_mut() {
+                *v = self.redact(v);
             }
         }
-        replace_spans(text, spans, REDACTED)
+        ex.error = ex.error.as_deref().map(|e| self.redact(e));
     }
 }
 

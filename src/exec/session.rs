@@ -1,6 +1,6 @@
 //! One case's HTTP session: a reqwest client with its own cookie jar, no automatic redirects,
 //! a per-request timeout and a response-size cap, and a transcript of every exchange with
-//! secrets redacted (F's [`crate::redact::Redactor`]).
+//! secrets redacted ([`crate::redact::Redactor`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

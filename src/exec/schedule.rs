@@ -247,21 +247,14 @@ fn lost(case: &Case) -> CaseResult {
 
 /// Control-API reset after an exclusive case (clock back, actors enabled).
 async fn reset(target: &Target) {
-    let Some(base) = &target.endpoints.control else {
+    let Some(control) = exec::control::ControlClient::of(target) else {
         return;
     };
     if !target.has("control_api") {
         return;
     }
-    let Ok(url) = url::Url::parse(&format!("{}/reset", base.as_str().trim_end_matches('/'))) else {
-        return;
-    };
-    let Ok(client) = reqwest::Client::builder().timeout(target.timeout()).build() else {
-        return;
-    };
-    let req = crate::session::Request::post_json(url, &serde_json::json!({}));
-    if let Err(e) = crate::session::send_raw(&client, &req, 65536).await {
-        tracing::warn!("control reset failed: {e}");
+    if let Err(e) = control.reset(target.timeout()).await {
+        tracing::warn!("{e}");
     }
 }
 

@@ -4,6 +4,10 @@
 //! field (exit 3), never a silently ignored check. Step fields are one flat struct: which
 //! fields a step kind accepts is checked by [`crate::catalog`], which names the step and field.
 
+pub mod capability;
+pub mod catalog;
+pub mod vars;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -281,7 +285,11 @@ pub struct Expect {
     pub consent_page_contains: Option<Vec<String>>,
     /// The login/consent pages forbid framing (X-Frame-Options or CSP frame-ancestors).
     pub consent_page_framing_blocked: Option<bool>,
+    /// Level the checks of this table count at (default: the case's level).
     pub level: Option<CaseLevel>,
+    /// Requirement IDs the checks of this table verify (default: the case's); the cache-header
+    /// checks (`no_store`) always verify the cache-header requirement.
+    pub requirements: Option<Vec<String>>,
 }
 
 /// Every string of a step that may hold `${...}` variables, with a label for error messages.
