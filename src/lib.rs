@@ -59,4 +59,6 @@ pub mod redact;
 // The earlier flat paths, kept so library users and tests need no change.
 pub use output::{artefacts, report};
 pub use target as profile;
-pub use tools::{coverage, explain, fuzz, selfcheck};
+pub use tools::{coverage, explain};
+#[cfg(feature = "reference")]
+pub use tools::{fuzz, selfcheck};

@@ -2,4 +2,5 @@
 //! terminal summary helpers.
 
 pub mod artefacts;
+pub mod exit;
 pub mod report;

@@ -4,5 +4,8 @@
 
 pub mod coverage;
 pub mod explain;
+// Both start in-process reference servers (fuzz: for built-in targets; selfcheck: always).
+#[cfg(feature = "reference")]
 pub mod fuzz;
+#[cfg(feature = "reference")]
 pub mod selfcheck;

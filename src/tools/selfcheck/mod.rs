@@ -1,4 +1,4 @@
-//! `obo-conformance selfcheck`: the suite proves its own power (issue 6, item 1).
+//! The selfcheck: the suite proves its own power.
 //!
 //! The catalogue runs once against the clean reference server, where every case must pass or
 //! skip with a reason, then once per fault switch ([`Fault::ALL`]), each against a fresh
@@ -15,8 +15,7 @@
 //! guard behaviour no fault switch breaks yet.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,28 +28,11 @@ use crate::catalog::Catalog;
 use crate::profile::reference::{self, ReferenceOptions};
 use crate::run::{self, RunOptions};
 
+mod render;
+pub use render::{render_markdown, render_text};
+
 /// The tag that marks a case as adversarial (cases/README.md).
 const ADVERSARIAL: &str = "adversarial";
-
-/// `obo-conformance selfcheck` arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SelfcheckArgs {
-    /// Output folder for kill-matrix.md and kill-matrix.json.
-    #[arg(long, value_name = "DIR", default_value = "reports/selfcheck")]
-    pub out: PathBuf,
-    /// Catalogue runs (one reference server each) in flight at once.
-    #[arg(long, default_value_t = 8)]
-    pub jobs: usize,
-    /// Cases in flight at once within each run.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub case_jobs: usize,
-    /// Seed of all randomness (the same seed for every run, so runs differ only by the fault).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Check only these faults (repeatable; default: every fault of the reference server).
-    #[arg(long, value_name = "NAME")]
-    pub fault: Vec<String>,
-}
 
 /// How to run the selfcheck.
 #[derive(Debug, Clone)]
@@ -214,7 +196,7 @@ impl Selfcheck {
     }
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
+pub(crate) fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
@@ -224,7 +206,7 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-fn ids(notes: &[CaseNote]) -> String {
+pub(crate) fn ids(notes: &[CaseNote]) -> String {
     if notes.is_empty() {
         return "-".into();
     }
@@ -543,225 +525,6 @@ pub async fn run(catalog: &Catalog, cases: &[Case], opts: &Options) -> Selfcheck
     }
 }
 
-/// The terminal output: one line per fault with its relevant killers, then the verdict.
-pub fn render_text(s: &Selfcheck) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "clean run: {} passed, {} skipped, {} problems ({:.1} s)",
-        s.clean.passed,
-        s.clean.skipped.len(),
-        s.clean.problems.len(),
-        s.clean.duration_ms as f64 / 1000.0
-    );
-    if !s.clean.variants.is_empty() {
-        let v: Vec<String> = s
-            .clean
-            .variants
-            .iter()
-            .map(|(name, n)| format!("{name}: {n}"))
-            .collect();
-        let _ = writeln!(out, "  cases per server variant: {}", v.join(", "));
-    }
-    if let Some(e) = &s.clean.error {
-        let _ = writeln!(out, "  error: {e}");
-    }
-    for p in &s.clean.problems {
-        let _ = writeln!(
-            out,
-            "  {:<5} {:<44} {}",
-            verdict_word(p.verdict).to_uppercase(),
-            p.id,
-            p.message
-        );
-    }
-    let _ = writeln!(out, "\nkill matrix (fault: relevant killers, +unrelated):");
-    for f in &s.faults {
-        let detail = match f.status {
-            Status::NotRun => f.error.clone().unwrap_or_default(),
-            Status::Missed => "no case failed".into(),
-            Status::OnlyUnrelated => format!("only unrelated: {}", ids(&f.unrelated)),
-            Status::Caught if f.unrelated.is_empty() => ids(&f.relevant),
-            Status::Caught => format!("{} (+{} unrelated)", ids(&f.relevant), f.unrelated.len()),
-        };
-        let _ = writeln!(out, "{:<9} {:<32} {}", f.status.label(), f.fault, detail);
-    }
-    if !s.unkilled_adversarial.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nadversarial cases that are no fault's relevant killer ({}, informative): {}",
-            s.unkilled_adversarial.len(),
-            s.unkilled_adversarial.join(", ")
-        );
-    }
-    let caught = s
-        .faults
-        .iter()
-        .filter(|f| f.status == Status::Caught)
-        .count();
-    let failures = s.failures();
-    let _ = writeln!(
-        out,
-        "\nselfcheck {}: {} cases, {}/{} faults caught by a relevant case, {} caught by one case only, seed {}, {:.1} s",
-        if failures.is_empty() { "passed" } else { "FAILED" },
-        s.cases,
-        caught,
-        s.faults.len(),
-        s.single_killer.len(),
-        s.seed,
-        s.duration_ms as f64 / 1000.0
-    );
-    for f in &failures {
-        let _ = writeln!(out, "  - {f}");
-    }
-    out
-}
-
-fn list_or_none(ids: &[String]) -> String {
-    if ids.is_empty() {
-        "none".into()
-    } else {
-        ids.join(", ")
-    }
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-/// kill-matrix.md.
-pub fn render_markdown(s: &Selfcheck) -> String {
-    let mut out = String::new();
-    let failures = s.failures();
-    let _ = writeln!(out, "# Selfcheck: kill matrix\n");
-    let _ = writeln!(
-        out,
-        "**{}** — {} cases, seed {}, {} faults checked, {:.1} s.\n",
-        if failures.is_empty() {
-            "passed"
-        } else {
-            "FAILED"
-        },
-        s.cases,
-        s.seed,
-        s.faults.len(),
-        s.duration_ms as f64 / 1000.0
-    );
-    for f in &failures {
-        let _ = writeln!(out, "- {}", md_cell(f));
-    }
-    if !failures.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(out, "## Clean run\n");
-    let _ = writeln!(
-        out,
-        "{} passed, {} skipped, {} problems.\n",
-        s.clean.passed,
-        s.clean.skipped.len(),
-        s.clean.problems.len()
-    );
-    if !s.clean.variants.is_empty() {
-        let _ = writeln!(
-            out,
-            "Each case runs under the first reference variant where it applies:\n"
-        );
-        for (name, n) in &s.clean.variants {
-            let _ = writeln!(out, "- {name}: {n} cases");
-        }
-        out.push('\n');
-    }
-    for p in &s.clean.problems {
-        let _ = writeln!(
-            out,
-            "- **{}** {}: {}",
-            verdict_word(p.verdict),
-            p.id,
-            md_cell(&p.message)
-        );
-    }
-    if !s.clean.problems.is_empty() {
-        out.push('\n');
-    }
-    if !s.clean.skipped.is_empty() {
-        let _ = writeln!(out, "| skipped case | reason |\n|---|---|");
-        for n in &s.clean.skipped {
-            let _ = writeln!(out, "| {} | {} |", n.id, md_cell(&n.message));
-        }
-        out.push('\n');
-    }
-    let _ = writeln!(out, "## Faults\n");
-    let _ = writeln!(out, "A fault is caught when a case citing one of the requirements it breaks fails or warns against it.\n");
-    let _ = writeln!(
-        out,
-        "| fault | breaks | status | relevant killers | unrelated killers |\n|---|---|---|---|---|"
-    );
-    for f in &s.faults {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} |",
-            f.fault,
-            f.requirements.join(", "),
-            f.status.label(),
-            ids(&f.relevant),
-            ids(&f.unrelated)
-        );
-    }
-    if !s.single_killer.is_empty() {
-        let _ = writeln!(out, "\n## Faults caught by one case only\n");
-        let _ = writeln!(out, "Removing that case would leave the fault uncaught.\n");
-        let _ = writeln!(out, "| fault | only relevant killer |\n|---|---|");
-        for (fault, case) in &s.single_killer {
-            let _ = writeln!(out, "| `{fault}` | {case} |");
-        }
-    }
-    let _ = writeln!(out, "\n## Adversarial cases no fault kills\n");
-    if s.faults.len() < Fault::ALL.len() {
-        let _ = writeln!(out, "Listed only when every fault is checked.");
-        return errored_section(s, out);
-    }
-    let _ = writeln!(
-        out,
-        "Informative: these guard behaviour that no fault switch breaks (for the requirements they cite) yet.\n"
-    );
-    let _ = writeln!(
-        out,
-        "Not a relevant killer of any fault: {}.\n",
-        list_or_none(&s.unkilled_adversarial)
-    );
-    let _ = writeln!(
-        out,
-        "Never failed or warned under any fault: {}.",
-        list_or_none(&s.never_failed_adversarial)
-    );
-    errored_section(s, out)
-}
-
-/// The cases that errored under a fault (informative), appended to `out`.
-fn errored_section(s: &Selfcheck, mut out: String) -> String {
-    let errored: Vec<&FaultRow> = s.faults.iter().filter(|f| !f.errors.is_empty()).collect();
-    if !errored.is_empty() {
-        let _ = writeln!(out, "\n## Cases that errored under a fault\n");
-        let _ = writeln!(
-            out,
-            "Not kills: the harness could not drive the faulty server to a check.\n"
-        );
-        let _ = writeln!(out, "| fault | case | message |\n|---|---|---|");
-        for f in errored {
-            for n in &f.errors {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    f.fault,
-                    n.id,
-                    md_cell(&n.message)
-                );
-            }
-        }
-    }
-    out
-}
-
 /// Writes kill-matrix.md and kill-matrix.json into `dir`.
 pub fn write(s: &Selfcheck, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -770,211 +533,32 @@ pub fn write(s: &Selfcheck, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("kill-matrix.json"), json + "\n")
 }
 
-/// Options from the command-line arguments; an unknown fault name is an error.
-pub fn options(args: &SelfcheckArgs) -> Result<Options, String> {
-    let faults = if args.fault.is_empty() {
-        Fault::ALL.to_vec()
-    } else {
-        let mut v = Vec::new();
-        for name in args
-            .fault
-            .iter()
-            .flat_map(|f| f.split(','))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            match Fault::from_name(name) {
-                Some(f) => v.push(f),
-                None => {
-                    let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-                    return Err(format!(
-                        "unknown fault {name:?} (known: {})",
-                        known.join(", ")
-                    ));
-                }
+/// The faults named in `names` (each entry may be a comma-separated list); none named means
+/// every fault of the reference server. An unknown name is an error that lists the known ones.
+pub fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
+    if names.is_empty() {
+        return Ok(Fault::ALL.to_vec());
+    }
+    let mut v = Vec::new();
+    for name in names
+        .iter()
+        .flat_map(|f| f.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match Fault::from_name(name) {
+            Some(f) => v.push(f),
+            None => {
+                let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                return Err(format!(
+                    "unknown fault {name:?} (known: {})",
+                    known.join(", ")
+                ));
             }
         }
-        v
-    };
-    Ok(Options {
-        seed: args.seed,
-        jobs: args.jobs,
-        case_jobs: args.case_jobs,
-        faults,
-    })
-}
-
-/// The `selfcheck` subcommand. Exit 0 when the clean run is clean and every fault is caught by
-/// a relevant case, 1 otherwise, 2 when the results cannot be written, 3 on bad arguments.
-pub fn command(catalog: &Catalog, args: &SelfcheckArgs) -> i32 {
-    let opts = match options(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 3;
-        }
-    };
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 2;
-        }
-    };
-    eprintln!(
-        "selfcheck: {} cases, clean + {} faults, {} runs at a time, seed {}",
-        catalog.cases.len(),
-        opts.faults.len(),
-        opts.jobs.max(1),
-        opts.seed
-    );
-    let s = rt.block_on(run(catalog, &catalog.cases, &opts));
-    print!("{}", render_text(&s));
-    if let Err(e) = write(&s, &args.out) {
-        eprintln!(
-            "error: cannot write the kill matrix to {}: {e}",
-            args.out.display()
-        );
-        return 2;
     }
-    println!("kill matrix: {}", args.out.join("kill-matrix.md").display());
-    if s.ok() {
-        0
-    } else {
-        1
-    }
+    Ok(v)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn case(id: &str, requirements: &[&str]) -> Case {
-        let text = format!(
-            "id = \"{id}\"\ntitle = \"t\"\ndescription = \"d\"\nrequirements = {requirements:?}\nlevel = \"MUST\"\n[[step]]\ndo = \"authorize\"\n"
-        );
-        toml::from_str(&text).expect("a minimal case")
-    }
-
-    fn result(id: &str, verdict: Verdict) -> CaseResult {
-        CaseResult {
-            id: id.into(),
-            title: "t".into(),
-            verdict,
-            requirements: vec![],
-            scenarios: vec![],
-            level: obo_report::Level::Must,
-            tags: vec![],
-            message: format!("{verdict:?}"),
-            checks: vec![],
-            duration_ms: 0,
-            transcript: vec![],
-        }
-    }
-
-    fn passed(ids: &[&str]) -> BTreeSet<String> {
-        ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    // skip-actor-binding breaks OBO-TOKEN-12, OBO-SEC-7, OBO-SEC-8.
-    const FAULT: Fault = Fault::SkipActorBinding;
-
-    #[test]
-    fn a_failing_case_citing_a_broken_requirement_catches_the_fault() {
-        let cases = [case("REL", &["OBO-SEC-7"]), case("OTHER", &["OBO-AT-3"])];
-        let results = vec![result("REL", Verdict::Fail), result("OTHER", Verdict::Warn)];
-        let row = fault_row(
-            FAULT,
-            Ok(results),
-            &cases,
-            &passed(&["REL", "OTHER"]),
-            Duration::ZERO,
-        );
-        assert_eq!(row.status, Status::Caught);
-        assert_eq!(row.relevant_ids(), ["REL"]);
-        assert_eq!(row.unrelated.len(), 1);
-    }
-
-    #[test]
-    fn a_fault_noticed_only_by_unrelated_cases_is_not_caught() {
-        let cases = [case("REL", &["OBO-TOKEN-12"]), case("OTHER", &["OBO-AT-3"])];
-        let results = vec![result("REL", Verdict::Pass), result("OTHER", Verdict::Fail)];
-        let row = fault_row(
-            FAULT,
-            Ok(results),
-            &cases,
-            &passed(&["REL", "OTHER"]),
-            Duration::ZERO,
-        );
-        assert_eq!(row.status, Status::OnlyUnrelated);
-    }
-
-    #[test]
-    fn errors_skips_and_cases_that_did_not_pass_clean_are_not_kills() {
-        let cases = [
-            case("A", &["OBO-TOKEN-12"]),
-            case("B", &["OBO-TOKEN-12"]),
-            case("C", &["OBO-SEC-8"]),
-        ];
-        // A errors, B was already failing clean, C skips.
-        let results = vec![
-            result("A", Verdict::Error),
-            result("B", Verdict::Fail),
-            result("C", Verdict::Skip),
-        ];
-        let row = fault_row(
-            FAULT,
-            Ok(results),
-            &cases,
-            &passed(&["A", "C"]),
-            Duration::ZERO,
-        );
-        assert_eq!(row.status, Status::Missed);
-        assert_eq!(row.errors.len(), 1);
-        let not_run = fault_row(
-            FAULT,
-            Err("no server".into()),
-            &cases,
-            &passed(&["A"]),
-            Duration::ZERO,
-        );
-        assert_eq!(not_run.status, Status::NotRun);
-    }
-
-    #[test]
-    fn the_selfcheck_fails_on_a_clean_problem_or_an_uncaught_fault_and_names_it() {
-        let cases = [case("REL", &["OBO-SEC-7"])];
-        let row = fault_row(
-            FAULT,
-            Ok(vec![result("REL", Verdict::Pass)]),
-            &cases,
-            &passed(&["REL"]),
-            Duration::ZERO,
-        );
-        let mut s = Selfcheck {
-            seed: 1,
-            cases: 1,
-            clean: CleanRun {
-                passed: 1,
-                ..Default::default()
-            },
-            faults: vec![row],
-            unkilled_adversarial: vec![],
-            never_failed_adversarial: vec![],
-            single_killer: BTreeMap::new(),
-            duration_ms: 0,
-        };
-        assert_eq!(s.failures().len(), 1);
-        assert!(s.failures()[0].contains("skip-actor-binding"));
-        assert!(render_text(&s).contains("MISSED    skip-actor-binding"));
-        s.faults[0].status = Status::Caught;
-        assert!(s.ok());
-        s.clean.problems.push(CaseNote {
-            id: "X".into(),
-            verdict: Verdict::Warn,
-            message: "m".into(),
-        });
-        assert!(!s.ok());
-        assert!(render_markdown(&s).contains("**warn** X"));
-    }
-}
+mod tests;
