@@ -9,7 +9,7 @@ fn real_catalog() -> Catalog {
     }
 }
 
-/// The gate of issue 4 on the real catalogue: every MUST has a case or a reason, every
+/// The coverage gate on the real catalogue: every MUST has a case or a reason, every
 /// requirement of the digest is listed, and the outputs name every requirement.
 #[test]
 fn shipped_catalogue_covers_every_must() {
@@ -51,7 +51,7 @@ fn shipped_catalogue_covers_every_must() {
             assert!(r.cases.iter().all(|c| cat.case(c).is_some()));
         }
     }
-    // The key adversarial scenarios named by issue 4 are all exercised.
+    // The key adversarial scenarios are all exercised.
     for adv in [
         "ADV-1", "ADV-2", "ADV-3", "ADV-10", "ADV-11", "ADV-16", "ADV-17", "ADV-19", "ADV-32",
         "ADV-38",
