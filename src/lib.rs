@@ -30,10 +30,16 @@
 //!   [`obo_report::Report`]; [`run::run_case`] runs one; [`run::select`] applies `--cases` filters.
 //! - [`report::write_json`] writes report.json.
 //!
-//! Modules: [`case`] (case language types), [`catalog`], [`profile`], [`session`] (HTTP +
-//! transcript), [`consent`] (auto, form, command, manual drivers), [`actor_token`] (token
-//! sources and forgeries), [`exec`] (the step interpreter), [`check`] (expectations → checks),
-//! [`verdict`], [`run`], [`report`]. Leaf modules [`jose`], [`forge`], [`redact`], [`html_form`].
+//! Modules: [`case`] (case language types), [`catalog`], [`target`] (profiles, discovery, the
+//! built-in reference target; also reachable as `profile`), [`session`] (HTTP + transcript),
+//! [`consent`] (auto, form, command, manual drivers), [`actor_token`] (token sources and
+//! forgeries), [`exec`] (the step interpreter), [`check`] (expectations → checks), [`verdict`],
+//! [`run`], [`output`] (report.json, the five artefacts, the exit-code table), [`tools`]
+//! (explain, coverage, selfcheck, fuzz). Leaf modules [`jose`], [`forge`], [`redact`],
+//! [`html_form`]. The command line is the binary's own (src/cli/).
+//!
+//! Features: `cli` (the binary's clap, completions, man page, progress bar) and `reference` (the
+//! in-process reference target; `selfcheck` and `fuzz` need it), both default.
 
 pub mod actor_token;
 pub mod capability;
