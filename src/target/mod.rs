@@ -6,6 +6,7 @@
 //! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
 //! `reference-form` profiles live in [`reference`].
 
+#[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
 
 use std::collections::{BTreeMap, BTreeSet};

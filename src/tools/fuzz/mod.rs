@@ -1,4 +1,4 @@
-//! Model-based stateful fuzzing (`obo-conformance fuzz`).
+//! Model-based stateful fuzzing.
 //!
 //! From a seed, [`op::generate`] makes random sequences of operations (authorize for an actor
 //! and approve or deny, redeem a code with some actor's token, replay, parallel redemptions,
@@ -17,7 +17,7 @@ pub mod op;
 pub mod script;
 pub mod shrink;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,7 @@ pub enum FuzzTarget {
 }
 
 impl FuzzTarget {
-    async fn fresh(&self) -> Result<Arc<Target>, String> {
+    pub async fn fresh(&self) -> Result<Arc<Target>, String> {
         match self {
             FuzzTarget::Reference(o) => reference::reference(o.clone())
                 .await
@@ -59,7 +59,7 @@ impl FuzzTarget {
         }
     }
 
-    async fn release(&self, t: &Target) {
+    pub async fn release(&self, t: &Target) {
         if matches!(self, FuzzTarget::Reference(_)) {
             t.shutdown().await;
         }
@@ -445,257 +445,6 @@ fn counterexample_case(outcome: &FuzzOutcome, cx: &Counterexample) -> CaseResult
         checks,
         duration_ms: outcome.took.as_millis() as u64,
         transcript: cx.minimal.executed.transcript.clone(),
-    }
-}
-
-/// `obo-conformance fuzz` arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct FuzzArgs {
-    /// A profile file (needs a control API to reset between sequences), or `reference` /
-    /// `reference-form` (a fresh in-process server per sequence).
-    #[arg(long, default_value = "reference")]
-    pub target: String,
-    /// Built-in targets only: start the reference server with this fault (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub fault: Vec<String>,
-    /// Seed of the sequences (default: random, printed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Sequences to run.
-    #[arg(long, default_value_t = 100)]
-    pub iterations: usize,
-    /// Operations per sequence.
-    #[arg(long, default_value_t = 12)]
-    pub length: usize,
-    /// Most target runs spent shrinking a counterexample.
-    #[arg(long, default_value_t = 150)]
-    pub shrink_runs: usize,
-    /// Run a saved sequence (counterexample.json of an earlier run) once instead of fuzzing.
-    #[arg(long, value_name = "FILE")]
-    pub replay: Option<PathBuf>,
-    /// Output folder for report.json, counterexample.json and counterexample.toml (default:
-    /// reports/runs/<UTC timestamp>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-}
-
-/// The `fuzz` subcommand: exit 0 no counterexample, 1 counterexample, 2 harness trouble,
-/// 3 bad arguments.
-pub fn command(args: &FuzzArgs) -> i32 {
-    match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(command_async(args)),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            2
-        }
-    }
-}
-
-async fn open(args: &FuzzArgs) -> Result<FuzzTarget, i32> {
-    let builtin =
-        reference::BUILTIN.contains(&args.target.as_str()) && !Path::new(&args.target).exists();
-    if builtin {
-        let mut o = ReferenceOptions::for_name(&args.target).unwrap_or_default();
-        for n in &args.fault {
-            match obo_reference_server::fault::Fault::from_name(n) {
-                Some(f) => o.faults.push(f),
-                None => {
-                    let known: Vec<&str> = obo_reference_server::fault::Fault::ALL
-                        .iter()
-                        .map(|f| f.name())
-                        .collect();
-                    eprintln!("error: unknown fault {n:?} (known: {})", known.join(", "));
-                    return Err(3);
-                }
-            }
-        }
-        return Ok(FuzzTarget::Reference(o));
-    }
-    if !args.fault.is_empty() {
-        eprintln!("error: --fault applies to the built-in reference targets only");
-        return Err(3);
-    }
-    let (p, text) = crate::profile::load_file(Path::new(&args.target)).map_err(|e| {
-        eprintln!("error: {e}");
-        e.exit_code()
-    })?;
-    let t = crate::profile::resolve(p, &text, None).await.map_err(|e| {
-        eprintln!("error: {e}");
-        e.exit_code()
-    })?;
-    if !t.has("control_api") {
-        eprintln!("warning: the target has no control API: sequences cannot be isolated by a reset, and clock/actor operations are left out");
-    }
-    Ok(FuzzTarget::Profile(Arc::new(t)))
-}
-
-async fn command_async(args: &FuzzArgs) -> i32 {
-    let src = match open(args).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let code = run_command(args, &src).await;
-    if let FuzzTarget::Profile(t) = &src {
-        t.shutdown().await;
-    }
-    code
-}
-
-async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(crate::report::default_out_dir);
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let opts = FuzzOptions {
-        seed,
-        iterations: args.iterations,
-        length: args.length.max(1),
-        shrink_runs: args.shrink_runs,
-        ..Default::default()
-    };
-    let replay_line = |iterations: usize| {
-        let faults: String = args.fault.iter().map(|f| format!(" --fault {f}")).collect();
-        format!("obo-conformance fuzz --target {}{faults} --seed {seed} --iterations {iterations} --length {}", args.target, opts.length)
-    };
-    let outcome = if let Some(file) = &args.replay {
-        match replay(src, file).await {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-    } else {
-        eprintln!(
-            "obo-conformance fuzz: seed {seed}, {} sequences of {} operations",
-            opts.iterations, opts.length
-        );
-        match fuzz(src, &opts, |m| eprintln!("{m}; shrinking...")).await {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-    };
-    let probe = match src.fresh().await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let target_info = obo_report::Target {
-        name: probe.profile.name.clone(),
-        issuer: probe.issuer.clone(),
-        revision: probe.profile.revision.clone(),
-        profile_digest: probe.digest.clone(),
-        capabilities: probe.capabilities.iter().cloned().collect(),
-    };
-    src.release(&probe).await;
-    let requirements = crate::catalog::load(&crate::catalog::default_dir())
-        .map(|c| {
-            c.requirements
-                .iter()
-                .map(|(k, r)| {
-                    (
-                        k.clone(),
-                        RequirementInfo {
-                            section: r.section.clone(),
-                            level: r.level.clone(),
-                            text: r.text.clone(),
-                        },
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let rep = to_report(&outcome, &target_info, &requirements);
-    if let Err(e) = std::fs::create_dir_all(&out) {
-        eprintln!("error: cannot create {}: {e}", out.display());
-        return 2;
-    }
-    for n in &outcome.incomplete_notes {
-        eprintln!("incomplete: {n}");
-    }
-    match &outcome.counterexample {
-        Some(cx) => {
-            println!(
-                "COUNTEREXAMPLE ({}), seed {}, sequence {}:",
-                name(cx.violation.property),
-                cx.seed,
-                cx.iteration
-            );
-            for (i, o) in cx.minimal.ops.iter().enumerate() {
-                println!("  {}. {o}", i + 1);
-            }
-            println!(
-                "violation: {} [{}]",
-                cx.violation.message,
-                cx.violation.property.requirements().join(", ")
-            );
-            println!(
-                "shrunk from {} to {} operations in {} runs",
-                cx.original.len(),
-                cx.minimal.ops.len(),
-                cx.shrink_runs
-            );
-            let saved = SavedSequence {
-                seed: cx.seed,
-                ops: cx.minimal.ops.clone(),
-            };
-            let json = out.join("counterexample.json");
-            let written = serde_json::to_string_pretty(&saved)
-                .map_err(|e| e.to_string())
-                .and_then(|s| std::fs::write(&json, s).map_err(|e| e.to_string()));
-            let style = Style {
-                claims: target_info
-                    .capabilities
-                    .iter()
-                    .any(|c| c == "jwt_access_tokens" || c == "introspection"),
-            };
-            let toml = script::counterexample_toml(
-                "FUZZ-COUNTEREXAMPLE",
-                &cx.minimal.ops,
-                style,
-                &cx.violation,
-            )
-            .unwrap_or_else(|e| format!("# {e}\n{}", cx.minimal.case_toml));
-            let _ = std::fs::write(out.join("counterexample.toml"), toml);
-            match written {
-                Ok(()) => println!(
-                    "replay: obo-conformance fuzz --target {} --replay {}",
-                    args.target,
-                    json.display()
-                ),
-                Err(e) => eprintln!("error: cannot write {}: {e}", json.display()),
-            }
-            if args.replay.is_none() {
-                println!("or: {}", replay_line(cx.iteration + 1));
-            }
-        }
-        None => println!(
-            "no counterexample: {} sequences, {} operations, {} incomplete, {:.1} s",
-            outcome.sequences,
-            outcome.operations,
-            outcome.incomplete,
-            outcome.took.as_secs_f64()
-        ),
-    }
-    match crate::report::write_json(&rep, &out) {
-        Ok(p) => println!("report: {}", p.display()),
-        Err(e) => {
-            eprintln!("error: cannot write the report to {}: {e}", out.display());
-            return 2;
-        }
-    }
-    if outcome.counterexample.is_some() {
-        1
-    } else if outcome.sequences > 0 && outcome.incomplete == outcome.sequences {
-        2
-    } else {
-        0
     }
 }
 

@@ -3,7 +3,7 @@
 //! `matrix` (reports/README.md documents formats and exit codes).
 //!
 //! Every function that backs a command returns the command's exit code and prints its own
-//! messages, so main.rs only maps arguments.
+//! messages, so the command line only maps arguments.
 
 use std::path::{Path, PathBuf};
 
@@ -13,10 +13,7 @@ use serde_json::Value;
 
 use crate::redact::Redactor;
 
-/// Exit code for invalid input given before anything runs (profile, cases, expectations, reports).
-pub const EXIT_INVALID: i32 = 3;
-/// Exit code when artefacts cannot be written.
-pub const EXIT_HARNESS: i32 = 2;
+pub use super::exit::{HARNESS as EXIT_HARNESS, INVALID as EXIT_INVALID};
 
 /// Parameters whose values the harness or the target draws per run and that are credentials in
 /// their own right, though no profile lists them: a refresh token redeems new access tokens
@@ -167,8 +164,8 @@ pub fn gate(
     };
     print!("{}", eval.render_text());
     let code = eval.exit_code();
-    if code == 0 && fail_on_warn && !eval.unlisted_warnings.is_empty() {
-        1
+    if code == super::exit::OK && fail_on_warn && !eval.unlisted_warnings.is_empty() {
+        super::exit::TARGET_FAILED
     } else {
         code
     }
@@ -240,7 +237,7 @@ pub fn matrix_command(inputs: &[PathBuf], out: &Path) -> i32 {
     match written {
         Ok(()) => {
             println!("matrix: {} ({} runs)", out.display(), reports.len());
-            0
+            super::exit::OK
         }
         Err(e) => {
             eprintln!("error: {e}");
