@@ -118,7 +118,16 @@ fn shapes() -> Vec<Shape> {
             Quirk::ErrorsWithoutPragma,
         ],
         &[Quirk::OboOnly, Quirk::OneUrlInteraction],
-        &[Quirk::ConsentAtAuthorize, Quirk::CookiesRequired, Quirk::ShortTtls],
+        // Without stored consent, a second authorization in one session meets the consent page
+        // at the authorization URL (ACTOR-TOKEN-USER-ACCESS-TOKEN authorizes twice).
+        &[Quirk::ConsentAtAuthorize, Quirk::ConsentEveryTime],
+        &[
+            Quirk::ConsentAtAuthorize,
+            Quirk::ConsentEveryTime,
+            Quirk::CookiesRequired,
+            Quirk::RelativeRedirect,
+            Quirk::ShortTtls,
+        ],
     ];
     for c in combos {
         let name = c.iter().map(|q| q.name()).collect::<Vec<_>>().join("+");
@@ -146,8 +155,8 @@ fn out_dir() -> PathBuf {
 /// The shape's profile with the target's base URL and the key directory filled in.
 fn write_profile(shape: &Shape, base: &str) -> Result<PathBuf, String> {
     let tpl_path = root().join("examples/targets/corpus").join(shape.template);
-    let tpl = std::fs::read_to_string(&tpl_path)
-        .map_err(|e| format!("{}: {e}", tpl_path.display()))?;
+    let tpl =
+        std::fs::read_to_string(&tpl_path).map_err(|e| format!("{}: {e}", tpl_path.display()))?;
     let keys = root().join("test-targets/keys");
     let text = tpl
         .replace("http://127.0.0.1:PORT", base)
@@ -220,17 +229,28 @@ fn findings(report: &Report) -> String {
 fn record(shape: &Shape, report: &Report) {
     let mut skips: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in report.cases.iter().filter(|c| c.verdict == Verdict::Skip) {
-        skips.entry(c.message.clone()).or_default().push(c.id.clone());
+        skips
+            .entry(c.message.clone())
+            .or_default()
+            .push(c.id.clone());
     }
-    let mut text = format!("{}: {}\n\n{}", shape.name, counts(report), findings(report));
+    let mut text = format!(
+        "{}: {} ({} ms)\n\n{}",
+        shape.name,
+        counts(report),
+        report.duration_ms,
+        findings(report)
+    );
     text.push_str("\nskipped:\n");
     for (why, ids) in skips {
         text.push_str(&format!("  {why}: {}\n", ids.join(", ")));
     }
-    let _ = std::fs::write(
-        out_dir().join(format!("{}.txt", shape.name.replace('/', "_"))),
-        text,
-    );
+    let stem = out_dir().join(shape.name.replace('/', "_"));
+    let _ = std::fs::write(stem.with_extension("txt"), text);
+    // The whole report (redacted transcripts included), for diagnosing a harness gap.
+    if let Ok(json) = serde_json::to_string(report) {
+        let _ = std::fs::write(stem.with_extension("json"), json);
+    }
 }
 
 fn known(list: &'static [(&'static str, &'static str)], name: &str) -> Option<&'static str> {
@@ -299,7 +319,9 @@ fn judge_defect(shape: &Shape, defect: Defect, report: &Report) -> Result<Comple
 }
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Trials mostly wait on loopback HTTP: four at a time keep the two cores busy.
+    args.test_threads.get_or_insert(4);
     let catalog = match catalog::load(&root().join("cases")) {
         Ok(c) => Arc::new(c),
         Err(e) => {

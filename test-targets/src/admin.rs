@@ -12,7 +12,11 @@ use crate::http::{AppRef, Params};
 /// `POST /__admin/time {"offset_seconds": N}`: the clock runs N seconds ahead of real time.
 pub async fn time(State(app): State<AppRef>, Json(body): Json<Value>) -> Response {
     let Some(offset) = body.get("offset_seconds").and_then(Value::as_i64) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, "offset_seconds: an integer").into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "offset_seconds: an integer",
+        )
+            .into_response();
     };
     app.store().clock_offset = offset;
     Json(json!({"now": app.now()})).into_response()

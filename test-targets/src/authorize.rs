@@ -17,7 +17,11 @@ const SESSION: &str = "tt_sid";
 const BROWSER: &str = "tt_browser";
 
 pub async fn get(State(app): State<AppRef>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    start(&app, &headers, Params::parse(q.unwrap_or_default().as_bytes()))
+    start(
+        &app,
+        &headers,
+        Params::parse(q.unwrap_or_default().as_bytes()),
+    )
 }
 
 pub async fn post(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) -> Response {
@@ -171,6 +175,7 @@ fn proceed(app: &App, id: &str, at_authorize: bool) -> Response {
         return internal_redirect(app, &login_path(app, id));
     };
     let covered = !tx.force_consent
+        && !app.quirk(Quirk::ConsentEveryTime)
         && app
             .store()
             .consents

@@ -17,11 +17,20 @@ pub type AppRef = Arc<App>;
 
 pub fn router(app: AppRef) -> Router {
     let mut r = Router::new()
-        .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::metadata),
+        )
         .route("/jwks", get(metadata::jwks))
         .route("/authorize", get(authorize::get).post(authorize::post))
-        .route("/login", get(authorize::login_page).post(authorize::login_submit))
-        .route("/consent", get(authorize::consent_page).post(authorize::consent_submit))
+        .route(
+            "/login",
+            get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route(
+            "/consent",
+            get(authorize::consent_page).post(authorize::consent_submit),
+        )
         .route(
             "/interaction/{uid}",
             get(authorize::interaction_get).post(authorize::interaction_post),

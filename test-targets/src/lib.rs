@@ -84,7 +84,14 @@ impl Handle {
     /// Stops accepting connections and waits for the server task to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
-        let _ = self.task.await;
+        // Graceful, but a client holding a connection open cannot keep the target alive.
+        let mut task = self.task;
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
     }
 }
 

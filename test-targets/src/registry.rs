@@ -66,8 +66,18 @@ impl Default for Registry {
         };
         Registry {
             clients: vec![
-                client("tt-app", "Trip Planner App", Some("tt-app-secret"), "https://app.test/callback"),
-                client("tt-app-2", "Second App", Some("tt-app-2-secret"), "https://app2.test/callback"),
+                client(
+                    "tt-app",
+                    "Trip Planner App",
+                    Some("tt-app-secret"),
+                    "https://app.test/callback",
+                ),
+                client(
+                    "tt-app-2",
+                    "Second App",
+                    Some("tt-app-2-secret"),
+                    "https://app2.test/callback",
+                ),
                 client("tt-spa", "Browser App", None, "https://spa.test/callback"),
             ],
             actors: vec![

@@ -42,7 +42,10 @@ fn guard(app: &App, headers: &HeaderMap, scope: &str, actor: Option<&str>) -> Re
             )
         }
     };
-    let granted = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
+    let granted = claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !granted.split(' ').any(|s| s == scope) {
         return challenge(
             StatusCode::FORBIDDEN,
@@ -65,7 +68,8 @@ fn guard(app: &App, headers: &HeaderMap, scope: &str, actor: Option<&str>) -> Re
             );
         }
     }
-    axum::Json(json!({"ok": true, "sub": claims.get("sub"), "act": claims.get("act")})).into_response()
+    axum::Json(json!({"ok": true, "sub": claims.get("sub"), "act": claims.get("act")}))
+        .into_response()
 }
 
 pub async fn read(State(app): State<AppRef>, headers: HeaderMap) -> Response {
@@ -76,6 +80,10 @@ pub async fn write(State(app): State<AppRef>, headers: HeaderMap) -> Response {
     guard(&app, &headers, "docs.write", None)
 }
 
-pub async fn actor(State(app): State<AppRef>, headers: HeaderMap, Path(actor): Path<String>) -> Response {
+pub async fn actor(
+    State(app): State<AppRef>,
+    headers: HeaderMap,
+    Path(actor): Path<String>,
+) -> Response {
     guard(&app, &headers, "docs.read", Some(&actor))
 }

@@ -147,7 +147,11 @@ impl App {
     pub fn actor_token_ttl(&self) -> i64 {
         self.opts
             .actor_token_ttl_secs
-            .unwrap_or(if self.quirk(Quirk::ShortTtls) { 10 } else { 300 })
+            .unwrap_or(if self.quirk(Quirk::ShortTtls) {
+                10
+            } else {
+                300
+            })
     }
 
     /// Clock skew allowed on actor-token times (AMB-5).

@@ -25,7 +25,9 @@ struct Caller {
 
 fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
     let decoded = STANDARD
         .decode(encoded.trim())
         .ok()
@@ -41,14 +43,17 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
     Some(pair.map(|(i, s)| (dec(i), dec(s))).ok_or(()))
 }
 
+/// Why a caller was refused: (OAuth error code, description).
+type Refusal = (&'static str, &'static str);
+
 /// Client authentication (RFC 6749 2.3): Basic, or secret in the body, or a public client's id.
-fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Response> {
+fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Refusal> {
     let reg = &app.opts.registry;
-    let bad = |why: &str| oauth_error(app, "invalid_client", why);
+    let bad = |why: &'static str| ("invalid_client", why);
     let (id, secret) = match basic_credentials(headers) {
         Some(Err(())) => return Err(bad("malformed Basic credentials")),
         Some(Ok(_)) if p.get("client_secret").is_some() => {
-            return Err(oauth_error(app, "invalid_request", "two client authentication methods"))
+            return Err(("invalid_request", "two client authentication methods"))
         }
         Some(Ok((id, secret))) => (id, Some(secret)),
         None => match p.get("client_id") {
@@ -58,14 +63,26 @@ fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Re
     };
     if let Some(c) = reg.client(&id) {
         return match (&c.secret, &secret) {
-            (None, None) => Ok(Caller { id, actor: false, public: true }),
-            (Some(want), Some(got)) if want == got => Ok(Caller { id, actor: false, public: false }),
+            (None, None) => Ok(Caller {
+                id,
+                actor: false,
+                public: true,
+            }),
+            (Some(want), Some(got)) if want == got => Ok(Caller {
+                id,
+                actor: false,
+                public: false,
+            }),
             _ => Err(bad("client authentication failed")),
         };
     }
     if let Some(a) = reg.actor(&id) {
         if secret.as_deref() == Some(a.secret.as_str()) {
-            return Ok(Caller { id, actor: true, public: false });
+            return Ok(Caller {
+                id,
+                actor: true,
+                public: false,
+            });
         }
     }
     Err(bad("client authentication failed"))
@@ -74,19 +91,22 @@ fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Re
 pub async fn token(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) -> Response {
     let p = Params::from_body(&body);
     if let Some(d) = p.duplicate() {
-        return oauth_error(&app, "invalid_request", &format!("parameter {d} repeated")); // OBO-INH-1
+        return oauth_error(&app, "invalid_request", &format!("parameter {d} repeated"));
+        // OBO-INH-1
     }
     let caller = match authenticate(&app, &headers, &p) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err((code, why)) => return oauth_error(&app, code, why),
     };
     match p.get("grant_type") {
         Some("authorization_code") if !caller.actor => code_grant(&app, &caller, &p),
         Some("refresh_token") if !caller.actor => refresh_grant(&app, &caller, &p),
         Some("client_credentials") if caller.actor => actor_grant(&app, &caller),
-        Some("authorization_code" | "refresh_token" | "client_credentials") => {
-            oauth_error(&app, "unauthorized_client", "grant not allowed for this client")
-        }
+        Some("authorization_code" | "refresh_token" | "client_credentials") => oauth_error(
+            &app,
+            "unauthorized_client",
+            "grant not allowed for this client",
+        ),
         Some(_) => oauth_error(&app, "unsupported_grant_type", "unsupported grant_type"),
         None => oauth_error(&app, "invalid_request", "grant_type missing"),
     }
@@ -150,7 +170,9 @@ fn code_grant(app: &App, caller: &Caller, p: &Params) -> Response {
             return invalid("actor token does not name the consented actor");
         }
     }
-    app.store().used_codes.insert(code.to_string(), c.grant.clone());
+    app.store()
+        .used_codes
+        .insert(code.to_string(), c.grant.clone());
     let grant = Grant {
         grant: &c.grant,
         client_id: &c.client_id,
@@ -258,13 +280,17 @@ pub async fn token_get(State(app): State<AppRef>) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    oauth_error(&app, "invalid_request", "the token endpoint accepts POST only")
+    oauth_error(
+        &app,
+        "invalid_request",
+        "the token endpoint accepts POST only",
+    )
 }
 
-fn client_only(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Response> {
+fn client_only(app: &App, headers: &HeaderMap, p: &Params) -> Result<Caller, Refusal> {
     let caller = authenticate(app, headers, p)?;
     if caller.actor {
-        return Err(oauth_error(app, "unauthorized_client", "not an OAuth client"));
+        return Err(("unauthorized_client", "not an OAuth client"));
     }
     Ok(caller)
 }
@@ -274,7 +300,7 @@ pub async fn revoke(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) 
     let p = Params::from_body(&body);
     let caller = match client_only(&app, &headers, &p) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err((code, why)) => return oauth_error(&app, code, why),
     };
     let Some(token) = p.get("token") else {
         return oauth_error(&app, "invalid_request", "token missing");
@@ -288,7 +314,11 @@ pub async fn revoke(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) 
     }
     if let Ok((_, claims)) = app.keys.verify_own(token) {
         if app.quirk(Quirk::RevokeUnsupportedAccess) {
-            return oauth_error(&app, "unsupported_token_type", "access tokens are not revocable");
+            return oauth_error(
+                &app,
+                "unsupported_token_type",
+                "access tokens are not revocable",
+            );
         }
         if claims.get("client_id").and_then(Value::as_str) == Some(caller.id.as_str()) {
             if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
@@ -302,8 +332,8 @@ pub async fn revoke(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) 
 /// RFC 7662.
 pub async fn introspect(State(app): State<AppRef>, headers: HeaderMap, body: Bytes) -> Response {
     let p = Params::from_body(&body);
-    if let Err(r) = client_only(&app, &headers, &p) {
-        return r;
+    if let Err((code, why)) = client_only(&app, &headers, &p) {
+        return oauth_error(&app, code, why);
     }
     let Some(token) = p.get("token") else {
         return oauth_error(&app, "invalid_request", "token missing");

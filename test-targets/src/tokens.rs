@@ -70,7 +70,7 @@ pub fn verify_actor_token(app: &App, token: &str) -> Result<String, String> {
         // Defect user-token-as-actor-token: breaks OBO-TOKEN-3 / OBO-INH-20 (token kinds must
         // not pass for one another).
         let own_access = typ.as_deref() == Some(ACCESS_TYP);
-        if !marked && !(own_access && app.defect(Defect::UserTokenAsActorToken)) {
+        if !(marked || own_access && app.defect(Defect::UserTokenAsActorToken)) {
             return Err("not an actor token".into());
         }
         claims
@@ -98,12 +98,9 @@ pub fn verify_actor_token(app: &App, token: &str) -> Result<String, String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .ok_or("actor token has no sub")?;
-    let known = app
-        .opts
-        .registry
-        .actors
-        .iter()
-        .find(|a| a.id == sub || (app.defect(Defect::ActorCaseInsensitive) && a.id.eq_ignore_ascii_case(sub)));
+    let known = app.opts.registry.actors.iter().find(|a| {
+        a.id == sub || (app.defect(Defect::ActorCaseInsensitive) && a.id.eq_ignore_ascii_case(sub))
+    });
     let Some(actor) = known else {
         // An own access token of a user: its sub is not an actor; say so plainly.
         return Err("actor token sub is not a registered actor".into());
@@ -159,7 +156,10 @@ pub fn verify_access_token(app: &App, token: &str) -> Result<Map<String, Value>,
     if app.now() >= exp {
         return Err("expired".into());
     }
-    let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if app.store().revoked_jtis.contains(jti) {
         return Err("revoked".into());
     }
