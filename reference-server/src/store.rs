@@ -21,20 +21,35 @@ use table::Table;
 /// How many of each kind the store keeps at most. Past a cap the oldest entry (least recently
 /// used, for signed-in sessions) is evicted; an anonymous flood therefore never signs a user
 /// out, since signed-in sessions live in their own table.
-pub mod caps {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
     /// Issued, not yet redeemed codes (each up to ~2 KiB with its request).
-    pub const LIVE_CODES: usize = 10_000;
+    pub live_codes: usize,
     /// Redeemed codes kept for replay detection until they expire (tens of bytes each).
-    pub const USED_CODES: usize = 100_000;
-    pub const REFRESH_TOKENS: usize = 100_000;
+    pub used_codes: usize,
+    pub refresh_tokens: usize,
     /// Revoked access-token jtis, kept until the tokens they name have expired.
-    pub const REVOKED: usize = 100_000;
+    pub revoked: usize,
     /// Pending login/consent transactions.
-    pub const TRANSACTIONS: usize = 10_000;
+    pub transactions: usize,
     /// Browser sessions without a signed-in user.
-    pub const ANONYMOUS_SESSIONS: usize = 10_000;
+    pub anonymous_sessions: usize,
     /// Signed-in browser sessions (least recently used evicted first).
-    pub const USER_SESSIONS: usize = 10_000;
+    pub user_sessions: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            live_codes: 10_000,
+            used_codes: 100_000,
+            refresh_tokens: 100_000,
+            revoked: 100_000,
+            transactions: 10_000,
+            anonymous_sessions: 10_000,
+            user_sessions: 10_000,
+        }
+    }
 }
 
 /// Seconds an expired code (or tombstone) is kept so that it is refused as "expired" (OBO-SEC-4)
@@ -302,24 +317,25 @@ struct State {
 }
 
 impl State {
-    fn new() -> State {
+    fn new(caps: &Caps) -> State {
         State {
-            codes: Table::new(caps::LIVE_CODES, CODE_GRACE),
-            used_codes: Table::new(caps::USED_CODES, CODE_GRACE),
+            codes: Table::new(caps.live_codes, CODE_GRACE),
+            used_codes: Table::new(caps.used_codes, CODE_GRACE),
             consents: HashMap::new(),
-            refresh: Table::new(caps::REFRESH_TOKENS, 0),
+            refresh: Table::new(caps.refresh_tokens, 0),
             interned: Interner::default(),
-            revoked: Table::new(caps::REVOKED, 0),
+            revoked: Table::new(caps.revoked, 0),
             actor_enabled: HashMap::new(),
-            transactions: Table::new(caps::TRANSACTIONS, 0),
-            anonymous_sessions: Table::new(caps::ANONYMOUS_SESSIONS, 0),
-            user_sessions: Table::new(caps::USER_SESSIONS, 0),
+            transactions: Table::new(caps.transactions, 0),
+            anonymous_sessions: Table::new(caps.anonymous_sessions, 0),
+            user_sessions: Table::new(caps.user_sessions, 0),
         }
     }
 }
 
 pub struct Store {
     state: Mutex<State>,
+    caps: Caps,
     clock: Clock,
     /// How long a revoked jti must be remembered: the access-token lifetime.
     revoked_for: i64,
@@ -342,8 +358,14 @@ impl Store {
     /// A store reading time from `clock` (shared with the server's, so the control API moves
     /// both).
     pub fn new(clock: Clock, ttl: &Ttl) -> Store {
+        Store::with_caps(clock, ttl, Caps::default())
+    }
+
+    /// A store with other caps (tests).
+    pub fn with_caps(clock: Clock, ttl: &Ttl, caps: Caps) -> Store {
         Store {
-            state: Mutex::new(State::new()),
+            state: Mutex::new(State::new(&caps)),
+            caps,
             clock,
             revoked_for: expiry(0, ttl.access_token),
             anonymous_for: expiry(0, ttl.transaction),
@@ -361,7 +383,7 @@ impl Store {
     }
 
     pub fn reset(&self) {
-        *self.lock() = State::new();
+        *self.lock() = State::new(&self.caps);
     }
 
     // ---- codes ----
@@ -604,7 +626,7 @@ impl Store {
         id
     }
 
-    /// Number of (anonymous, signed-in) sessions, transactions and live codes held.
+    /// How many entries of each kind are held.
     pub fn counts(&self) -> Counts {
         let s = self.lock();
         Counts {
@@ -614,6 +636,7 @@ impl Store {
             live_codes: s.codes.len(),
             used_codes: s.used_codes.len(),
             refresh_tokens: s.refresh.len(),
+            revoked: s.revoked.len(),
         }
     }
 
@@ -640,6 +663,7 @@ pub struct Counts {
     pub live_codes: usize,
     pub used_codes: usize,
     pub refresh_tokens: usize,
+    pub revoked: usize,
 }
 
 #[cfg(test)]
@@ -759,12 +783,13 @@ mod tests {
         let store = Store::default();
         let anon = store.new_session();
         let alice = store.login(&anon, "tx", "alice");
-        for _ in 0..caps::ANONYMOUS_SESSIONS + 100 {
+        let caps = Caps::default();
+        for _ in 0..caps.anonymous_sessions + 100 {
             store.new_session();
         }
         assert_eq!(store.session_user(&alice).as_deref(), Some("alice"));
         let c = store.counts();
-        assert_eq!(c.anonymous_sessions, caps::ANONYMOUS_SESSIONS);
+        assert_eq!(c.anonymous_sessions, caps.anonymous_sessions);
         assert_eq!(c.user_sessions, 1);
     }
 
