@@ -10,7 +10,7 @@ use common::*;
 use obo_reference_server::connections::Connections;
 use obo_reference_server::{spawn, Config};
 use serde_json::json;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn error_of(base: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) -> (String, String) {
     let mut p = authz_params(Some("agent-a"));
@@ -110,6 +110,42 @@ async fn idle_connections_are_closed_after_the_header_read_timeout() {
         .expect("closed before 10 s")
         .unwrap_or(0);
     assert_eq!(n, 0, "closed without a response");
+    assert!(t.elapsed() >= Duration::from_millis(900));
+    h.shutdown().await;
+}
+
+// hyper starts the header-read timer whenever a connection waits for a request head, so a
+// kept-alive connection that goes quiet after a response is closed too (the idle timeout).
+#[tokio::test]
+async fn kept_alive_connections_are_closed_when_idle() {
+    let h = spawn(Config {
+        connections: Connections {
+            header_read_timeout: Duration::from_secs(1),
+            ..Connections::default()
+        },
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let addr = h.base_url().trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    conn.write_all(b"GET /jwks HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let t = Instant::now();
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), conn.read(&mut buf))
+            .await
+            .expect("closed before 10 s")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got.starts_with(b"HTTP/1.1 200"), "answered first");
     assert!(t.elapsed() >= Duration::from_millis(900));
     h.shutdown().await;
 }
