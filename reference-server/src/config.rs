@@ -203,6 +203,8 @@ pub struct Config {
     pub registry: Registry,
     pub ttl: Ttl,
     pub policy: Policy,
+    /// Connection limit and timeouts.
+    pub connections: crate::connections::Connections,
 }
 
 impl Default for Config {
@@ -218,6 +220,7 @@ impl Default for Config {
             registry: Registry::demo(),
             ttl: Ttl::default(),
             policy: Policy::default(),
+            connections: Default::default(),
         }
     }
 }
