@@ -66,6 +66,8 @@ meaning() {
 # $GITHUB_STEP_SUMMARY takes at most 1 MiB per step; keep well under it.
 summary_limit=900000
 
+# The backticks in the summary are Markdown, not command substitution.
+# shellcheck disable=SC2016
 summarise() {
   local code="$1" out="$2"
   [[ -n "${GITHUB_STEP_SUMMARY:-}" ]] || return 0
