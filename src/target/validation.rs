@@ -1,0 +1,327 @@
+//! What serde cannot check in a profile: URLs, methods that need a secret, capabilities that
+//! need configuration, key files. Errors name the dotted field.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use super::schema::*;
+use crate::capability;
+
+/// A toml error with the dotted field it is about, when the span points at a `key = value` line.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().to_string();
+    let Some(span) = e.span() else { return msg };
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line_no = text[..line_start].matches('\n').count() + 1;
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string());
+    let field = match (table, key) {
+        (Some(t), Some(k)) if !k.starts_with('[') => Some(format!("{t}.{k}")),
+        (None, Some(k)) if !k.starts_with('[') => Some(k),
+        (Some(t), None) => Some(t),
+        _ => None,
+    };
+    match field {
+        Some(f) if !msg.contains(&format!("`{f}`")) => {
+            format!("line {line_no}: field `{f}`: {msg}")
+        }
+        _ => format!("line {line_no}: {msg}"),
+    }
+}
+
+type FieldErr = (String, String);
+
+fn field_err(field: &str, msg: impl Into<String>) -> FieldErr {
+    (field.to_string(), msg.into())
+}
+
+fn check_url(field: &str, value: &str) -> Result<Url, FieldErr> {
+    let url = Url::parse(value)
+        .map_err(|e| field_err(field, format!("{value:?} is not an absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(field_err(
+            field,
+            format!("{value:?}: scheme must be http or https"),
+        ));
+    }
+    Ok(url)
+}
+
+/// Checks what the types alone cannot; returns (field, problem).
+pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
+    if p.profile_version != 1 {
+        return Err(field_err(
+            "profile_version",
+            format!(
+                "unsupported version {}; this harness reads 1",
+                p.profile_version
+            ),
+        ));
+    }
+    if !["00", "01", "02"].contains(&p.revision.as_str()) {
+        return Err(field_err(
+            "revision",
+            format!("{:?} is not one of \"00\", \"01\", \"02\"", p.revision),
+        ));
+    }
+    if let Some(i) = &p.issuer {
+        check_url("issuer", i)?;
+    }
+    let e = &p.endpoints;
+    for (name, v) in [
+        ("endpoints.authorization", &e.authorization),
+        ("endpoints.token", &e.token),
+        ("endpoints.jwks", &e.jwks),
+        ("endpoints.introspection", &e.introspection),
+        ("endpoints.revocation", &e.revocation),
+        ("endpoints.control", &e.control),
+    ] {
+        if let Some(v) = v {
+            check_url(name, v)?;
+        }
+    }
+    if p.issuer.is_none() && (e.authorization.is_none() || e.token.is_none()) {
+        return Err(field_err("issuer", "give the issuer (for RFC 8414 discovery) or both endpoints.authorization and endpoints.token"));
+    }
+    for (name, c) in [
+        ("client.primary", Some(&mut p.client.primary)),
+        ("client.second", p.client.second.as_mut()),
+        ("client.public", p.client.public.as_mut()),
+    ] {
+        if let Some(c) = c {
+            validate_client(name, c, base)?;
+        }
+    }
+    if let Some(pc) = &p.client.public {
+        if pc.auth_method != AuthMethod::None {
+            return Err(field_err(
+                "client.public.auth_method",
+                "a public client authenticates with `none`",
+            ));
+        }
+    }
+    for (name, a) in [
+        ("actor.a", Some(&mut p.actor.a)),
+        ("actor.b", Some(&mut p.actor.b)),
+        ("actor.disabled", p.actor.disabled.as_mut()),
+    ] {
+        if let Some(a) = a {
+            validate_actor(name, a, base)?;
+        }
+    }
+    if p.actor.a.id == p.actor.b.id {
+        return Err(field_err("actor.b.id", "actors a and b must differ"));
+    }
+    if let Some(r) = &p.resource {
+        check_url("resource.url", &r.url)?;
+        if let Some(w) = &r.write_url {
+            check_url("resource.write_url", w)?;
+        }
+        if let Some(a) = &r.actor_url {
+            check_url("resource.actor_url", &a.replace("{actor}", "x"))?;
+        }
+    }
+    validate_consent(p)?;
+    let mut seen = BTreeSet::new();
+    for c in &p.capabilities {
+        if !capability::is_known(c) {
+            return Err(field_err(
+                "capabilities",
+                format!(
+                    "unknown capability {c:?} (known: {})",
+                    capability::ALL.join(", ")
+                ),
+            ));
+        }
+        if !seen.insert(c.clone()) {
+            return Err(field_err("capabilities", format!("{c:?} is listed twice")));
+        }
+    }
+    let needs_config = [
+        ("second_client", p.client.second.is_some(), "client.second"),
+        ("public_client", p.client.public.is_some(), "client.public"),
+        (
+            "disabled_actor",
+            p.actor.disabled.is_some(),
+            "actor.disabled",
+        ),
+        ("resource_server", p.resource.is_some(), "resource"),
+        (
+            "control_mint",
+            seen.contains("control_api"),
+            "capability control_api",
+        ),
+    ];
+    for (cap, present, what) in needs_config {
+        if seen.contains(cap) && !present {
+            return Err(field_err(
+                "capabilities",
+                format!("{cap} is declared but {what} is not configured"),
+            ));
+        }
+    }
+    if seen.contains("interactive_consent") && matches!(p.consent, Consent::Auto {}) {
+        return Err(field_err(
+            "capabilities",
+            "interactive_consent needs the form, command or manual consent driver",
+        ));
+    }
+    if p.http.timeout_secs == 0 || p.http.timeout_secs > 600 {
+        return Err(field_err("http.timeout_secs", "must be between 1 and 600"));
+    }
+    if p.http.max_response_bytes < 1024 {
+        return Err(field_err(
+            "http.max_response_bytes",
+            "must be at least 1024",
+        ));
+    }
+    Ok(())
+}
+
+fn read_key(
+    field: &str,
+    pem: &mut Option<String>,
+    file: &Option<PathBuf>,
+    base: &Path,
+) -> Result<(), FieldErr> {
+    if pem.is_none() {
+        if let Some(f) = file {
+            let path = if f.is_absolute() {
+                f.clone()
+            } else {
+                base.join(f)
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| field_err(field, format!("cannot read {}: {e}", path.display())))?;
+            *pem = Some(text);
+        }
+    }
+    if let Some(p) = pem {
+        crate::jose::SigningKey::from_pem(p)
+            .map_err(|e| field_err(field, format!("not a usable ES256 private key: {e}")))?;
+    }
+    Ok(())
+}
+
+fn validate_client(name: &str, c: &mut Client, base: &Path) -> Result<(), FieldErr> {
+    if c.id.is_empty() {
+        return Err(field_err(&format!("{name}.id"), "is empty"));
+    }
+    check_url(&format!("{name}.redirect_uri"), &c.redirect_uri)?;
+    match c.auth_method {
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+            if c.secret.as_deref().unwrap_or("").is_empty() =>
+        {
+            Err(field_err(
+                &format!("{name}.secret"),
+                "is required for client_secret_basic and client_secret_post",
+            ))
+        }
+        AuthMethod::PrivateKeyJwt => {
+            read_key(
+                &format!("{name}.key_file"),
+                &mut c.key_pem,
+                &c.key_file,
+                base,
+            )?;
+            if c.key_pem.is_none() {
+                return Err(field_err(
+                    &format!("{name}.key_pem"),
+                    "private_key_jwt needs key_pem or key_file",
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_actor(name: &str, a: &mut Actor, base: &Path) -> Result<(), FieldErr> {
+    if a.id.is_empty() {
+        return Err(field_err(&format!("{name}.id"), "is empty"));
+    }
+    match &mut a.token {
+        TokenSource::Command { command, .. } if command.is_empty() => Err(field_err(
+            &format!("{name}.token.command"),
+            "needs at least the program",
+        )),
+        TokenSource::Jwt {
+            key_pem, key_file, ..
+        } => {
+            read_key(&format!("{name}.token.key_file"), key_pem, key_file, base)?;
+            if key_pem.is_none() {
+                return Err(field_err(
+                    &format!("{name}.token.key_pem"),
+                    "the jwt source needs key_pem or key_file",
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
+    match &p.consent {
+        Consent::Form { pages } => {
+            if pages.is_empty() {
+                return Err(field_err(
+                    "consent.page",
+                    "the form driver needs at least one [[consent.page]]",
+                ));
+            }
+            for (i, page) in pages.iter().enumerate() {
+                let f = format!("consent.page[{i}]");
+                if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none())
+                {
+                    return Err(field_err(
+                        &format!("{f}.approve"),
+                        "a consent page needs `approve` and `deny` button texts",
+                    ));
+                }
+                if let Some(css) = &page.form {
+                    scraper::Selector::parse(css).map_err(|e| {
+                        field_err(&format!("{f}.form"), format!("bad CSS selector: {e}"))
+                    })?;
+                }
+            }
+            Ok(())
+        }
+        Consent::Command { command, .. } if command.is_empty() => {
+            Err(field_err("consent.command", "needs at least the program"))
+        }
+        Consent::Manual { .. } => {
+            let url = check_url(
+                "client.primary.redirect_uri",
+                &p.client.primary.redirect_uri,
+            )?;
+            let loopback = matches!(
+                url.host_str(),
+                Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+            );
+            if url.scheme() != "http" || !loopback || url.port().is_none() {
+                return Err(field_err(
+                    "client.primary.redirect_uri",
+                    "the manual driver listens on it: use http://127.0.0.1:PORT/...",
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
