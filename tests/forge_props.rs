@@ -2,7 +2,7 @@
 //! token verifies against the target's JWKS and every forgery of it does not; decoding never
 //! panics on arbitrary input.
 
-use obo_conformance::forge::{apply_defect, forge, ClaimDefect, Forgery};
+use obo_conformance::forge::{apply_defect, forge, ClaimDefect, DefectKind, Forgery};
 use obo_conformance::jose::{decode_unverified, verify, SigningKey};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -87,12 +87,12 @@ proptest! {
     fn defective_tokens_signed_by_the_target_still_verify(
         claims in claims(),
         now in 1_000_000_000i64..3_000_000_000,
-        which in 0usize..ClaimDefect::NAMES.len(),
+        which in 0usize..DefectKind::ALL.len(),
     ) {
         // A defect is about claims, not signatures: the signature check alone must pass, so the
         // case verdict depends on the target checking the claim (ADV-3, ADV-6..ADV-9).
         let target = SigningKey::from_seed(1, "target");
-        let defect: ClaimDefect = ClaimDefect::NAMES[which].parse().unwrap_or(ClaimDefect::NoSub);
+        let defect: ClaimDefect = ClaimDefect::new(DefectKind::ALL[which], "");
         let mut defective = claims;
         apply_defect(&mut defective, &defect, now);
         let token = target.sign(&json!({}), &defective);

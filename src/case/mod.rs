@@ -6,6 +6,7 @@
 
 pub mod capability;
 pub mod catalog;
+pub mod forgery;
 pub mod vars;
 
 use std::collections::BTreeMap;

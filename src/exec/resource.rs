@@ -2,6 +2,7 @@
 //! (metadata, JWKS, any URL).
 
 use super::*;
+use crate::case::forgery::UnknownName;
 
 impl CaseRun<'_> {
     pub(super) async fn resource(&mut self, i: usize, step: &Step) -> Flow {
@@ -50,7 +51,12 @@ impl CaseRun<'_> {
             ),
         };
         let token = match (token, &step.forge) {
-            (Some(t), Some(kind)) => Some(self.signature_forgery(&t, kind)?),
+            (Some(t), Some(kind)) => {
+                let forgery = kind
+                    .parse()
+                    .map_err(|e: UnknownName| Stop::Error(e.to_string()))?;
+                Some(self.signature_forgery(&t, forgery)?)
+            }
             (t, _) => t,
         };
         let mut req = Request::get(url);

@@ -5,13 +5,13 @@
 //! JWK, unknown kid) are [`crate::forge::forge`]. Claim defects need a legitimate signer:
 //! the actor's `jwt` key, or the target's control-API `mint`; without either the case is skipped.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::case::forgery::{DefectKind, ForgeSpec, Forgery};
 use crate::exec::{now_unix, summarize, CaseRun, Stop};
-use crate::forge::{self, ClaimDefect, Forgery};
+use crate::forge::{self, ClaimDefect};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
 use crate::session::Request;
@@ -28,6 +28,10 @@ impl CaseRun<'_> {
         which: &str,
         forge: Option<&str>,
     ) -> Flow<Option<String>> {
+        let spec = forge
+            .map(str::parse::<ForgeSpec>)
+            .transpose()
+            .map_err(|e| Stop::Error(e.to_string()))?;
         let token = match which {
             "none" => return Ok(None),
             "garbage" => format!("not-a-jwt-{}", self.random_b64(12)),
@@ -38,14 +42,14 @@ impl CaseRun<'_> {
                 let name = s.trim_start_matches("saved:");
                 self.saved_actor_token(name).ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?
             }
-            w => match forge {
-                Some(kind) if Forgery::from_str(kind).is_err() => return self.defect_token(w, kind).await.map(Some),
+            w => match spec {
+                Some(ForgeSpec::Defect(kind)) => return self.defect_token(w, kind).await.map(Some),
                 _ => self.actor_token(w).await?,
             },
         };
-        match forge {
-            Some(kind) if Forgery::from_str(kind).is_ok() => {
-                Ok(Some(self.signature_forgery(&token, kind)?))
+        match spec {
+            Some(ForgeSpec::Signature(forgery)) => {
+                Ok(Some(self.signature_forgery(&token, forgery)?))
             }
             _ => Ok(Some(token)),
         }
@@ -160,7 +164,11 @@ impl CaseRun<'_> {
     }
 
     /// Signs an actor assertion with the actor's `jwt` source key, optionally with a defect.
-    async fn jwt_token(&mut self, which: &str, defect: Option<&Defect>) -> Result<String, String> {
+    async fn jwt_token(
+        &mut self,
+        which: &str,
+        defect: Option<&ClaimDefect>,
+    ) -> Result<String, String> {
         let actor = self.target.actor(which).ok_or("no such actor")?.clone();
         let TokenSource::Jwt {
             key_pem,
@@ -189,7 +197,7 @@ impl CaseRun<'_> {
             &jti,
         );
         if let Some(d) = defect {
-            d.apply(&mut claims, now);
+            forge::apply_defect(&mut claims, d, now);
         }
         let mut header = json!({ "typ": typ.clone().unwrap_or_else(|| "JWT".into()) });
         if let Some(k) = kid {
@@ -199,10 +207,9 @@ impl CaseRun<'_> {
     }
 
     /// A validly signed actor token with one defect (expired, wrong audience, ...).
-    async fn defect_token(&mut self, which: &str, kind: &str) -> Flow<String> {
+    async fn defect_token(&mut self, which: &str, kind: DefectKind) -> Flow<String> {
         let other = self.actor_id(if which == "b" { "a" } else { "b" })?;
-        let defect = Defect::parse(kind, &other)
-            .ok_or_else(|| Stop::Error(format!("unknown forge {kind:?}")))?;
+        let defect = ClaimDefect::new(kind, other);
         let actor = self
             .target
             .actor(which)
@@ -231,7 +238,7 @@ impl CaseRun<'_> {
             .get("iat")
             .and_then(Value::as_i64)
             .unwrap_or_else(now_unix);
-        defect.apply(&mut claims, now);
+        forge::apply_defect(&mut claims, &defect, now);
         let header = header_typ(&jwt.header);
         self.mint(claims, header).await
     }
@@ -259,19 +266,11 @@ impl CaseRun<'_> {
     }
 
     /// A signature-level forgery of `token` (also used on access tokens for `resource`).
-    pub(crate) fn signature_forgery(&mut self, token: &str, kind: &str) -> Flow<String> {
-        let forgery =
-            Forgery::from_str(kind).map_err(|_| Stop::Error(format!("unknown forge {kind:?}")))?;
+    pub(crate) fn signature_forgery(&mut self, token: &str, forgery: Forgery) -> Flow<String> {
         let attacker = self.attacker_key();
         let jwks = self.target.jwks.clone().unwrap_or(Value::Null);
         forge::forge(token, forgery, &jwks, &attacker)
-            .map_err(|e| Stop::Skip(format!("cannot forge {kind}: {e}")))
-    }
-}
-
-fn set_claim(claims: &mut Value, name: &str, v: Value) {
-    if let Some(m) = claims.as_object_mut() {
-        m.insert(name.into(), v);
+            .map_err(|e| Stop::Skip(format!("cannot forge {forgery}: {e}")))
     }
 }
 
@@ -281,43 +280,4 @@ fn header_typ(h: &Value) -> Value {
         header.insert("typ".into(), t.clone());
     }
     Value::Object(header)
-}
-
-/// A claim defect: [`ClaimDefect`], plus the two exact-match variants (AMB-6, ADV-32).
-pub(crate) enum Defect {
-    Forge(ClaimDefect),
-    /// `sub` with ASCII letters upper-cased.
-    SubCaseVariant,
-    /// `sub` with a trailing space.
-    SubTrailingSpace,
-}
-
-impl Defect {
-    fn parse(kind: &str, other_actor: &str) -> Option<Defect> {
-        Some(match kind {
-            "sub_case_variant" => Defect::SubCaseVariant,
-            "sub_trailing_space" => Defect::SubTrailingSpace,
-            "other_actor_sub" => Defect::Forge(ClaimDefect::OtherActorSub(other_actor.to_string())),
-            "chained" => Defect::Forge(ClaimDefect::Chained(other_actor.to_string())),
-            k => Defect::Forge(ClaimDefect::from_str(k).ok()?),
-        })
-    }
-
-    fn apply(&self, claims: &mut Value, now: i64) {
-        match self {
-            Defect::Forge(d) => forge::apply_defect(claims, d, now),
-            Defect::SubCaseVariant => {
-                if let Some(s) = claims.get("sub").and_then(Value::as_str) {
-                    let v = Value::String(s.to_ascii_uppercase());
-                    set_claim(claims, "sub", v);
-                }
-            }
-            Defect::SubTrailingSpace => {
-                if let Some(s) = claims.get("sub").and_then(Value::as_str) {
-                    let v = Value::String(format!("{s} "));
-                    set_claim(claims, "sub", v);
-                }
-            }
-        }
-    }
 }

@@ -3,7 +3,7 @@
 //!
 //! API:
 //! - [`Forgery`] `{ TamperPayload, ResignAttacker, UnknownKid, AlgNone, Hs256PublicKey, EmbeddedJwk }`,
-//!   `FromStr` / [`Forgery::name`] with the case-language names, [`Forgery::ALL`].
+//!   the case-language vocabulary of [`crate::case::forgery`], re-exported here.
 //! - [`forge`]`(token, kind, target_jwks, attacker) -> Result<String, ForgeError>`: signature
 //!   forgeries. The result never verifies against `target_jwks` (tests/forge_props.rs).
 //!   `tamper_payload` changes a claim that keeps the token otherwise valid (`jti`, else `iat`...),
@@ -11,19 +11,19 @@
 //! - [`tamper_payload`]`(token, patch)`: claims patched (`null` removes), signature kept; e.g.
 //!   actor B's token with `{"sub": actor A}`.
 //! - [`ClaimDefect`] `{ Expired, NotYetValid, WrongIssuer, WrongAudience, NoSub, EmptySub,
-//!   OtherActorSub(String), Chained(String) }` with `FromStr` (`"other_actor_sub"` and `"chained"`
+//!   OtherActorSub(String), Chained(String), SubCaseVariant, SubTrailingSpace }` with `FromStr` (`"other_actor_sub"` and `"chained"`
 //!   parse with an empty subject: fill it with [`ClaimDefect::with_subject`]; `"chained:agent-b"`
-//!   also parses), [`ClaimDefect::name`], [`ClaimDefect::NAMES`], and
+//!   also parses), [`ClaimDefect::new`]`(DefectKind, subject)`, [`ClaimDefect::kind`], and
 //!   [`apply_defect`]`(claims, defect, now)`: the one defect, to be signed by a legitimate key.
 //! - [`actor_assertion_claims`]`(iss, sub, aud, now, lifetime, jti)`: claims of a `jwt`-source
 //!   actor token.
-//! - [`is_forgery_name`] / [`is_defect_name`] for case validation.
 
 use std::str::FromStr;
 
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Map, Value};
 
+pub use crate::case::forgery::{DefectKind, Forgery, UnknownName};
 use crate::jose::{self, canonical_json, decode_unverified, JoseError, SigningKey};
 
 /// Why a forgery could not be built (the base token is not a JWS, the JWKS is empty...).
@@ -33,79 +33,10 @@ pub enum ForgeError {
     NotAJws(#[from] JoseError),
     #[error("the target's JWKS has no key to use for `{0}`")]
     NoTargetKey(String),
-    #[error("unknown forgery `{0}` (known: {1})")]
-    UnknownForgery(String, String),
-    #[error("unknown claim defect `{0}` (known: {1})")]
-    UnknownDefect(String, String),
+    #[error(transparent)]
+    UnknownName(#[from] UnknownName),
     #[error("HMAC signing failed")]
     Hmac,
-}
-
-/// A signature forgery: the claims stay the genuine ones (except for `TamperPayload`), only the
-/// proof of origin is broken. Each must be refused by a conforming AS/RS (ADV-4, ADV-5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Forgery {
-    /// One claim changed so the token stays otherwise valid (`jti`, else `iat`/`exp` one second
-    /// earlier, else an added `tampered` claim), original header and signature bytes kept.
-    TamperPayload,
-    /// Same header (same `kid`) and claims, signed by the attacker's ES256 key.
-    ResignAttacker,
-    /// Signed by the attacker under a `kid` the target never published.
-    UnknownKid,
-    /// Header `alg: none`, empty signature segment (RFC 8725 §3.1).
-    AlgNone,
-    /// HS256 keyed with the target's public JWK (algorithm confusion, RFC 8725 §3.2).
-    Hs256PublicKey,
-    /// Signed by the attacker, whose public JWK rides in the `jwk` header (RFC 8725 §3.10).
-    EmbeddedJwk,
-}
-
-impl Forgery {
-    pub const ALL: [Forgery; 6] = [
-        Forgery::TamperPayload,
-        Forgery::ResignAttacker,
-        Forgery::UnknownKid,
-        Forgery::AlgNone,
-        Forgery::Hs256PublicKey,
-        Forgery::EmbeddedJwk,
-    ];
-
-    /// The case-language name (`forge = "..."`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Forgery::TamperPayload => "tamper_payload",
-            Forgery::ResignAttacker => "resign_attacker",
-            Forgery::UnknownKid => "unknown_kid",
-            Forgery::AlgNone => "alg_none",
-            Forgery::Hs256PublicKey => "hs256_public_key",
-            Forgery::EmbeddedJwk => "embedded_jwk",
-        }
-    }
-}
-
-impl std::fmt::Display for Forgery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Forgery {
-    type Err = ForgeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Forgery::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Forgery::ALL.iter().map(|f| f.name()).collect();
-                ForgeError::UnknownForgery(s.to_string(), known.join(", "))
-            })
-    }
-}
-
-/// Whether `name` is a signature forgery of the case language.
-pub fn is_forgery_name(name: &str) -> bool {
-    Forgery::from_str(name).is_ok()
 }
 
 /// Builds the forgery `kind` of the genuine compact JWS `token`.
@@ -287,6 +218,10 @@ pub enum ClaimDefect {
     OtherActorSub(String),
     /// An `act` claim naming this upstream actor: the actor token itself claims a delegation chain.
     Chained(String),
+    /// `sub` with ASCII letters upper-cased (AMB-6, ADV-32: identifiers match exactly).
+    SubCaseVariant,
+    /// `sub` with a trailing space (AMB-6, ADV-32).
+    SubTrailingSpace,
 }
 
 /// Issuer and audience used by the `wrong_issuer` / `wrong_audience` defects.
@@ -296,29 +231,41 @@ pub const OTHER_AUDIENCE: &str = "https://other-as.example";
 pub const DEFAULT_UPSTREAM_ACTOR: &str = "upstream-agent";
 
 impl ClaimDefect {
-    pub const NAMES: [&'static str; 8] = [
-        "expired",
-        "not_yet_valid",
-        "wrong_issuer",
-        "wrong_audience",
-        "no_sub",
-        "empty_sub",
-        "other_actor_sub",
-        "chained",
-    ];
+    /// The defect of vocabulary kind `kind`; `subject` fills `other_actor_sub` and `chained`.
+    pub fn new(kind: DefectKind, subject: impl Into<String>) -> ClaimDefect {
+        match kind {
+            DefectKind::Expired => ClaimDefect::Expired,
+            DefectKind::NotYetValid => ClaimDefect::NotYetValid,
+            DefectKind::WrongIssuer => ClaimDefect::WrongIssuer,
+            DefectKind::WrongAudience => ClaimDefect::WrongAudience,
+            DefectKind::NoSub => ClaimDefect::NoSub,
+            DefectKind::EmptySub => ClaimDefect::EmptySub,
+            DefectKind::OtherActorSub => ClaimDefect::OtherActorSub(subject.into()),
+            DefectKind::Chained => ClaimDefect::Chained(subject.into()),
+            DefectKind::SubCaseVariant => ClaimDefect::SubCaseVariant,
+            DefectKind::SubTrailingSpace => ClaimDefect::SubTrailingSpace,
+        }
+    }
+
+    /// The vocabulary kind of this defect.
+    pub fn kind(&self) -> DefectKind {
+        match self {
+            ClaimDefect::Expired => DefectKind::Expired,
+            ClaimDefect::NotYetValid => DefectKind::NotYetValid,
+            ClaimDefect::WrongIssuer => DefectKind::WrongIssuer,
+            ClaimDefect::WrongAudience => DefectKind::WrongAudience,
+            ClaimDefect::NoSub => DefectKind::NoSub,
+            ClaimDefect::EmptySub => DefectKind::EmptySub,
+            ClaimDefect::OtherActorSub(_) => DefectKind::OtherActorSub,
+            ClaimDefect::Chained(_) => DefectKind::Chained,
+            ClaimDefect::SubCaseVariant => DefectKind::SubCaseVariant,
+            ClaimDefect::SubTrailingSpace => DefectKind::SubTrailingSpace,
+        }
+    }
 
     /// The case-language name.
     pub fn name(&self) -> &'static str {
-        match self {
-            ClaimDefect::Expired => "expired",
-            ClaimDefect::NotYetValid => "not_yet_valid",
-            ClaimDefect::WrongIssuer => "wrong_issuer",
-            ClaimDefect::WrongAudience => "wrong_audience",
-            ClaimDefect::NoSub => "no_sub",
-            ClaimDefect::EmptySub => "empty_sub",
-            ClaimDefect::OtherActorSub(_) => "other_actor_sub",
-            ClaimDefect::Chained(_) => "chained",
-        }
+        self.kind().name()
     }
 
     /// Whether the defect carries a subject the harness should fill from the profile.
@@ -350,33 +297,9 @@ impl FromStr for ClaimDefect {
 
     /// `"name"` or `"name:subject"` (the subject only matters for `other_actor_sub` and `chained`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (name, subject) = match s.split_once(':') {
-            Some((name, subject)) => (name, subject.to_string()),
-            None => (s, String::new()),
-        };
-        let defect = match name {
-            "expired" => ClaimDefect::Expired,
-            "not_yet_valid" => ClaimDefect::NotYetValid,
-            "wrong_issuer" => ClaimDefect::WrongIssuer,
-            "wrong_audience" => ClaimDefect::WrongAudience,
-            "no_sub" => ClaimDefect::NoSub,
-            "empty_sub" => ClaimDefect::EmptySub,
-            "other_actor_sub" => ClaimDefect::OtherActorSub(subject),
-            "chained" => ClaimDefect::Chained(subject),
-            _ => {
-                return Err(ForgeError::UnknownDefect(
-                    s.to_string(),
-                    ClaimDefect::NAMES.join(", "),
-                ))
-            }
-        };
-        Ok(defect)
+        let (name, subject) = s.split_once(':').unwrap_or((s, ""));
+        Ok(ClaimDefect::new(name.parse()?, subject))
     }
-}
-
-/// Whether `name` is a claim defect of the case language.
-pub fn is_defect_name(name: &str) -> bool {
-    ClaimDefect::from_str(name).is_ok()
 }
 
 /// Applies one defect to `claims` (an object; anything else is replaced by `{}` first). `now` is
@@ -441,6 +364,18 @@ pub fn apply_defect(claims: &mut Value, defect: &ClaimDefect, now: i64) {
                 upstream
             };
             map.insert("act".into(), json!({ "sub": upstream }));
+        }
+        ClaimDefect::SubCaseVariant => {
+            if let Some(s) = map.get("sub").and_then(Value::as_str) {
+                let v = Value::String(s.to_ascii_uppercase());
+                map.insert("sub".into(), v);
+            }
+        }
+        ClaimDefect::SubTrailingSpace => {
+            if let Some(s) = map.get("sub").and_then(Value::as_str) {
+                let v = Value::String(format!("{s} "));
+                map.insert("sub".into(), v);
+            }
         }
     }
 }
@@ -508,19 +443,16 @@ mod tests {
         for kind in Forgery::ALL {
             assert_eq!(kind.name().parse::<Forgery>(), Ok(kind));
         }
-        for name in ClaimDefect::NAMES {
-            assert_eq!(name.parse::<ClaimDefect>().map(|d| d.name()), Ok(name));
+        for kind in DefectKind::ALL {
+            let defect = kind.name().parse::<ClaimDefect>();
+            assert_eq!(defect.map(|d| d.kind()), Ok(kind));
         }
-        assert!(matches!(
-            "alg-none".parse::<Forgery>(),
-            Err(ForgeError::UnknownForgery(..))
-        ));
+        assert!("alg-none".parse::<Forgery>().is_err());
         assert_eq!(
             "chained:agent-b".parse::<ClaimDefect>(),
             Ok(ClaimDefect::Chained("agent-b".into()))
         );
-        assert!(!is_defect_name("expird"));
-        assert!(is_forgery_name("embedded_jwk"));
+        assert!("expird".parse::<ClaimDefect>().is_err());
     }
 
     #[test]
