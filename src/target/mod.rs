@@ -20,6 +20,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::output::exit;
+
 pub use discovery::{metadata_url, resolve};
 pub use schema::*;
 pub use validation::{toml_error, validate};
@@ -42,11 +44,12 @@ pub enum ProfileError {
 }
 
 impl ProfileError {
-    /// Exit code: 3 for invalid profiles, 2 when the target cannot be reached.
+    /// Exit code: [`exit::INVALID`] for invalid profiles, [`exit::HARNESS`] when the target
+    /// cannot be reached.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ProfileError::Unreachable(_) => 2,
-            _ => 3,
+            ProfileError::Unreachable(_) => exit::HARNESS,
+            _ => exit::INVALID,
         }
     }
 }
