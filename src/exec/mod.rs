@@ -192,8 +192,11 @@ fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
     if secrets.is_empty() {
         return;
     }
+    // The structural rules already ran when each exchange was recorded (Session::record).
     let r = Redactor::new(secrets);
-    transcript.iter_mut().for_each(|ex| r.redact_exchange(ex));
+    transcript
+        .iter_mut()
+        .for_each(|ex| r.redact_exchange_secrets(ex));
 }
 
 impl<'a> CaseRun<'a> {

@@ -24,7 +24,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use obo_report::Exchange;
@@ -216,16 +216,27 @@ impl Redactor {
         out
     }
 
+    /// The automaton over all needles, built once. A non-contiguous NFA: the haystacks are
+    /// short (one exchange's strings) and a case's automaton serves one transcript, so the
+    /// build cost dominates the search cost.
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(&self.needles)
+                    .ok()
+            })
+            .as_ref()
+    }
+
     /// Replaces every occurrence (overlapping ones included) of every needle, merging overlaps
     /// so no fragment of a secret survives between two markers.
     fn redact_needles(&self, text: &str) -> String {
         if self.needles.is_empty() {
             return text.to_string();
         }
-        let automaton = self
-            .automaton
-            .get_or_init(|| AhoCorasick::new(&self.needles).ok());
-        let Some(automaton) = automaton else {
+        let Some(automaton) = self.automaton() else {
             // Building fails only past the automaton's size limits: redact everything rather
             // than risk a leak.
             return REDACTED.to_string();
@@ -239,13 +250,32 @@ impl Redactor {
 
     /// Whether `text` holds any configured secret in any of its encodings (one automaton pass).
     pub fn mentions_secret(&self, text: &str) -> bool {
-        match self
-            .automaton
-            .get_or_init(|| AhoCorasick::new(&self.needles).ok())
-        {
+        match self.automaton() {
             Some(a) => a.is_match(text),
             None => !self.needles.is_empty(),
         }
+    }
+
+    /// Replaces only the configured secrets (every encoding) in every recorded string of an
+    /// exchange: for transcripts whose structural redaction (signatures, keys, sensitive
+    /// fields, credentials in headers) already ran when they were recorded.
+    pub fn redact_exchange_secrets(&self, ex: &mut Exchange) {
+        if self.needles.is_empty() {
+            return;
+        }
+        let r = |s: &mut String| {
+            if self.mentions_secret(s) {
+                *s = self.redact_needles(s);
+            }
+        };
+        r(&mut ex.request.url);
+        ex.request.body.iter_mut().for_each(r);
+        ex.request.headers.iter_mut().for_each(|(_, v)| r(v));
+        if let Some(resp) = &mut ex.response {
+            resp.body.iter_mut().for_each(r);
+            resp.headers.iter_mut().for_each(|(_, v)| r(v));
+        }
+        ex.error.iter_mut().for_each(r);
     }
 
     /// Redacts every recorded string of an exchange (URL, bodies, header values).
@@ -365,6 +395,10 @@ fn looks_like_jws(text: &str) -> bool {
 /// Every `header.payload.signature` whose header is a JOSE header gets its signature masked.
 /// Runs of base64url characters and dots are examined; a JWE (header with `enc`) is left alone.
 fn redact_jws_signatures(text: &str) -> String {
+    // A JWS needs two dots: most strings (header values, form bodies) have none.
+    if text.bytes().filter(|&b| b == b'.').nth(1).is_none() {
+        return text.to_string();
+    }
     let mut spans = Vec::new();
     let mut run_start: Option<usize> = None;
     let is_run_char = |c: char| is_b64url_char(c) || c == '.';
@@ -388,6 +422,9 @@ fn jws_signature_spans(text: &str, start: usize, end: usize, spans: &mut Vec<(us
     let Some(run) = text.get(start..end) else {
         return;
     };
+    if run.bytes().filter(|&b| b == b'.').nth(1).is_none() {
+        return;
+    }
     // Segment offsets within the run.
     let mut segments: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
@@ -678,5 +715,32 @@ mod tests {
         let r = Redactor::new(["é€".to_string()]);
         assert_eq!(r.redact("aé€é€b€"), format!("a{REDACTED}b€"));
         assert_eq!(r.redact("password=日本"), format!("password={REDACTED}"));
+    }
+
+    #[test]
+    fn secrets_pass_reaches_every_string_of_an_exchange() {
+        use obo_report::{HttpRequest, HttpResponse};
+        let secret = "code-Zx81";
+        let mut ex = Exchange {
+            step: 0,
+            request: HttpRequest {
+                method: "POST".into(),
+                url: format!("https://as.example/token?code={secret}"),
+                headers: vec![("x-trace".into(), format!("t {secret}"))],
+                body: Some(format!("code={secret}&x=1")),
+            },
+            response: Some(HttpResponse {
+                status: 400,
+                headers: vec![("x-echo".into(), secret.into())],
+                body: Some(format!("{{\"code\":\"{secret}\"}}")),
+                truncated: false,
+            }),
+            error: Some(format!("refused {secret}")),
+            duration_ms: 1,
+        };
+        Redactor::new([secret.to_string()]).redact_exchange_secrets(&mut ex);
+        let text = serde_json::to_string(&ex).unwrap_or_default();
+        assert!(!text.contains(secret), "{text}");
+        assert_eq!(text.matches(REDACTED).count(), 6, "{text}");
     }
 }
