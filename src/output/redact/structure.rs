@@ -1,0 +1,126 @@
+//! The structural rules over key- and token-shaped text: PEM private-key blocks and the
+//! signature segments of compact JWS (see [`super`], steps 1 and 2).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::{replace_spans, PRIVATE_KEY, SIGNATURE};
+
+/// `-----BEGIN ... PRIVATE KEY-----` up to the matching END line (or the end of the text, when
+/// truncated) becomes `[PRIVATE KEY]`. Public keys and certificates stay.
+pub(super) fn redact_pem_private_keys(text: &str) -> String {
+    const BEGIN: &str = "-----BEGIN ";
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|rest| rest.find(BEGIN)) {
+        let start = from + found;
+        let label_start = start + BEGIN.len();
+        let Some(label_len) = text.get(label_start..).and_then(|rest| rest.find("-----")) else {
+            break;
+        };
+        let label = text
+            .get(label_start..label_start + label_len)
+            .unwrap_or_default();
+        let after_begin = label_start + label_len + 5;
+        if !label.contains("PRIVATE KEY") {
+            from = after_begin;
+            continue;
+        }
+        let end_marker = format!("-----END {label}-----");
+        let end = text
+            .get(after_begin..)
+            .and_then(|rest| rest.find(&end_marker))
+            .map_or(text.len(), |i| after_begin + i + end_marker.len());
+        spans.push((start, end));
+        from = end;
+    }
+    replace_spans(text, spans, PRIVATE_KEY)
+}
+
+fn is_b64url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// A base64url segment that decodes to a JSON object with a string `alg`: a JOSE header.
+fn is_jose_header(segment: &str) -> bool {
+    if segment.len() < 8 {
+        return false;
+    }
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(segment) else {
+        return false;
+    };
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .is_some_and(|v| v.get("alg").is_some_and(Value::is_string))
+}
+
+pub(super) fn looks_like_jws(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| p.chars().all(is_b64url_char))
+        && is_jose_header(parts[0])
+}
+
+/// Every `header.payload.signature` whose header is a JOSE header gets its signature masked.
+/// Runs of base64url characters and dots are examined; a JWE (header with `enc`) is left alone.
+pub(super) fn redact_jws_signatures(text: &str) -> String {
+    // A JWS needs two dots: most strings (header values, form bodies) have none.
+    if text.bytes().filter(|&b| b == b'.').nth(1).is_none() {
+        return text.to_string();
+    }
+    let mut spans = Vec::new();
+    let mut run_start: Option<usize> = None;
+    let is_run_char = |c: char| is_b64url_char(c) || c == '.';
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (run_start, is_run_char(c) && i < text.len()) {
+            (None, true) => run_start = Some(i),
+            (Some(start), false) => {
+                jws_signature_spans(text, start, i, &mut spans);
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    replace_spans(text, spans, SIGNATURE)
+}
+
+fn jws_signature_spans(text: &str, start: usize, end: usize, spans: &mut Vec<(usize, usize)>) {
+    let Some(run) = text.get(start..end) else {
+        return;
+    };
+    if run.bytes().filter(|&b| b == b'.').nth(1).is_none() {
+        return;
+    }
+    // Segment offsets within the run.
+    let mut segments: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for segment in run.split('.') {
+        segments.push((offset, segment));
+        offset += segment.len() + 1;
+    }
+    let mut i = 0;
+    while i + 2 < segments.len() {
+        let (_, header) = segments[i];
+        if is_jose_header(header) && !is_jwe_header(header) {
+            let (sig_offset, signature) = segments[i + 2];
+            if !signature.is_empty() {
+                spans.push((start + sig_offset, start + sig_offset + signature.len()));
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn is_jwe_header(segment: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .is_some_and(|v| v.get("enc").is_some())
+}

@@ -1,0 +1,182 @@
+//! Unit tests of [`super`].
+
+use super::*;
+use serde_json::json;
+
+fn jwt(signature: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k1"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"agent-a"}"#);
+    format!("{header}.{payload}.{signature}")
+}
+
+#[test]
+fn secrets_in_every_encoding_are_redacted() {
+    let secret = "s3cr3t pass+/word";
+    let r = Redactor::new([secret.to_string()]);
+    for variant in [
+        secret.to_string(),
+        form_urlencode(secret),
+        form_urlencode(secret).replace('+', "%20"),
+        STANDARD.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
+    ] {
+        let out = r.redact(&format!("before {variant} after"));
+        assert_eq!(out, format!("before {REDACTED} after"), "{variant}");
+    }
+    let json = json!({ "note": format!("x{secret}y") }).to_string();
+    assert!(!r.redact(&json).contains("s3cr3t"));
+}
+
+#[test]
+fn empty_secrets_are_ignored_and_short_ones_redacted() {
+    let r = Redactor::new([String::new(), "ab".to_string()]);
+    assert_eq!(r.redact("xaby"), format!("x{REDACTED}y"));
+    assert!(Redactor::new([String::new()]).redact("plain") == "plain");
+}
+
+#[test]
+fn overlapping_occurrences_leave_no_fragment() {
+    let r = Redactor::new(["abab".to_string()]);
+    assert_eq!(r.redact("xababab"), format!("x{REDACTED}"));
+    let r = Redactor::new(["secret-one".to_string(), "one-two".to_string()]);
+    assert_eq!(r.redact("secret-one-two!"), format!("{REDACTED}!"));
+}
+
+#[test]
+fn basic_pairs_are_redacted() {
+    let r = Redactor::default().with_basic_pair("client a", "p@ss:word");
+    let plain = STANDARD.encode("client a:p@ss:word");
+    let rfc = STANDARD.encode("client+a:p%40ss%3Aword");
+    for value in [plain, rfc] {
+        let out = r.redact(&format!("header Basic {value} end"));
+        assert!(!out.contains(&value), "{out}");
+    }
+    assert!(r.has_secrets());
+    assert!(!format!("{r:?}").contains("p@ss"));
+}
+
+#[test]
+fn jws_signatures_are_masked_but_claims_stay() {
+    let token = jwt("c2lnbmF0dXJlLWJ5dGVz");
+    let r = Redactor::default();
+    let out = r.redact(&format!("access_token={token}&x=1 and \"{token}\"."));
+    assert!(!out.contains("c2lnbmF0dXJlLWJ5dGVz"));
+    assert_eq!(out.matches(SIGNATURE).count(), 2);
+    assert!(out.contains(token.rsplit_once('.').unwrap().0));
+    // Dotted text that is not a JWS is untouched.
+    let plain = "see example.com.au and v1.2.3";
+    assert_eq!(r.redact(plain), plain);
+    // An unsigned token has nothing to mask.
+    let unsigned = jwt("");
+    assert_eq!(r.redact(&unsigned), unsigned);
+}
+
+#[test]
+fn private_keys_are_removed_public_ones_kept() {
+    let text = "a\n-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\nb\n\
+                    -----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n\
+                    -----BEGIN EC PRIVATE KEY-----\ntruncated";
+    let out = Redactor::default().redact(text);
+    assert!(!out.contains("MIGHAgEA") && !out.contains("truncated"));
+    assert!(out.contains("MFkw"));
+    assert_eq!(out.matches(PRIVATE_KEY).count(), 2);
+}
+
+#[test]
+fn sensitive_fields_are_blanked() {
+    let r = Redactor::default();
+    let form = "grant_type=password&username=alice&password=hunter2&client_secret=abc%20d";
+    let out = r.redact(form);
+    assert_eq!(
+        out,
+        format!("grant_type=password&username=alice&password={REDACTED}&client_secret={REDACTED}")
+    );
+    let json = r#"{"client_secret" : "x\"y", "token_endpoint_auth_method":"client_secret_basic"}"#;
+    let out = r.redact(json);
+    assert!(!out.contains("x\\\"y"), "{out}");
+    assert!(out.contains("client_secret_basic"));
+    // A field merely ending in the name is not matched.
+    assert_eq!(
+        r.redact("my_client_secret_hint=1"),
+        "my_client_secret_hint=1"
+    );
+}
+
+#[test]
+fn headers_keep_schemes_and_names() {
+    let r = Redactor::default();
+    assert_eq!(
+        r.redact_header("Authorization", "Basic YWxpY2U6c2VjcmV0"),
+        format!("Basic {REDACTED}")
+    );
+    assert_eq!(
+        r.redact_header("authorization", "Bearer opaque-token-value"),
+        format!("Bearer {REDACTED}")
+    );
+    let bearer = r.redact_header("Authorization", &format!("Bearer {}", jwt("c2ln")));
+    assert!(bearer.ends_with(SIGNATURE) && bearer.starts_with("Bearer eyJ"));
+    assert_eq!(
+        r.redact_header("Cookie", "sid=abc; theme=dark"),
+        format!("sid={REDACTED}; theme={REDACTED}")
+    );
+    assert_eq!(
+        r.redact_header("Set-Cookie", "sid=abc; Path=/; HttpOnly"),
+        format!("sid={REDACTED}; Path=/; HttpOnly")
+    );
+    assert_eq!(r.redact_header("X-Api-Key", "k"), REDACTED);
+    assert_eq!(r.redact_header("Content-Type", "text/html"), "text/html");
+    // Raw HTTP dumps: header lines inside text.
+    let dump = "POST /token HTTP/1.1\r\nAuthorization: Basic Zm9vOmJhcg==\r\nCookie: a=b\r\n\r\n";
+    let out = r.redact(dump);
+    assert!(!out.contains("Zm9vOmJhcg") && !out.contains("a=b"));
+    assert!(out.starts_with("POST /token HTTP/1.1\r\nAuthorization: Basic "));
+}
+
+#[test]
+fn json_values_are_redacted_recursively() {
+    let r = Redactor::new(["topsecret".to_string()]);
+    let value = json!({
+        "password": 1234,
+        "nested": [{ "client_secret": "abc" }, "with topsecret inside"],
+        "access_token": jwt("c2lnbmF0dXJl"),
+    });
+    let out = r.redact_json(&value);
+    assert_eq!(out["password"], REDACTED);
+    assert_eq!(out["nested"][0]["client_secret"], REDACTED);
+    assert_eq!(out["nested"][1], format!("with {REDACTED} inside"));
+    assert!(out["access_token"].as_str().unwrap().ends_with(SIGNATURE));
+}
+
+#[test]
+fn multibyte_text_is_safe() {
+    let r = Redactor::new(["é€".to_string()]);
+    assert_eq!(r.redact("aé€é€b€"), format!("a{REDACTED}b€"));
+    assert_eq!(r.redact("password=日本"), format!("password={REDACTED}"));
+}
+
+#[test]
+fn secrets_pass_reaches_every_string_of_an_exchange() {
+    use obo_report::{HttpRequest, HttpResponse};
+    let secret = "code-Zx81";
+    let mut ex = Exchange {
+        step: 0,
+        request: HttpRequest {
+            method: "POST".into(),
+            url: format!("https://as.example/token?code={secret}"),
+            headers: vec![("x-trace".into(), format!("t {secret}"))],
+            body: Some(format!("code={secret}&x=1")),
+        },
+        response: Some(HttpResponse {
+            status: 400,
+            headers: vec![("x-echo".into(), secret.into())],
+            body: Some(format!("{{\"code\":\"{secret}\"}}")),
+            truncated: false,
+        }),
+        error: Some(format!("refused {secret}")),
+        duration_ms: 1,
+    };
+    Redactor::new([secret.to_string()]).redact_exchange_secrets(&mut ex);
+    let text = serde_json::to_string(&ex).unwrap_or_default();
+    assert!(!text.contains(secret), "{text}");
+    assert_eq!(text.matches(REDACTED).count(), 6, "{text}");
+}
