@@ -2,11 +2,12 @@
 //!
 //! Every struct denies unknown fields so that a typo in a case file is an error naming the
 //! field (exit 3), never a silently ignored check. Step fields are one flat struct: which
-//! fields a step kind accepts is checked by [`crate::catalog`], which names the step and field.
+//! fields a step kind accepts is checked by the loader (`case/step_rules.rs`), which names the step and field.
 
 pub mod capability;
 pub mod catalog;
 pub mod forgery;
+mod step_rules;
 pub mod vars;
 
 use std::collections::BTreeMap;
