@@ -1,0 +1,180 @@
+//! From a step to a request: `${...}` variables, the wire names of the target's revision,
+//! client authentication (`auth`), and the `params`/`omit`/`append`/`duplicate` modifications.
+
+use base64::Engine as _;
+use serde_json::json;
+use url::Url;
+
+use super::{now_unix, CaseRun, Flow, Stop};
+use crate::case::{Expect, Step};
+use crate::jose::SigningKey;
+use crate::profile::{AuthMethod, Client};
+
+impl<'a> CaseRun<'a> {
+    pub(crate) fn expand(&self, s: &str) -> Flow<String> {
+        crate::vars::substitute(s, |n| self.target.variable(n))
+            .map_err(|n| Stop::Skip(format!("the profile gives no value for ${{{n}}}")))
+    }
+
+    pub(super) fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
+        Ok(match v {
+            toml::Value::String(s) => toml::Value::String(self.expand(s)?),
+            toml::Value::Array(a) => toml::Value::Array(
+                a.iter()
+                    .map(|x| self.expand_value(x))
+                    .collect::<Flow<_>>()?,
+            ),
+            toml::Value::Table(t) => {
+                let mut out = toml::map::Map::new();
+                for (k, x) in t {
+                    out.insert(k.clone(), self.expand_value(x)?);
+                }
+                toml::Value::Table(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    pub(super) fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
+        let mut e = e.clone();
+        let table = |t: &mut Option<std::collections::BTreeMap<String, toml::Value>>| -> Flow {
+            if let Some(t) = t {
+                for v in t.values_mut() {
+                    *v = self.expand_value(v)?;
+                }
+            }
+            Ok(())
+        };
+        table(&mut e.json)?;
+        table(&mut e.json_contains)?;
+        table(&mut e.claims)?;
+        if let Some(s) = &e.client_claim {
+            e.client_claim = Some(self.expand(s)?);
+        }
+        if let Some(s) = &e.scope_within {
+            e.scope_within = Some(self.expand(s)?);
+        }
+        if let Some(list) = &e.consent_page_contains {
+            e.consent_page_contains =
+                Some(list.iter().map(|s| self.expand(s)).collect::<Flow<_>>()?);
+        }
+        Ok(e)
+    }
+
+    pub(crate) fn client(&self, which: &str) -> Flow<&'a Client> {
+        self.target
+            .client(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no {which} client")))
+    }
+
+    pub(crate) fn actor_id(&self, which: &str) -> Flow<String> {
+        self.target
+            .actor(which)
+            .map(|a| a.id.clone())
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))
+    }
+
+    /// -00 wire names for the -02 names cases are written with.
+    pub(super) fn wire(&self, name: &str) -> String {
+        if self.target.profile.revision == "00" {
+            match name {
+                "requested_actor" => return "requested_agent".into(),
+                "actor_token" => return "agent_token".into(),
+                _ => {}
+            }
+        }
+        name.to_string()
+    }
+
+    pub(super) fn param_value(&self, v: &toml::Value) -> Flow<String> {
+        Ok(match v {
+            toml::Value::String(s) => self.expand(s)?,
+            other => other.to_string(),
+        })
+    }
+
+    /// Applies `params`, `omit`, `append`, `duplicate` after the normal request was built.
+    pub(super) fn modify(&self, pairs: &mut Vec<(String, String)>, step: &Step) -> Flow {
+        for (k, v) in step.params.iter().flatten() {
+            let k = self.wire(k);
+            let v = self.param_value(v)?;
+            match pairs.iter_mut().find(|(n, _)| *n == k) {
+                Some(slot) => slot.1 = v,
+                None => pairs.push((k, v)),
+            }
+        }
+        for k in step.omit.iter().flatten() {
+            let k = self.wire(k);
+            pairs.retain(|(n, _)| *n != k);
+        }
+        for (k, v) in step.append.iter().flatten() {
+            pairs.push((self.wire(k), self.param_value(v)?));
+        }
+        for k in step.duplicate.iter().flatten() {
+            let k = self.wire(k);
+            if let Some((_, v)) = pairs.iter().find(|(n, _)| *n == k).cloned() {
+                pairs.push((k, v));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- client authentication ----------------------------------------------------------
+
+    /// Adds client authentication for `client` to a request to `endpoint`.
+    /// `mode`: `profile`, `none` (client_id only) or `wrong_secret`.
+    pub(crate) fn client_auth(
+        &mut self,
+        client: &Client,
+        mode: &str,
+        endpoint: &Url,
+        pairs: &mut Vec<(String, String)>,
+        headers: &mut Vec<(String, String)>,
+    ) {
+        let id = client.id.clone();
+        let secret = match mode {
+            "wrong_secret" => Some(format!("wrong-{}", self.random_b64(9))),
+            _ => client.secret.clone(),
+        };
+        let push_id = |pairs: &mut Vec<(String, String)>| {
+            if !pairs.iter().any(|(k, _)| k == "client_id") {
+                pairs.push(("client_id".into(), id.clone()));
+            }
+        };
+        if mode == "none" {
+            push_id(pairs);
+            return;
+        }
+        match client.auth_method {
+            AuthMethod::ClientSecretBasic => {
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let raw = format!("{}:{}", enc(&id), enc(secret.as_deref().unwrap_or("")));
+                let b = base64::engine::general_purpose::STANDARD.encode(raw);
+                headers.push(("authorization".into(), format!("Basic {b}")));
+            }
+            AuthMethod::ClientSecretPost => {
+                push_id(pairs);
+                pairs.push(("client_secret".into(), secret.unwrap_or_default()));
+            }
+            AuthMethod::None => push_id(pairs),
+            AuthMethod::PrivateKeyJwt => {
+                push_id(pairs);
+                let key = match (mode, client.key_pem.as_deref().map(SigningKey::from_pem)) {
+                    ("wrong_secret", _) | (_, None) | (_, Some(Err(_))) => self.attacker_key(),
+                    (_, Some(Ok(k))) => k,
+                };
+                let now = now_unix();
+                let jti = self.random_b64(16);
+                let claims = json!({ "iss": id, "sub": id, "aud": endpoint.as_str(), "iat": now, "exp": now + 60, "jti": jti });
+                let assertion = key.sign(&json!({ "typ": "JWT" }), &claims);
+                pairs.push((
+                    "client_assertion_type".into(),
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                pairs.push(("client_assertion".into(), assertion));
+            }
+        }
+    }
+}
