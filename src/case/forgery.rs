@@ -121,3 +121,23 @@ impl FromStr for ForgeSpec {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_into_its_spec_and_unknown_names_list_the_vocabulary() {
+        for f in Forgery::ALL {
+            assert_eq!(f.name().parse(), Ok(ForgeSpec::Signature(f)));
+        }
+        for d in DefectKind::ALL {
+            assert_eq!(d.name().parse(), Ok(ForgeSpec::Defect(d)));
+        }
+        let err = "alg-none".parse::<ForgeSpec>().unwrap_err().to_string();
+        assert!(err.starts_with("unknown forgery `alg-none` (known: tamper_payload,"));
+        assert!(err.ends_with("sub_trailing_space)"), "{err}");
+        // A claim defect is not a signature forgery (`resource` steps take only the latter).
+        assert!("expired".parse::<Forgery>().is_err());
+    }
+}
