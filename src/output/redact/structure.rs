@@ -70,20 +70,21 @@ pub(super) fn redact_jws_signatures(text: &str) -> String {
         return text.to_string();
     }
     let mut spans = Vec::new();
-    let mut run_start: Option<usize> = None;
-    let is_run_char = |c: char| is_b64url_char(c) || c == '.';
-    for (i, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        match (run_start, is_run_char(c) && i < text.len()) {
-            (None, true) => run_start = Some(i),
-            (Some(start), false) => {
-                jws_signature_spans(text, start, i, &mut spans);
-                run_start = None;
-            }
-            _ => {}
+    // Run characters are ASCII, so byte offsets are char boundaries; bytes of multi-byte
+    // characters (>= 0x80) end a run like any other non-run character.
+    let is_run_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_run_byte(bytes[i]) {
+            i += 1;
+            continue;
         }
+        let start = i;
+        while i < bytes.len() && is_run_byte(bytes[i]) {
+            i += 1;
+        }
+        jws_signature_spans(text, start, i, &mut spans);
     }
     replace_spans(text, spans, SIGNATURE)
 }
