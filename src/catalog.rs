@@ -86,6 +86,10 @@ pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
         {
             continue;
         }
+        // cases/client/ holds client scenarios, a language of their own (src/client/).
+        if path.starts_with(crate::client::scenario::dir_of(dir)) {
+            continue;
+        }
         match parse_case_file(&path) {
             Ok(case) => cases.push(case),
             Err(e) => errors.push(e),

@@ -41,6 +41,7 @@ pub mod capability;
 pub mod case;
 pub mod catalog;
 pub mod check;
+pub mod client;
 pub mod consent;
 pub mod coverage;
 pub mod exec;

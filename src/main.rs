@@ -57,6 +57,9 @@ enum Command {
     /// The suite checks itself: the catalogue against the clean reference server and once per
     /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
     Selfcheck(obo_conformance::selfcheck::SelfcheckArgs),
+    /// Judge an OAuth client or AI agent: the reference AS + RS behind a recording proxy, the
+    /// client run per scenario of cases/client/; same reports and exit codes as `run`.
+    Client(obo_conformance::client::ClientArgs),
     /// What changed between two runs' report.json, regressions first; exit 1 on a regression.
     Diff {
         before: PathBuf,
@@ -151,6 +154,8 @@ fn main() -> ExitCode {
             |c| c,
             |cat| obo_conformance::selfcheck::command(&cat, &args),
         ),
+        Command::Client(args) => load_catalog(&dir)
+            .map_or_else(|c| c, |cat| obo_conformance::client::command(&cat, &args)),
         Command::Diff { before, after, md } => artefacts::diff_command(&before, &after, md),
         Command::Matrix { reports, out } => artefacts::matrix_command(&reports, &out),
         Command::Render {
