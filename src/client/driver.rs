@@ -47,6 +47,15 @@ pub async fn run_once(cut: &ClientUnderTest, env: &[(String, String)], proxy: &P
 
 async fn run_command(line: &str, env: &[(String, String)], timeout: Duration) -> RunEnd {
     let mut cmd = tokio::process::Command::new("sh");
+    // Variables cargo set for the suite itself (`cargo run -- client`: CARGO_PKG_*,
+    // CARGO_MANIFEST_*, ...) are not the client's: a client command that is itself `cargo run`
+    // would see changed build fingerprints and rebuild the tree on every run.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR" {
+            cmd.env_remove(k.as_ref());
+        }
+    }
     cmd.arg("-c")
         .arg(line)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -512,14 +512,6 @@ pub fn command(catalog: &Catalog, args: &ClientArgs) -> i32 {
     };
     let mut report = rt.block_on(run_all(&scenarios, catalog, &opts, &describe));
     let color = crate::report::use_color(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    for c in &report.cases {
-        println!(
-            "{} {} — {}",
-            crate::report::verdict_label(c.verdict, color),
-            c.id,
-            c.message
-        );
-    }
     let _ = crate::report::print_summary(&mut std::io::stdout(), &report, color);
     let out = args
         .out

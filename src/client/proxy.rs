@@ -25,6 +25,8 @@ use super::scenario::Behaviour;
 const BODY_LIMIT: usize = 1 << 20;
 /// Response bodies kept in a record beyond this are cut.
 const KEEP_BODY: usize = 16 * 1024;
+/// Requests recorded per scenario; a client looping beyond this gets 503 and is not recorded.
+const MAX_RECORDS: usize = 5_000;
 /// The issuer named by a mix-up authorization response (RFC 9207).
 pub const FOREIGN_ISSUER: &str = "https://mix-up-as.example";
 
@@ -224,8 +226,15 @@ impl Proxy {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        if let Some(mut task) = self.task.take() {
+            // A client that keeps its connections open must not keep the port bound.
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
         }
     }
 }
@@ -256,6 +265,12 @@ fn text_response(status: StatusCode, msg: &str) -> Response<Body> {
 async fn relay(State(sh): State<Arc<Shared>>, req: Request<Body>) -> Response<Body> {
     let started = Instant::now();
     *lock(&sh.last_activity) = Instant::now();
+    if lock(&sh.records).len() >= MAX_RECORDS {
+        return text_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request limit of the client conformance mode reached",
+        );
+    }
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
