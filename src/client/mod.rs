@@ -506,8 +506,13 @@ pub fn command(catalog: &Catalog, args: &ClientArgs) -> i32 {
         };
         return rt.block_on(selfcheck::command(&scenarios, line, &opts, args.jobs));
     }
+    // Only the program name: a vendor's command line may carry its own secrets.
     let describe = match &client {
-        ClientUnderTest::Command { line, .. } => format!("command: {line}"),
+        ClientUnderTest::Command { line, .. } => {
+            let program = line.split_whitespace().next().unwrap_or_default();
+            let more = if line.trim() != program { " …" } else { "" };
+            format!("command: {program}{more}")
+        }
         ClientUnderTest::Listen { .. } => "listen".to_string(),
     };
     let mut report = rt.block_on(run_all(&scenarios, catalog, &opts, &describe));

@@ -3,7 +3,7 @@
 //! One file per scenario. It names the server behaviour the client meets (`behaviour`), what the
 //! client is told to ask for (`scope`, `resource`), how many times it is run (`runs`), and the
 //! expectations judged over the traffic the recording proxy saw (`[[expect]]`, see
-//! [`CheckKind`]). cases/client/README.md documents the fields.
+//! [`CheckKind`]). docs/contracts.md ("Client scenarios") documents the fields.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::catalog::Requirement;
 
-/// What the suite's server does differently from an honest one (cases/client/README.md).
+/// What the suite's server does differently from an honest one (docs/contracts.md, "Client scenarios").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Behaviour {
@@ -261,6 +261,19 @@ fn validate(s: &Scenario, reqs: &BTreeMap<String, Requirement>, errors: &mut Vec
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
     {
         errors.push(format!("{at}: id {:?} is not [A-Z0-9-]+", s.id));
+    }
+    // Reports locate a scenario by its ID (obo_report::case_path): the file is named after it.
+    let stem = s
+        .path
+        .file_stem()
+        .and_then(|f| f.to_str())
+        .unwrap_or_default();
+    if stem != s.id.to_ascii_lowercase() {
+        errors.push(format!(
+            "{at}: id {:?}: the file must be named {}.toml",
+            s.id,
+            s.id.to_ascii_lowercase()
+        ));
     }
     if s.requirements.is_empty() {
         errors.push(format!("{at}: requirements: at least one requirement ID"));
