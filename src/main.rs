@@ -269,9 +269,11 @@ async fn cmd_run(dir: &Path, args: RunArgs) -> i32 {
         case_timeout: None,
         progress,
     };
+    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
+    // The browser consent driver saves a picture of the page it failed on beside the reports.
+    obo_conformance::consent::set_screenshot_dir(&out.join("screenshots"));
     let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
     target.shutdown().await;
-    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
     let stdout_color = report::use_color(std::io::stdout().is_terminal());
     let _ = report::print_summary(&mut std::io::stdout(), &rep, stdout_color);
     match artefacts::write_run(&mut rep, &out) {

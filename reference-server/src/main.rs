@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use obo_reference_server::{spawn, Config, Fault, Revision};
+use obo_reference_server::{spawn, Config, ConsentUi, Fault, Revision};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,6 +41,9 @@ struct Args {
     /// Issuer identifier (default: the base URL).
     #[arg(long)]
     issuer: Option<String>,
+    /// Login and consent pages: `html` forms, or `spa` (built by script; needs JavaScript).
+    #[arg(long, value_name = "html|spa")]
+    consent_ui: Option<String>,
 }
 
 #[tokio::main]
@@ -76,6 +79,13 @@ async fn main() -> ExitCode {
         config.issuer = args.issuer;
     }
     config.auto_consent = args.auto_consent;
+    if let Some(ui) = &args.consent_ui {
+        let Some(ui) = ConsentUi::parse(ui) else {
+            eprintln!("error: --consent-ui {ui}: expected html or spa");
+            return ExitCode::from(2);
+        };
+        config.consent_ui = ui;
+    }
     config.control_api = args.control_api;
     config.latency = Duration::from_millis(args.latency_ms);
     let Some(rev) = Revision::parse(&args.revision) else {

@@ -58,7 +58,10 @@ impl App {
             keys: Keys::generate()?,
             clock: Clock::default(),
             store: Store::default(),
-            pages: pages::Pages::new(config.faults.contains(&Fault::ConsentPageFramable))?,
+            pages: pages::Pages::new(
+                config.faults.contains(&Fault::ConsentPageFramable),
+                config.consent_ui,
+            )?,
             config,
             base_url,
             issuer,
