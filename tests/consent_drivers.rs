@@ -71,9 +71,7 @@ async fn drive(t: &Target, decision: Decision) -> Result<consent::AuthzOutcome, 
 }
 
 fn html(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", "text/html; charset=utf-8")
-        .set_body_string(body.to_string())
+    ResponseTemplate::new(200).set_body_raw(body.as_bytes().to_vec(), "text/html; charset=utf-8")
 }
 
 fn redirect(to: &str) -> ResponseTemplate {

@@ -27,7 +27,7 @@ origin="$(printf '%s' "$url" | sed -E 's#^(https?://[^/]+).*#\1#')"
 
 # GET or POST with the cookie jar, no redirect following; prints "STATUS LOCATION".
 fetch() {
-  curl -sS -b "$jar" -c "$jar" -o "$page" -w '%{http_code} %{redirect_url}' "$@"
+  curl -sS -b "$jar" -c "$jar" -o "$page" -w '%{http_code} %{redirect_url}\n' "$@"
 }
 # The value of a hidden field of the page.
 field() {
