@@ -579,3 +579,17 @@ async fn browser_driver_runs_scripts_and_screenshots_failures() {
     assert!(png.starts_with(b"\x89PNG"));
     t.shutdown().await;
 }
+
+#[test]
+fn the_browser_and_command_examples_are_valid() {
+    for f in [
+        "reference-subprocess-browser.toml",
+        "reference-subprocess-command.toml",
+        "vendor-template.toml",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/targets")
+            .join(f);
+        profile::load_file(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+}
