@@ -593,3 +593,52 @@ fn the_browser_and_command_examples_are_valid() {
         profile::load_file(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
 }
+
+/// `--consent-ui spa`: the login page holds no form, only the script that builds it (allowed by
+/// its CSP hash) and a `<noscript>` saying JavaScript is required.
+#[tokio::test]
+async fn reference_server_spa_pages_need_javascript() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let handle = obo_reference_server::spawn(obo_reference_server::Config {
+        consent_ui: obo_reference_server::ConsentUi::Spa,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let resp = client
+        .get(format!(
+            "{}/authorize?response_type=code&client_id=obo-client&redirect_uri=https://client.example/cb&scope=files.read&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&requested_actor=agent-a",
+            handle.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/login");
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = resp.text().await.unwrap();
+    assert!(!body.contains("<form"), "{body}");
+    assert!(body.contains("<noscript>") && body.contains("JavaScript is required"));
+    let script = body
+        .split("<script>")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"));
+    // The data blob carries the CSRF token and transaction for the script's form.
+    assert!(
+        body.contains("\"csrf\":")
+            && body.contains("\"tx\":")
+            && body.contains("\"page\":\"login\"")
+    );
+    handle.shutdown().await;
+}
