@@ -3,8 +3,8 @@
 //! `profile_version = 1`. Every table denies unknown fields, so a typo is an error naming the
 //! field and line; [`validate`] then checks what serde cannot (URLs, methods that need a secret,
 //! capabilities that need configuration). [`resolve`] turns a profile into a [`Target`]: RFC 8414
-//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
-//! `reference-form` profiles live in [`reference`].
+//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference`,
+//! `reference-form` and `reference-browser` profiles live in [`reference`].
 
 pub mod reference;
 
