@@ -642,3 +642,18 @@ async fn reference_server_spa_pages_need_javascript() {
     );
     handle.shutdown().await;
 }
+
+/// Without Chromium the driver is an error naming the cause (a case using it ends in `error`).
+#[tokio::test]
+async fn browser_driver_without_chromium_is_an_error() {
+    let t = target(
+        "https://as.example",
+        "[consent]\ndriver = \"browser\"\nchromium = \"/nonexistent/chromium\"\n",
+    )
+    .await;
+    let err = drive(&t, Decision::Approve).await.unwrap_err();
+    assert!(
+        err.contains("/nonexistent/chromium") && err.contains("does not exist"),
+        "{err}"
+    );
+}
