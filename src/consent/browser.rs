@@ -575,7 +575,12 @@ async fn walk(
             if let Some(done) = finished(seen, &mut outcome, decision) {
                 return Ok(done);
             }
-            if let Some((url, html, mark)) = snapshot(page).await {
+            // A page busy navigating may not answer: look again on the next round.
+            let snap = tokio::time::timeout(Duration::from_secs(2), snapshot(page))
+                .await
+                .ok()
+                .flatten();
+            if let Some((url, html, mark)) = snap {
                 let same_page = match (&acted_on, mark) {
                     (Some((m, before)), Some(now)) => *m == now && *before == html,
                     _ => false,
@@ -744,7 +749,14 @@ async fn press(page: &Page, view: &PageView, plan: &Plan) -> Result<(), String> 
             button = button.map_or("null".to_string(), |b| b.to_string()),
         ),
     };
-    match page.evaluate(script).await {
+    let pressed = tokio::time::timeout(Duration::from_secs(10), page.evaluate(script)).await;
+    let Ok(pressed) = pressed else {
+        return Err(format!(
+            "pressing the {} on {} did not return within 10 s",
+            plan.label, view.url
+        ));
+    };
+    match pressed {
         Ok(r) if r.value().and_then(|v| v.as_bool()) == Some(false) => Err(format!(
             "the {} to press is no longer on the page {}",
             plan.label, view.url
