@@ -113,10 +113,12 @@ pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool)
         case_timeout: None,
         progress: reporter.callback.clone(),
     };
+    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
+    // The browser consent driver saves a picture of the page it failed on beside the reports.
+    obo_conformance::consent::set_screenshot_dir(&out.join("screenshots"));
     let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
     target.shutdown().await;
     reporter.finish();
-    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
     let written = artefacts::write_run(&mut rep, &out);
     let html = out.join("report.html");
     let html = written.as_ref().ok().map(|_| html.as_path());

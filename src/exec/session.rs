@@ -143,6 +143,8 @@ pub struct TransportError {
 /// One case's HTTP client and transcript.
 pub struct Session {
     client: reqwest::Client,
+    /// The case's cookies (shared with the `browser` consent driver's context).
+    jar: Arc<reqwest::cookie::Jar>,
     redactor: Arc<Redactor>,
     max_body: usize,
     /// Step index recorded with each exchange.
@@ -156,8 +158,9 @@ impl Session {
         max_body: usize,
         redactor: Arc<Redactor>,
     ) -> Result<Session, String> {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -165,6 +168,7 @@ impl Session {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Session {
             client,
+            jar,
             redactor,
             max_body,
             step: 0,
@@ -176,6 +180,11 @@ impl Session {
     /// [`Session::record`].
     pub fn client(&self) -> reqwest::Client {
         self.client.clone()
+    }
+
+    /// The case's cookie jar.
+    pub fn cookie_jar(&self) -> Arc<reqwest::cookie::Jar> {
+        self.jar.clone()
     }
 
     pub fn redactor(&self) -> &Redactor {

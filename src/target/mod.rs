@@ -3,8 +3,8 @@
 //! `profile_version = 1`. Every table denies unknown fields, so a typo is an error naming the
 //! field and line; [`validate`] then checks what serde cannot (URLs, methods that need a secret,
 //! capabilities that need configuration). [`resolve`] turns a profile into a [`Target`]: RFC 8414
-//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
-//! `reference-form` profiles live in [`reference`].
+//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference`,
+//! `reference-form` and `reference-browser` profiles live in [`reference`].
 
 #[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
@@ -154,10 +154,23 @@ pub struct User {
 pub enum Consent {
     /// The authorization endpoint redirects back with a code by itself.
     Auto {},
-    /// Declarative form steps, one per page.
+    /// Page rules (`[[consent.page]]`) over plain HTTP: forms found with an HTML parser.
+    /// Pages no rule matches are recognised by their shape (login form, consent buttons).
     Form {
-        #[serde(rename = "page")]
+        #[serde(rename = "page", default)]
         pages: Vec<FormPage>,
+    },
+    /// The same page rules in a headless Chromium (pages that need JavaScript).
+    Browser {
+        #[serde(rename = "page", default)]
+        pages: Vec<FormPage>,
+        /// The Chromium program; default `chromium`, `chromium-browser`, `google-chrome` on PATH,
+        /// or `OBO_CHROMIUM`.
+        #[serde(default)]
+        chromium: Option<PathBuf>,
+        /// How long to wait for a page to show something a rule (or shape) recognises.
+        #[serde(default)]
+        wait_secs: Option<u64>,
     },
     /// A program given the authorization URL that prints the final redirect URL.
     Command {
@@ -172,6 +185,16 @@ pub enum Consent {
     },
 }
 
+impl Consent {
+    /// The page rules of the `form` and `browser` drivers.
+    pub fn pages(&self) -> &[FormPage] {
+        match self {
+            Consent::Form { pages } | Consent::Browser { pages, .. } => pages,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageRole {
@@ -180,13 +203,19 @@ pub enum PageRole {
     Other,
 }
 
-/// One page of the form driver: when the page URL matches, fill and submit.
+/// One page rule of the `form` and `browser` drivers: when the page fits every condition given
+/// (`match`, `selector`, `text`), fill and press. A rule with no condition fits the pages whose
+/// shape matches its role (login: a password field; consent: approve and deny controls).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormPage {
     /// Glob (globset syntax) on the page URL without query, or a substring of its path.
     #[serde(rename = "match")]
-    pub url_match: String,
+    pub url_match: Option<String>,
+    /// A CSS selector that must match an element of the page.
+    pub selector: Option<String>,
+    /// Text the page must show (case-insensitive substring of its visible text).
+    pub text: Option<String>,
     pub role: PageRole,
     /// CSS selector of the form; else the form containing `button`, else the only form.
     pub form: Option<String>,
@@ -195,9 +224,44 @@ pub struct FormPage {
     /// Field values; `${user.username}`, `${user.password}` expand.
     #[serde(default)]
     pub fill: BTreeMap<String, String>,
-    /// Button texts on the consent page.
+    /// Consent page: text of the approve control (a submit button of any form, or a link).
     pub approve: Option<String>,
+    /// Consent page: text of the deny control (a button, a link, or a second form's button).
     pub deny: Option<String>,
+}
+
+/// One condition of a page rule, for the overlap check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PageCondition {
+    Url(String),
+    Selector(String),
+    Text(String),
+    /// No explicit condition: the built-in shape of the role.
+    Shape(&'static str),
+}
+
+impl FormPage {
+    /// The rule's conditions; a page fits the rule when it meets all of them.
+    pub fn conditions(&self) -> BTreeSet<PageCondition> {
+        let mut c = BTreeSet::new();
+        if let Some(m) = &self.url_match {
+            c.insert(PageCondition::Url(m.clone()));
+        }
+        if let Some(s) = &self.selector {
+            c.insert(PageCondition::Selector(s.trim().to_string()));
+        }
+        if let Some(t) = &self.text {
+            c.insert(PageCondition::Text(t.trim().to_lowercase()));
+        }
+        if c.is_empty() {
+            c.insert(PageCondition::Shape(match self.role {
+                PageRole::Login => "login",
+                PageRole::Consent => "consent",
+                PageRole::Other => "other",
+            }));
+        }
+        c
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -584,30 +648,7 @@ fn validate_actor(name: &str, a: &mut Actor, base: &Path) -> Result<(), FieldErr
 
 fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
     match &p.consent {
-        Consent::Form { pages } => {
-            if pages.is_empty() {
-                return Err(field_err(
-                    "consent.page",
-                    "the form driver needs at least one [[consent.page]]",
-                ));
-            }
-            for (i, page) in pages.iter().enumerate() {
-                let f = format!("consent.page[{i}]");
-                if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none())
-                {
-                    return Err(field_err(
-                        &format!("{f}.approve"),
-                        "a consent page needs `approve` and `deny` button texts",
-                    ));
-                }
-                if let Some(css) = &page.form {
-                    scraper::Selector::parse(css).map_err(|e| {
-                        field_err(&format!("{f}.form"), format!("bad CSS selector: {e}"))
-                    })?;
-                }
-            }
-            Ok(())
-        }
+        Consent::Form { pages } | Consent::Browser { pages, .. } => validate_pages(pages),
         Consent::Command { command, .. } if command.is_empty() => {
             Err(field_err("consent.command", "needs at least the program"))
         }
@@ -630,6 +671,59 @@ fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
         }
         _ => Ok(()),
     }
+}
+
+/// Page rules: each well-formed, and no two that could both fit one page. Two rules overlap
+/// when every condition of one is also a condition of the other (the same URL glob and nothing
+/// else, say): every page the narrower fits, the wider fits too.
+fn validate_pages(pages: &[FormPage]) -> Result<(), FieldErr> {
+    for (i, page) in pages.iter().enumerate() {
+        let f = format!("consent.page[{i}]");
+        if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none()) {
+            return Err(field_err(
+                &format!("{f}.approve"),
+                "a consent page needs `approve` and `deny` control texts",
+            ));
+        }
+        for (name, css) in [("form", &page.form), ("selector", &page.selector)] {
+            if let Some(css) = css {
+                scraper::Selector::parse(css).map_err(|e| {
+                    field_err(&format!("{f}.{name}"), format!("bad CSS selector: {e}"))
+                })?;
+            }
+        }
+        if let Some(m) = &page.url_match {
+            if m.trim().is_empty() {
+                return Err(field_err(&format!("{f}.match"), "is empty"));
+            }
+            globset::Glob::new(m)
+                .map_err(|e| field_err(&format!("{f}.match"), format!("bad glob: {e}")))?;
+        }
+        if page.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(field_err(&format!("{f}.text"), "is empty"));
+        }
+    }
+    for (j, later) in pages.iter().enumerate() {
+        let cj = later.conditions();
+        for (i, earlier) in pages.iter().enumerate().take(j) {
+            let ci = earlier.conditions();
+            if ci.is_subset(&cj) || cj.is_subset(&ci) {
+                let what = if ci == cj {
+                    "the same conditions".to_string()
+                } else {
+                    "conditions of which one rule's are all the other's".to_string()
+                };
+                return Err(field_err(
+                    &format!("consent.page[{j}]"),
+                    format!(
+                        "overlaps consent.page[{i}]: both could fit one page ({what}); \
+                         add a `selector` or `text` that tells them apart"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Resolved endpoints of a target.
@@ -656,6 +750,8 @@ pub struct Target {
     pub digest: String,
     /// Keeps an in-process reference server alive.
     pub server: Option<Arc<reference::ServerGuard>>,
+    /// The run's one headless Chromium (`browser` consent driver), started on first use.
+    pub browser: crate::consent::BrowserSlot,
 }
 
 impl std::fmt::Debug for Target {
@@ -795,6 +891,7 @@ impl Target {
 
     /// Stops an in-process reference server, if this target started one.
     pub async fn shutdown(&self) {
+        self.browser.close().await;
         if let Some(s) = &self.server {
             s.shutdown().await;
         }
@@ -909,6 +1006,7 @@ pub async fn resolve(
         capabilities,
         digest: digest(text),
         server,
+        browser: Default::default(),
         profile,
     })
 }
