@@ -1,4 +1,5 @@
-//! insta snapshots of the catalogue as the CLI shows it: `list` and `explain` (issue 6, item 6).
+//! insta snapshots of the catalogue as the CLI shows it (`list`, `explain`), and the command
+//! line's own behaviour: help, usage errors, completions, man page, colour and piped progress.
 //!
 //! The built binary runs from the crate root, so case paths are relative (`cases/...`); the
 //! crate root and the version are filtered out in case they appear. A catalogue change shows up
@@ -79,9 +80,9 @@ fn explain_of_an_expect_any_case() {
 }
 
 #[test]
-fn explain_of_an_unknown_case_exits_2_and_says_so() {
+fn explain_of_an_unknown_case_is_invalid_input_and_says_so() {
     let out = cli(&["explain", "NO-SUCH-CASE"]);
-    assert_eq!(out.code, Some(2));
+    assert_eq!(out.code, Some(3));
     assert!(out.stdout.is_empty());
     settings().bind(|| insta::assert_snapshot!("explain_unknown", out.stderr));
 }
@@ -91,4 +92,120 @@ fn selfcheck_help() {
     let out = cli(&["selfcheck", "--help"]);
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
     settings().bind(|| insta::assert_snapshot!("selfcheck_help", out.stdout));
+}
+
+#[test]
+fn a_usage_error_is_invalid_input() {
+    let out = cli(&["run", "--no-such-flag"]);
+    assert_eq!(out.code, Some(3), "stderr: {}", out.stderr);
+    // A filter that matches no case is a mistake in the command, not a harness error.
+    let out = cli(&["run", "--cases", "NO-SUCH-*"]);
+    assert_eq!(out.code, Some(3), "stderr: {}", out.stderr);
+}
+
+#[test]
+fn help_shows_examples_and_the_exit_codes() {
+    let out = cli(&["run", "--help"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    for needle in [
+        "--format",
+        "--color",
+        "--quiet",
+        "Examples:",
+        "Exit codes:",
+        "3  invalid input",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "{needle:?} missing from:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    let out = cli(&["completions", "bash"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(out.stdout.contains("obo-conformance"));
+    assert!(out.stdout.contains("selfcheck"));
+    let out = cli(&["man"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(out.stdout.starts_with(".ie") || out.stdout.contains(".TH"));
+}
+
+/// Piped (as in CI logs): one progress line per finished case on stderr, failures first in the
+/// summary with their requirement IDs, the path of report.html; `--format json` gives one JSON
+/// object per case on stdout and a summary line.
+#[test]
+fn piped_run_prints_a_line_per_case_and_json_lines() {
+    let dir = std::env::temp_dir().join(format!("obo-cli-piped-{}", std::process::id()));
+    let out_dir = dir.to_string_lossy().into_owned();
+    let out = cli(&[
+        "run",
+        "--cases",
+        "TOKEN-ACTOR-MISMATCH,AUTHZ-ACTOR-CONTROL-CHAR",
+        "--seed",
+        "1",
+        "--out",
+        &out_dir,
+        "--fault",
+        "skip-actor-binding",
+    ]);
+    assert_eq!(
+        out.code,
+        Some(1),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(out.stderr.contains("[  1/2] "), "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("[  2/2] "), "stderr: {}", out.stderr);
+    let first = out.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("FAIL  "),
+        "failures first: {}",
+        out.stdout
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FAIL  TOKEN-ACTOR-MISMATCH"))
+        .unwrap_or_else(|| panic!("stdout: {}", out.stdout));
+    assert!(line.contains("[OBO-"), "requirement IDs: {line}");
+    assert!(
+        !out.stdout.contains('\x1b'),
+        "NO_COLOR is set: {}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("report.html"), "stdout: {}", out.stdout);
+
+    let out = cli(&[
+        "run",
+        "--cases",
+        "TOKEN-ACTOR-MISMATCH",
+        "--seed",
+        "1",
+        "--out",
+        &out_dir,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "stdout: {}", out.stdout);
+    assert_eq!(lines[0]["id"], "TOKEN-ACTOR-MISMATCH");
+    assert_eq!(lines[0]["verdict"], "pass");
+    assert_eq!(lines[1]["summary"]["passed"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

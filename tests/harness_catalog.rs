@@ -129,3 +129,28 @@ fn implied_needs_and_exclusivity() {
     assert!(clock.is_exclusive());
     assert!(clock.effective_needs().contains("control_api"));
 }
+
+/// No check of the catalogue counts at a level stronger than the requirements it cites.
+#[test]
+fn no_case_level_exceeds_its_requirements() {
+    let cat = catalog::load(&catalog::default_dir()).expect("catalogue loads");
+    let problems = catalog::level_lint(&cat);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// An expectation's own `requirements` must exist, and the message names the step and field.
+#[test]
+fn expect_requirements_must_exist() {
+    let body = BASE.replace(
+        "status = 400",
+        "status = 400\nrequirements = [\"OBO-NOPE-1\"]",
+    );
+    let dir = scratch("expect-reqs", "fx-case.toml", &body);
+    let msg = errors(&dir);
+    assert!(
+        msg.contains("fx-case.toml")
+            && msg.contains("expect.requirements")
+            && msg.contains("OBO-NOPE-1"),
+        "{msg}"
+    );
+}

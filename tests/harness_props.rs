@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use obo_conformance::case::{Case, Expect, OneOrMany, Step};
 use obo_conformance::catalog;
-use obo_conformance::check::{evaluate, CheckContext, Observation};
+use obo_conformance::check::{checks_of, CheckContext, Observation, CACHE_HEADERS};
+use obo_report::Check;
 use obo_report::Level;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -23,6 +24,16 @@ fn ctx(strict: bool, reqs: &[String]) -> CheckContext<'_> {
         requirements: reqs,
         strict,
     }
+}
+
+fn evaluate(obs: &Observation, e: &Expect, cx: &CheckContext<'_>) -> Vec<Check> {
+    let out = checks_of(obs, e, cx);
+    assert!(
+        out.unobserved.is_empty(),
+        "unexpected unobserved facts: {:?}",
+        out.unobserved
+    );
+    out.checks
 }
 
 fn all_ok(obs: &Observation, e: &Expect, strict: bool) -> bool {
@@ -232,6 +243,32 @@ proptest! {
         let advisory = Expect { level: Some(obo_conformance::case::CaseLevel::Should), ..e };
         let checks = evaluate(&obs, &advisory, &ctx(false, &reqs));
         prop_assert_eq!(checks[0].level, Level::Should);
+        // An expectation's `requirements` replaces the case's for its checks.
+        let own = Expect { requirements: Some(vec!["OBO-INH-8".into()]), ..advisory };
+        let checks = evaluate(&obs, &own, &ctx(false, &reqs));
+        prop_assert_eq!(&checks[0].requirements, &vec!["OBO-INH-8".to_string()]);
+    }
+
+    /// RFC 6749 §5.1/§5.2: cache headers are judged on token-bearing responses only, under the
+    /// cache-header requirement (no-store MUST, Pragma SHOULD), whatever the case cites.
+    #[test]
+    fn cache_headers_only_on_token_responses(issued in any::<bool>(), cc in prop::option::of("no-store|no-cache|private"), reqs in prop::collection::vec("OBO-[A-Z]{2,5}-[0-9]{1,2}", 1..3)) {
+        let e = Expect { no_store: Some(true), ..Default::default() };
+        let headers = cc.iter().map(|v| ("Cache-Control".to_string(), v.clone())).collect();
+        let obs = Observation { status: Some(if issued { 200 } else { 400 }), token_issued: issued, headers, ..Default::default() };
+        let checks = evaluate(&obs, &e, &ctx(false, &reqs));
+        if !issued {
+            prop_assert!(checks.is_empty(), "an error response was held to cache headers: {:?}", checks);
+        } else {
+            prop_assert_eq!(checks.len(), 2);
+            for c in &checks {
+                prop_assert_eq!(&c.requirements, &vec![CACHE_HEADERS.to_string()]);
+            }
+            prop_assert_eq!(checks[0].level, Level::Must);
+            prop_assert_eq!(checks[0].ok, cc.as_deref() == Some("no-store"));
+            prop_assert_eq!(checks[1].level, Level::Should);
+            prop_assert_eq!(checks[1].actual.as_str(), "Pragma header absent");
+        }
     }
 }
 

@@ -79,10 +79,12 @@ fn list(md: &mut String, report: &Report, verdict: Verdict, heading: &str) {
     }
     let _ = writeln!(md, "### {heading}: {}\n", cases.len());
     for case in cases.iter().take(LIST_LIMIT) {
-        let reqs = if case.requirements.is_empty() {
+        // Failed and warned cases are listed under their failing checks' requirements.
+        let reqs = case.failed_requirements();
+        let reqs = if reqs.is_empty() {
             String::new()
         } else {
-            format!(" ({})", inline(&case.requirements.join(", ")))
+            format!(" ({})", inline(&reqs.join(", ")))
         };
         let _ = writeln!(
             md,

@@ -101,6 +101,39 @@ pub struct CaseResult {
     pub transcript: Vec<Exchange>,
 }
 
+impl CaseResult {
+    /// The requirement IDs the case's failed checks verify (each check carries its own), in
+    /// order of first appearance; the case's own list when no failed check names one.
+    pub fn failed_requirements(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in self.checks.iter().filter(|c| !c.ok) {
+            for r in &c.requirements {
+                if !out.contains(&r.as_str()) {
+                    out.push(r);
+                }
+            }
+        }
+        if out.is_empty() {
+            out = self.requirements.iter().map(String::as_str).collect();
+        }
+        out
+    }
+
+    /// The strongest level among the failed checks, if any failed.
+    pub fn failed_level(&self) -> Option<Level> {
+        let rank = |l: &Level| match l {
+            Level::Must => 3,
+            Level::Should => 2,
+            Level::May => 1,
+        };
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.level)
+            .max_by_key(rank)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// Step index (0-based) the check belongs to.

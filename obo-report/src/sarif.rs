@@ -58,7 +58,11 @@ fn is_security(case: &CaseResult) -> bool {
 /// CVSS-like score GitHub code scanning buckets (>= 7 high, >= 4 medium): a broken MUST in an
 /// adversarial case lets an attacker through; a SHOULD or MAY miss weakens a defence.
 fn security_severity(case: &CaseResult) -> &'static str {
-    match case.level {
+    severity_of(case.level)
+}
+
+fn severity_of(level: Level) -> &'static str {
+    match level {
         Level::Must => "8.0",
         Level::Should => "5.0",
         Level::May => "3.0",
@@ -152,6 +156,11 @@ fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
     let mut props = properties(case);
     props["verdict"] = json!(verdict_name(case.verdict));
     props["failedChecks"] = json!(failed);
+    // A result is reported under the requirements of its failing checks, at their level.
+    props["failedRequirements"] = json!(case.failed_requirements());
+    if let (true, Some(level)) = (is_security(case), case.failed_level()) {
+        props["security-severity"] = json!(severity_of(level));
+    }
     json!({
         "ruleId": case.id,
         "ruleIndex": index,

@@ -14,6 +14,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod fault;
 pub mod http;
 pub mod keys;
@@ -23,7 +24,7 @@ pub mod store;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-pub use config::{Config, Revision};
+pub use config::{Config, ConsentUi, Revision};
 pub use fault::Fault;
 
 /// A running server.
@@ -40,7 +41,8 @@ impl Handle {
         self.base_url.clone()
     }
 
-    /// Graceful stop: stops accepting and waits for the server task.
+    /// Stops accepting and waits for the accept loop to end (connections being served finish
+    /// on their own).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
@@ -80,17 +82,11 @@ pub async fn spawn(config: Config) -> Result<Handle, SpawnError> {
         .local_addr()
         .map_err(|source| SpawnError::Bind { port, source })?;
     let base_url = format!("http://127.0.0.1:{}", addr.port());
+    let limits = config.connections.clone();
     let app = Arc::new(http::App::new(config, base_url.clone()).map_err(SpawnError::Keys)?);
     let router = http::router(app);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("server stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(connections::serve(listener, router, limits, rx));
     Ok(Handle {
         base_url,
         shutdown: tx,

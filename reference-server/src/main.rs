@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use obo_reference_server::{spawn, Config, Fault, Revision};
+use obo_reference_server::{spawn, Config, ConsentUi, Fault, Revision};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,6 +41,18 @@ struct Args {
     /// Issuer identifier (default: the base URL).
     #[arg(long)]
     issuer: Option<String>,
+    /// Connections served at once (default: 4096, or the open-file limit minus 64 if lower).
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Seconds a connection may take to send a request head (also the keep-alive idle timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    header_read_timeout: u64,
+    /// Seconds to read a request body and answer (else 408).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    request_timeout: u64,
+    /// Login and consent pages: `html` forms, or `spa` (built by script; needs JavaScript).
+    #[arg(long, value_name = "html|spa")]
+    consent_ui: Option<String>,
 }
 
 #[tokio::main]
@@ -76,8 +88,18 @@ async fn main() -> ExitCode {
         config.issuer = args.issuer;
     }
     config.auto_consent = args.auto_consent;
+    if let Some(ui) = &args.consent_ui {
+        let Some(ui) = ConsentUi::parse(ui) else {
+            eprintln!("error: --consent-ui {ui}: expected html or spa");
+            return ExitCode::from(2);
+        };
+        config.consent_ui = ui;
+    }
     config.control_api = args.control_api;
     config.latency = Duration::from_millis(args.latency_ms);
+    config.connections.max_connections = args.max_connections;
+    config.connections.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.connections.request_timeout = Duration::from_secs(args.request_timeout);
     let Some(rev) = Revision::parse(&args.revision) else {
         eprintln!("error: --revision {}: expected 00, 01 or 02", args.revision);
         return ExitCode::from(2);

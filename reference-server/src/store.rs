@@ -1,11 +1,62 @@
 //! Server state: authorization codes, consents, refresh tokens, revocations, actor switches,
 //! login sessions and pending authorization transactions. One mutex; every operation is a short
 //! critical section, so a code is taken (checked and marked used) atomically (OBO-SEC-3).
+//!
+//! Everything a request can make the server keep is bounded: codes, tombstones, refresh tokens,
+//! revocations, transactions and sessions live in [`table::Table`]s with a cap on their number
+//! and time-based pruning a few entries per insert; values stored with them are bounded by the
+//! endpoints (parameter lengths and counts, known `prompt` values, registered scopes).
+
+mod table;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
+
+use crate::clock::Clock;
+use crate::config::Ttl;
+use table::Table;
+
+/// How many of each kind the store keeps at most. Past a cap the oldest entry (least recently
+/// used, for signed-in sessions) is evicted; an anonymous flood therefore never signs a user
+/// out, since signed-in sessions live in their own table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Issued, not yet redeemed codes (each up to ~2 KiB with its request).
+    pub live_codes: usize,
+    /// Redeemed codes kept for replay detection until they expire (tens of bytes each).
+    pub used_codes: usize,
+    pub refresh_tokens: usize,
+    /// Revoked access-token jtis, kept until the tokens they name have expired.
+    pub revoked: usize,
+    /// Pending login/consent transactions.
+    pub transactions: usize,
+    /// Browser sessions without a signed-in user.
+    pub anonymous_sessions: usize,
+    /// Signed-in browser sessions (least recently used evicted first).
+    pub user_sessions: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            live_codes: 10_000,
+            used_codes: 100_000,
+            refresh_tokens: 100_000,
+            revoked: 100_000,
+            transactions: 10_000,
+            anonymous_sessions: 10_000,
+            user_sessions: 10_000,
+        }
+    }
+}
+
+/// Seconds an expired code (or tombstone) is kept so that it is refused as "expired" (OBO-SEC-4)
+/// or "already used" rather than "unknown".
+const CODE_GRACE: i64 = 600;
+/// A signed-in session ends after this long without use.
+const SESSION_IDLE: i64 = 8 * 3600;
 
 /// PKCE challenge stored with the code (RFC 7636 §4.4).
 #[derive(Clone, Debug)]
@@ -28,8 +79,50 @@ pub struct AuthzRequest {
     pub actor: Option<String>,
     pub pkce: Option<Pkce>,
     pub audience: String,
-    /// OIDC-style `prompt` values: "login", "consent", "none".
-    pub prompt: Vec<String>,
+    /// OIDC-style `prompt` values.
+    pub prompt: Prompt,
+}
+
+/// The `prompt` values the server knows (OpenID Connect Core §3.1.2.1); anything else is
+/// refused at the authorization endpoint, so only these flags are ever stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+    pub select_account: bool,
+}
+
+impl Prompt {
+    /// At most this many values (each known value once).
+    pub const MAX_VALUES: usize = 4;
+
+    /// Parses a space-separated `prompt`; the error names the cause.
+    pub fn parse(raw: &str) -> Result<Prompt, String> {
+        let mut p = Prompt::default();
+        for (i, v) in raw.split(' ').filter(|v| !v.is_empty()).enumerate() {
+            if i >= Self::MAX_VALUES {
+                return Err(format!("prompt has more than {} values", Self::MAX_VALUES));
+            }
+            let flag = match v {
+                "none" => &mut p.none,
+                "login" => &mut p.login,
+                "consent" => &mut p.consent,
+                "select_account" => &mut p.select_account,
+                other => {
+                    let shown: String = other.chars().take(32).collect();
+                    return Err(format!("prompt value `{shown}` is not supported"));
+                }
+            };
+            if std::mem::replace(flag, true) {
+                return Err(format!("prompt value `{v}` is repeated"));
+            }
+        }
+        if p.none && (p.login || p.consent || p.select_account) {
+            return Err("prompt=none cannot be combined with other values".into());
+        }
+        Ok(p)
+    }
 }
 
 /// What a code is bound to at issuance (OBO-SEC-5..7).
@@ -79,18 +172,12 @@ pub enum Taken {
 
 type ConsentKey = (String, String, String);
 
-/// A stored code. Once redeemed, only what replay detection needs is kept (OBO-SEC-3,
-/// OBO-INH-5): the full binding is dropped, which keeps memory per exchange small while used
-/// codes wait for their expiry.
-enum CodeEntry {
-    Live(Box<CodeRecord>),
-    Used(Tombstone),
-}
-
-/// A redeemed code: its expiry (for pruning), whether a replay was seen, and what was issued
-/// from it (revoked on replay).
+/// A stored code: live (`State::codes`, the full binding) until redeemed, then a tombstone
+/// (`State::used_codes`) holding only what replay detection needs (OBO-SEC-3, OBO-INH-5), which
+/// keeps memory per exchange small while used codes wait for their expiry.
+/// A redeemed code: whether a replay was seen, and what was issued from it (revoked on
+/// replay). Its expiry is kept by the table.
 struct Tombstone {
-    expires_at: i64,
     replayed: bool,
     /// Normally exactly one issuance; more only when parallel redemptions raced
     /// (`non-atomic-redemption`). Inline, so a tombstone owns no heap memory.
@@ -130,22 +217,10 @@ fn key(token: &str) -> Key {
     k
 }
 
-impl CodeEntry {
-    fn expires_at(&self) -> i64 {
-        match self {
-            CodeEntry::Live(r) => r.expires_at,
-            CodeEntry::Used(t) => t.expires_at,
-        }
-    }
-}
-
-/// Replaces a live record by its tombstone and returns the record (marked used).
-fn redeem(entry: &mut CodeEntry) -> Option<Box<CodeRecord>> {
-    let CodeEntry::Live(rec) = entry else {
-        return None;
-    };
+/// Moves a live record to its tombstone and returns the record (marked used).
+fn redeem(s: &mut State, k: Key, now: i64) -> Option<Box<CodeRecord>> {
+    let mut rec = s.codes.remove(&k)?;
     let mut tomb = Tombstone {
-        expires_at: rec.expires_at,
         replayed: rec.replayed,
         first: None,
         more: Vec::new(),
@@ -157,9 +232,7 @@ fn redeem(entry: &mut CodeEntry) -> Option<Box<CodeRecord>> {
             refresh: rec.issued_refresh.get(i).map(|r| key(r)),
         });
     }
-    let CodeEntry::Live(mut rec) = std::mem::replace(entry, CodeEntry::Used(tomb)) else {
-        return None;
-    };
+    s.used_codes.insert(k, tomb, rec.expires_at, now);
     rec.used = true;
     Some(rec)
 }
@@ -228,31 +301,81 @@ impl Interner {
     }
 }
 
-#[derive(Default)]
 struct State {
-    codes: HashMap<Key, CodeEntry>,
+    codes: Table<Key, Box<CodeRecord>>,
+    used_codes: Table<Key, Tombstone>,
     consents: HashMap<ConsentKey, BTreeSet<String>>,
-    refresh: HashMap<Key, StoredRefresh>,
+    refresh: Table<Key, StoredRefresh>,
     interned: Interner,
     /// Revoked jtis, by key.
-    revoked: HashSet<Key>,
+    revoked: Table<Key, ()>,
     actor_enabled: HashMap<String, bool>,
-    transactions: HashMap<String, Transaction>,
-    /// session id → logged-in username (None before login).
-    sessions: HashMap<String, Option<String>>,
-    inserts: u64,
+    transactions: Table<String, Transaction>,
+    anonymous_sessions: Table<String, ()>,
+    /// session id → signed-in username.
+    user_sessions: Table<String, String>,
 }
 
-#[derive(Default)]
+impl State {
+    fn new(caps: &Caps) -> State {
+        State {
+            codes: Table::new(caps.live_codes, CODE_GRACE),
+            used_codes: Table::new(caps.used_codes, CODE_GRACE),
+            consents: HashMap::new(),
+            refresh: Table::new(caps.refresh_tokens, 0),
+            interned: Interner::default(),
+            revoked: Table::new(caps.revoked, 0),
+            actor_enabled: HashMap::new(),
+            transactions: Table::new(caps.transactions, 0),
+            anonymous_sessions: Table::new(caps.anonymous_sessions, 0),
+            user_sessions: Table::new(caps.user_sessions, 0),
+        }
+    }
+}
+
 pub struct Store {
     state: Mutex<State>,
+    caps: Caps,
+    clock: Clock,
+    /// How long a revoked jti must be remembered: the access-token lifetime.
+    revoked_for: i64,
+    /// How long an anonymous session lives: the transaction lifetime.
+    anonymous_for: i64,
 }
 
-/// A power of two: expired entries are pruned every PRUNE_EVERY inserts.
-const PRUNE_EVERY: u64 = 4096;
-const MAX_SESSIONS: usize = 100_000;
+impl Default for Store {
+    fn default() -> Self {
+        Store::new(Clock::default(), &Ttl::default())
+    }
+}
+
+/// `now + ttl` without overflow (the clock may have been moved far ahead).
+pub fn expiry(now: i64, ttl: u64) -> i64 {
+    now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX))
+}
 
 impl Store {
+    /// A store reading time from `clock` (shared with the server's, so the control API moves
+    /// both).
+    pub fn new(clock: Clock, ttl: &Ttl) -> Store {
+        Store::with_caps(clock, ttl, Caps::default())
+    }
+
+    /// A store with other caps (tests).
+    pub fn with_caps(clock: Clock, ttl: &Ttl, caps: Caps) -> Store {
+        Store {
+            state: Mutex::new(State::new(&caps)),
+            caps,
+            clock,
+            revoked_for: expiry(0, ttl.access_token),
+            anonymous_for: expiry(0, ttl.transaction),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps inconsistent in a way that
         // matters here; keep serving.
@@ -260,33 +383,24 @@ impl Store {
     }
 
     pub fn reset(&self) {
-        *self.lock() = State::default();
+        *self.lock() = State::new(&self.caps);
     }
 
     // ---- codes ----
 
     pub fn insert_code(&self, code: String, record: CodeRecord, now: i64) {
-        let mut s = self.lock();
-        s.inserts += 1;
-        if s.inserts & (PRUNE_EVERY - 1) == 0 {
-            s.codes.retain(|_, c| c.expires_at() > now);
-            s.transactions.retain(|_, t| t.expires_at > now);
-            // Inactive (rotated, revoked) refresh tokens answer invalid_grant either way.
-            s.refresh.retain(|_, r| r.active && r.expires_at > now);
-        }
-        s.codes
-            .insert(key(&code), CodeEntry::Live(Box::new(record)));
+        let expires_at = record.expires_at;
+        self.lock()
+            .codes
+            .insert(key(&code), Box::new(record), expires_at, now);
     }
 
     /// Checks that the code is unused and marks it used, in one critical section.
     pub fn take_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
-        let Some(entry) = s.codes.get_mut(&key(code)) else {
-            return Taken::Unknown;
-        };
-        match redeem(entry) {
+        match redeem(&mut s, key(code), self.now()) {
             Some(rec) => Taken::Fresh(rec),
-            None => replayed(&mut s, code),
+            None => self.replayed(&mut s, code),
         }
     }
 
@@ -294,50 +408,44 @@ impl Store {
     pub fn peek_code(&self, code: &str) -> Taken {
         let mut s = self.lock();
         match s.codes.get(&key(code)) {
-            None => Taken::Unknown,
-            Some(CodeEntry::Live(rec)) => Taken::Fresh(rec.clone()),
-            Some(CodeEntry::Used(_)) => replayed(&mut s, code),
+            Some(rec) => Taken::Fresh(rec.clone()),
+            None => self.replayed(&mut s, code),
         }
     }
 
     /// Reads a code whether used or not (the `accept-code-replay` fault). Under that fault no
     /// code is ever redeemed (faults are fixed at start), so its full record is still there.
     pub fn get_code(&self, code: &str) -> Option<CodeRecord> {
-        match self.lock().codes.get(&key(code)) {
-            Some(CodeEntry::Live(rec)) => Some((**rec).clone()),
-            _ => None,
-        }
+        self.lock().codes.get(&key(code)).map(|rec| (**rec).clone())
     }
 
     pub fn mark_code_used(&self, code: &str) {
-        if let Some(entry) = self.lock().codes.get_mut(&key(code)) {
-            redeem(entry);
-        }
+        let mut s = self.lock();
+        redeem(&mut s, key(code), self.now());
     }
 
     /// Remembers what was issued from a code, so that a replay can revoke it. If the code was
     /// replayed meanwhile, the new tokens are revoked at once.
     pub fn record_issued(&self, code: &str, jti: &str, refresh: Option<&str>) {
         let mut s = self.lock();
-        let replayed = match s.codes.get_mut(&key(code)) {
-            Some(CodeEntry::Live(c)) => {
-                c.issued_jtis.push(jti.to_string());
-                if let Some(r) = refresh {
-                    c.issued_refresh.push(r.to_string());
-                }
-                c.replayed
+        let k = key(code);
+        let replayed = if let Some(c) = s.codes.get_mut(&k) {
+            c.issued_jtis.push(jti.to_string());
+            if let Some(r) = refresh {
+                c.issued_refresh.push(r.to_string());
             }
-            Some(CodeEntry::Used(t)) => {
-                t.push(Issued {
-                    jti: key(jti),
-                    refresh: refresh.map(key),
-                });
-                t.replayed
-            }
-            None => true,
+            c.replayed
+        } else if let Some(t) = s.used_codes.get_mut(&k) {
+            t.push(Issued {
+                jti: key(jti),
+                refresh: refresh.map(key),
+            });
+            t.replayed
+        } else {
+            true
         };
         if replayed {
-            revoke_all(
+            self.revoke_all(
                 &mut s,
                 vec![key(jti)],
                 refresh.into_iter().map(key).collect(),
@@ -396,7 +504,8 @@ impl Store {
             active: rec.active,
             rotate: rec.rotate,
         };
-        s.refresh.insert(key(&token), stored);
+        let now = self.now();
+        s.refresh.insert(key(&token), stored, rec.expires_at, now);
     }
 
     pub fn refresh(&self, token: &str) -> Option<RefreshRecord> {
@@ -420,11 +529,39 @@ impl Store {
     // ---- revocation (RFC 7009) ----
 
     pub fn revoke_jti(&self, jti: &str) {
-        self.lock().revoked.insert(key(jti));
+        let mut s = self.lock();
+        self.revoke_all(&mut s, vec![key(jti)], Vec::new());
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {
-        self.lock().revoked.contains(&key(jti))
+        self.lock().revoked.get(&key(jti)).is_some()
+    }
+
+    /// A used code was presented again: flag it and revoke what was issued from it (OBO-INH-5).
+    fn replayed(&self, s: &mut State, code: &str) -> Taken {
+        let Some(t) = s.used_codes.get_mut(&key(code)) else {
+            return Taken::Unknown;
+        };
+        t.replayed = true;
+        let jtis: Vec<Key> = t.issued().map(|i| i.jti).collect();
+        let refresh: Vec<Key> = t.issued().filter_map(|i| i.refresh).collect();
+        self.revoke_all(s, jtis, refresh);
+        Taken::Replayed
+    }
+
+    /// Revokes access tokens (remembered until every token issued so far has expired) and
+    /// deactivates refresh tokens.
+    fn revoke_all(&self, s: &mut State, jtis: Vec<Key>, refresh: Vec<Key>) {
+        let now = self.now();
+        let until = now.saturating_add(self.revoked_for);
+        for j in jtis {
+            s.revoked.insert(j, (), until, now);
+        }
+        for r in refresh {
+            if let Some(rec) = s.refresh.get_mut(&r) {
+                rec.active = false;
+            }
+        }
     }
 
     // ---- actors ----
@@ -439,69 +576,94 @@ impl Store {
 
     // ---- login sessions and transactions ----
 
+    /// A new anonymous session (its own bounded table: floods of these never evict a
+    /// signed-in session).
     pub fn new_session(&self) -> String {
         let id = crate::keys::random_token();
-        let mut s = self.lock();
-        if s.sessions.len() >= MAX_SESSIONS {
-            s.sessions.clear();
-        }
-        s.sessions.insert(id.clone(), None);
+        let now = self.now();
+        let until = now.saturating_add(self.anonymous_for);
+        self.lock()
+            .anonymous_sessions
+            .insert(id.clone(), (), until, now);
         id
     }
 
     pub fn session_exists(&self, id: &str) -> bool {
-        self.lock().sessions.contains_key(id)
+        let s = self.lock();
+        let id = id.to_string();
+        s.user_sessions.get(&id).is_some() || s.anonymous_sessions.get(&id).is_some()
     }
 
+    /// The signed-in user of a session; using it keeps it alive (LRU).
     pub fn session_user(&self, id: &str) -> Option<String> {
-        self.lock().sessions.get(id).cloned().flatten()
+        let until = self.now().saturating_add(SESSION_IDLE);
+        let mut s = self.lock();
+        let id = id.to_string();
+        if !s.user_sessions.touch(&id, until) {
+            return None;
+        }
+        s.user_sessions.get(&id).cloned()
     }
 
     /// Logs a user in under a fresh session id (no session fixation) and moves the
     /// transaction to it.
     pub fn login(&self, old_session: &str, tx: &str, username: &str) -> String {
         let id = crate::keys::random_token();
+        let now = self.now();
         let mut s = self.lock();
-        s.sessions.remove(old_session);
-        s.sessions.insert(id.clone(), Some(username.to_string()));
-        if let Some(t) = s.transactions.get_mut(tx) {
+        let old = old_session.to_string();
+        s.anonymous_sessions.remove(&old);
+        s.user_sessions.remove(&old);
+        s.user_sessions.insert(
+            id.clone(),
+            username.to_string(),
+            now.saturating_add(SESSION_IDLE),
+            now,
+        );
+        if let Some(t) = s.transactions.get_mut(&tx.to_string()) {
             t.session = id.clone();
         }
         id
     }
 
+    /// How many entries of each kind are held.
+    pub fn counts(&self) -> Counts {
+        let s = self.lock();
+        Counts {
+            anonymous_sessions: s.anonymous_sessions.len(),
+            user_sessions: s.user_sessions.len(),
+            transactions: s.transactions.len(),
+            live_codes: s.codes.len(),
+            used_codes: s.used_codes.len(),
+            refresh_tokens: s.refresh.len(),
+            revoked: s.revoked.len(),
+        }
+    }
+
     pub fn insert_transaction(&self, id: String, t: Transaction) {
-        self.lock().transactions.insert(id, t);
+        let (until, now) = (t.expires_at, self.now());
+        self.lock().transactions.insert(id, t, until, now);
     }
 
     pub fn transaction(&self, id: &str) -> Option<Transaction> {
-        self.lock().transactions.get(id).cloned()
+        self.lock().transactions.get(&id.to_string()).cloned()
     }
 
     pub fn remove_transaction(&self, id: &str) -> Option<Transaction> {
-        self.lock().transactions.remove(id)
+        self.lock().transactions.remove(&id.to_string())
     }
 }
 
-/// A used code was presented again: flag it and revoke what was issued from it (OBO-INH-5).
-fn replayed(s: &mut State, code: &str) -> Taken {
-    let Some(CodeEntry::Used(t)) = s.codes.get_mut(&key(code)) else {
-        return Taken::Unknown;
-    };
-    t.replayed = true;
-    let jtis: Vec<Key> = t.issued().map(|i| i.jti).collect();
-    let refresh: Vec<Key> = t.issued().filter_map(|i| i.refresh).collect();
-    revoke_all(s, jtis, refresh);
-    Taken::Replayed
-}
-
-fn revoke_all(s: &mut State, jtis: Vec<Key>, refresh: Vec<Key>) {
-    s.revoked.extend(jtis);
-    for r in refresh {
-        if let Some(rec) = s.refresh.get_mut(&r) {
-            rec.active = false;
-        }
-    }
+/// What the store holds (tests of the caps, the robustness benchmark).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub anonymous_sessions: usize,
+    pub user_sessions: usize,
+    pub transactions: usize,
+    pub live_codes: usize,
+    pub used_codes: usize,
+    pub refresh_tokens: usize,
+    pub revoked: usize,
 }
 
 #[cfg(test)]
@@ -519,7 +681,7 @@ mod tests {
                 actor: Some("agent-a".into()),
                 pkce: None,
                 audience: "aud".into(),
-                prompt: Vec::new(),
+                prompt: Prompt::default(),
             },
             username: "alice".into(),
             subject: "u-1".into(),
@@ -602,16 +764,43 @@ mod tests {
         assert!(store.refresh("r").is_some_and(|r| !r.active));
     }
 
-    // Tombstones expire like codes: pruned on the amortised schedule.
+    // Tombstones expire like codes: pruned (after the grace period) by later inserts.
     #[test]
     fn expired_tombstones_are_pruned() {
         let store = Store::default();
         store.insert_code("old".into(), code_record(60), 0);
         assert!(matches!(store.take_code("old"), Taken::Fresh(_)));
-        for i in 1..PRUNE_EVERY {
-            store.insert_code(format!("c{i}"), code_record(1000), 61);
-        }
-        assert!(matches!(store.take_code("old"), Taken::Unknown));
+        assert!(matches!(store.take_code("old"), Taken::Replayed));
+        let later = store.now() + 1000;
+        store.insert_code("c1".into(), code_record(later), 0);
         assert!(matches!(store.take_code("c1"), Taken::Fresh(_)));
+        assert!(matches!(store.take_code("old"), Taken::Unknown));
+    }
+
+    // An anonymous flood evicts anonymous sessions only: a signed-in user stays signed in.
+    #[test]
+    fn anonymous_sessions_never_evict_a_signed_in_one() {
+        let store = Store::default();
+        let anon = store.new_session();
+        let alice = store.login(&anon, "tx", "alice");
+        let caps = Caps::default();
+        for _ in 0..caps.anonymous_sessions + 100 {
+            store.new_session();
+        }
+        assert_eq!(store.session_user(&alice).as_deref(), Some("alice"));
+        let c = store.counts();
+        assert_eq!(c.anonymous_sessions, caps.anonymous_sessions);
+        assert_eq!(c.user_sessions, 1);
+    }
+
+    #[test]
+    fn prompt_values_are_known_few_and_unrepeated() {
+        let p = Prompt::parse("login consent").unwrap();
+        assert!(p.login && p.consent && !p.none);
+        assert_eq!(Prompt::parse("").unwrap(), Prompt::default());
+        assert!(Prompt::parse("login login").is_err());
+        assert!(Prompt::parse("none login").is_err());
+        assert!(Prompt::parse("a").unwrap_err().contains("not supported"));
+        assert!(Prompt::parse(&"login ".repeat(4096)).is_err());
     }
 }

@@ -391,6 +391,23 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
                 .map(|c| c["act"].to_string())
                 .unwrap_or_default()
         }
+        Fault::RefreshScopeEscalation | Fault::RefreshClientUnchecked => {
+            let r = exchange(base, "agent-a").await;
+            let mut form = vec![
+                ("grant_type".to_string(), "refresh_token".to_string()),
+                (
+                    "refresh_token".to_string(),
+                    r.body["refresh_token"].as_str().unwrap().to_string(),
+                ),
+            ];
+            let client = if fault == Fault::RefreshClientUnchecked {
+                CLIENT2
+            } else {
+                form.push(("scope".into(), "files.read files.write".into()));
+                CLIENT
+            };
+            token_request(base, client, &form).await.status.to_string()
+        }
         Fault::LegacyGrantAccepted => redeem_with(base, Some(&at_a().await), |f| {
             set(
                 f,

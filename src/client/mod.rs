@@ -14,7 +14,7 @@
 pub mod driver;
 pub mod judge;
 pub mod proxy;
-pub mod scenario;
+pub use crate::case::client_scenario as scenario;
 pub mod selfcheck;
 
 use std::collections::BTreeMap;

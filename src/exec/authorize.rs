@@ -77,6 +77,11 @@ impl CaseRun<'_> {
             None
         };
         let describe = outcome.describe();
+        // A 200 HTML page the driver could not get through is the harness's situation: what the
+        // AS does after it was not observed (checks that need the redirect become `unobserved`).
+        let driver_stuck = outcome.stopped.clone().filter(|_| {
+            outcome.status == Some(200) && outcome.last.as_ref().is_some_and(|r| r.is_html())
+        });
         if pkce != "none" {
             self.dynamic_secrets.push(verifier.clone());
         }
@@ -129,12 +134,13 @@ impl CaseRun<'_> {
                 },
                 sent_state,
                 describe,
+                driver_stuck,
             }),
             consent_prompt: outcome.consent_prompt,
             consent_page_text: outcome.consent_page_text.clone(),
             framing: outcome.framing.clone(),
             parallel: None,
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 }

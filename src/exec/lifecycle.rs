@@ -35,11 +35,7 @@ impl CaseRun<'_> {
         self.modify(&mut pairs, step)?;
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        let resp = self
-            .session
-            .send(&req)
-            .await
-            .map_err(|e| Stop::Error(e.to_string()))?;
+        let resp = self.session.send(&req).await?;
         self.requests.insert(i, req);
         self.last_token_step = Some(i);
         self.save_tokens(step, &resp, client_name, rec.actor_token.clone(), &name);
@@ -66,10 +62,7 @@ impl CaseRun<'_> {
         self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        self.session
-            .send(&req)
-            .await
-            .map_err(|e| Stop::Error(e.to_string()))
+        self.session.send(&req).await.map_err(Stop::from)
     }
 
     /// The token named by `token` (`access`, `refresh`, `actor`) of a tokens record.
@@ -113,11 +106,7 @@ impl CaseRun<'_> {
         self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        let resp = self
-            .session
-            .send(&req)
-            .await
-            .map_err(|e| Stop::Error(e.to_string()))?;
+        let resp = self.session.send(&req).await?;
         if !step.is_check() && !(200..300).contains(&resp.status) {
             return Err(Stop::Error(format!(
                 "revocation failed: {}",
@@ -146,6 +135,6 @@ impl CaseRun<'_> {
             error_code,
             ..Default::default()
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 }

@@ -19,18 +19,22 @@ use url::Url;
 
 use crate::case::{Case, Expect, Step, StepKind};
 use crate::check::{self, AuthzView, CheckContext, Observation};
-use crate::consent::{self, Decision, Destination};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, Target};
 use crate::redact::Redactor;
 use crate::session::{Request, Response, Session};
-use crate::verdict::Ending;
+use crate::verdict::{self, Ending};
+use consent::{Decision, Destination};
 
 mod authorize;
-mod control;
+pub mod consent;
+pub mod control;
 mod lifecycle;
 mod resource;
+pub mod schedule;
+pub mod session;
 mod token;
+pub mod tokens;
 
 /// Why a case stopped early.
 #[derive(Debug)]
@@ -40,6 +44,20 @@ pub(crate) enum Stop {
 }
 
 type Flow<T = ()> = Result<T, Stop>;
+
+/// Transport trouble and control-API refusals stop the case in error (the harness could not
+/// drive the target), never in fail.
+impl From<session::TransportError> for Stop {
+    fn from(e: session::TransportError) -> Stop {
+        Stop::Error(e.to_string())
+    }
+}
+
+impl From<control::ControlError> for Stop {
+    fn from(e: control::ControlError) -> Stop {
+        Stop::Error(e.to_string())
+    }
+}
 
 /// An authorization the case made (`save` name → record).
 #[derive(Debug, Clone)]
@@ -91,6 +109,8 @@ pub(crate) struct CaseRun<'a> {
     key_seed: u64,
     attacker: Option<SigningKey>,
     checks: Vec<Check>,
+    /// Facts the case's expectations needed that the harness could not observe.
+    unobserved: Vec<String>,
     authz: HashMap<String, AuthzRecord>,
     last_authz: Option<String>,
     tokens: HashMap<String, TokenRecord>,
@@ -140,6 +160,7 @@ pub async fn execute(
         key_seed: u64::from_le_bytes(key_seed_bytes),
         attacker: None,
         checks: Vec::new(),
+        unobserved: Vec::new(),
         authz: HashMap::new(),
         last_authz: None,
         tokens: HashMap::new(),
@@ -155,6 +176,7 @@ pub async fn execute(
         Some(why) => Ending::Skipped(why),
         None => run.steps().await,
     };
+    let ending = verdict::conclude(ending, &run.unobserved);
     run.restore().await;
     let mut transcript = std::mem::take(&mut run.session.transcript);
     scrub(&mut transcript, std::mem::take(&mut run.dynamic_secrets));
@@ -165,25 +187,13 @@ pub async fn execute(
     }
 }
 
-/// Redacts the case's dynamic secrets from every recorded exchange.
+/// Redacts the case's dynamic secrets from every recorded exchange: one automaton per case.
 fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
     if secrets.is_empty() {
         return;
     }
     let r = Redactor::new(secrets);
-    for ex in transcript {
-        ex.request.url = r.redact(&ex.request.url);
-        ex.request.body = ex.request.body.as_deref().map(|b| r.redact(b));
-        for (_, v) in ex.request.headers.iter_mut() {
-            *v = r.redact(v);
-        }
-        if let Some(resp) = &mut ex.response {
-            resp.body = resp.body.as_deref().map(|b| r.redact(b));
-            for (_, v) in resp.headers.iter_mut() {
-                *v = r.redact(v);
-            }
-        }
-    }
+    transcript.iter_mut().for_each(|ex| r.redact_exchange(ex));
 }
 
 impl<'a> CaseRun<'a> {
@@ -499,8 +509,8 @@ impl<'a> CaseRun<'a> {
 
     // ---- checks -------------------------------------------------------------------------
 
-    /// Turns a step's expectations into checks (`expect_any`: the first set that holds).
-    fn evaluate(&mut self, i: usize, step: &Step, obs: &Observation) -> Flow {
+    /// Records the checks of a step's expectations (`expect_any`: the first set that holds).
+    fn record_checks(&mut self, i: usize, step: &Step, obs: &Observation) -> Flow {
         let ctx = CheckContext {
             step: i,
             level: self.case.level.into(),
@@ -509,7 +519,9 @@ impl<'a> CaseRun<'a> {
         };
         if let Some(e) = &step.expect {
             let e = self.expand_expect(e)?;
-            self.checks.extend(check::evaluate(obs, &e, &ctx));
+            let out = check::checks_of(obs, &e, &ctx);
+            self.checks.extend(out.checks);
+            self.unobserved.extend(out.unobserved);
             return Ok(());
         }
         if let Some(alts) = &step.expect_any {
@@ -521,28 +533,34 @@ impl<'a> CaseRun<'a> {
             let mut evaluated = Vec::new();
             for e in alts {
                 let e = self.expand_expect(e)?;
-                evaluated.push(check::evaluate(obs, &e, &ctx));
+                evaluated.push(check::checks_of(obs, &e, &ctx));
             }
             let n = evaluated.len();
             let chosen = evaluated.iter().position(|cs| {
-                cs.iter()
-                    .all(|c| c.ok || c.level != obo_report::Level::Must)
+                cs.unobserved.is_empty()
+                    && cs
+                        .checks
+                        .iter()
+                        .all(|c| c.ok || c.level != obo_report::Level::Must)
             });
             match chosen {
                 Some(k) => {
-                    let mut cs = evaluated.swap_remove(k);
+                    let mut cs = evaluated.swap_remove(k).checks;
                     for c in &mut cs {
                         c.name = format!("outcome {}/{n}: {}", k + 1, c.name);
                     }
                     self.checks.extend(cs);
                 }
                 None => {
-                    for (k, mut cs) in evaluated.into_iter().enumerate() {
-                        for c in &mut cs {
+                    for (k, cs) in evaluated.into_iter().enumerate() {
+                        let mut failed: Vec<Check> =
+                            cs.checks.into_iter().filter(|c| !c.ok).collect();
+                        for c in &mut failed {
                             c.name = format!("outcome {}/{n}: {}", k + 1, c.name);
                         }
                         // Only the failed checks of each alternative explain why none held.
-                        self.checks.extend(cs.into_iter().filter(|c| !c.ok));
+                        self.checks.extend(failed);
+                        self.unobserved.extend(cs.unobserved);
                     }
                 }
             }

@@ -71,11 +71,7 @@ impl CaseRun<'_> {
 
     pub(super) async fn token(&mut self, i: usize, step: &Step) -> Flow {
         let (req, client_name, actor_token) = self.token_request(step).await?;
-        let resp = self
-            .session
-            .send(&req)
-            .await
-            .map_err(|e| Stop::Error(e.to_string()))?;
+        let resp = self.session.send(&req).await?;
         self.requests.insert(i, req);
         self.last_token_step = Some(i);
         self.save_tokens(step, &resp, client_name, Some(actor_token), "tokens");
@@ -165,7 +161,7 @@ impl CaseRun<'_> {
             claims,
             ..Default::default()
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 
     pub(super) fn wants_claims(&self, step: &Step) -> bool {
@@ -217,11 +213,7 @@ impl CaseRun<'_> {
             self.requests.get(&of).cloned().ok_or_else(|| {
                 Stop::Error(format!("step[{of}] sent no token request to replay"))
             })?;
-        let resp = self
-            .session
-            .send(&req)
-            .await
-            .map_err(|e| Stop::Error(e.to_string()))?;
+        let resp = self.session.send(&req).await?;
         self.requests.insert(i, req);
         self.observe_token_response(i, step, &resp).await
     }
@@ -257,7 +249,7 @@ impl CaseRun<'_> {
         }
         let mut responses = Vec::new();
         for (_, r, _) in results {
-            responses.push(r.map_err(|e| Stop::Error(e.to_string()))?);
+            responses.push(r?);
         }
         self.requests.insert(i, req);
         self.last_token_step = Some(i);
@@ -294,6 +286,6 @@ impl CaseRun<'_> {
             parallel: Some((wins, count)),
             ..Default::default()
         };
-        self.evaluate(i, step, &obs)
+        self.record_checks(i, step, &obs)
     }
 }

@@ -16,7 +16,7 @@ pub fn issue(app: &App, actor: &Actor) -> Result<(String, u64), String> {
     let ttl = app.config.ttl.actor_token;
     let claims = json!({
         "iss": app.issuer, "sub": actor.id, "aud": app.issuer,
-        "iat": now, "exp": now + ttl as i64, "jti": random_token(),
+        "iat": now, "exp": crate::store::expiry(now, ttl), "jti": random_token(),
         "token_use": "actor",
     });
     Ok((app.keys.sign_typed(ACTOR_TYP, &claims)?, ttl))
@@ -106,7 +106,7 @@ fn check_times(app: &App, jws: &Jws<'_>) -> Result<(), String> {
         return Ok(());
     }
     let now = app.now();
-    let skew = app.config.policy.clock_skew_secs as i64;
+    let skew = i64::try_from(app.config.policy.clock_skew_secs).unwrap_or(i64::MAX);
     let exp = jws.claim_i64("exp").ok_or("actor token has no exp")?;
     if now >= exp.saturating_add(skew) {
         return Err("actor token has expired".into());

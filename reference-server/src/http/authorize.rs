@@ -11,7 +11,10 @@ use crate::config::User;
 use crate::fault::Fault;
 use crate::keys::random_token;
 use crate::params::Params;
-use crate::store::{AuthzRequest, CodeRecord, Pkce, Transaction};
+use crate::store::{AuthzRequest, CodeRecord, Pkce, Prompt, Transaction};
+
+/// Longest `state` kept (it is stored until the response and echoed back).
+pub const MAX_STATE_LEN: usize = 1024;
 
 /// Why a request is refused: either an error page (the redirect target is not trusted,
 /// OBO-INH-3) or an error redirect to the client (OBO-AUTHZ-16, OBO-CODE-4).
@@ -120,6 +123,16 @@ pub fn validate(app: &App, p: &Params) -> Result<AuthzRequest, AuthzError> {
     } else {
         p.get("state").map(String::from)
     };
+    // Stored with the transaction or code until the redirect: bounded. Too long to echo, so
+    // the error redirect goes without it.
+    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return Err(AuthzError::Redirect {
+            redirect_uri,
+            state: None,
+            error: "invalid_request",
+            description: format!("state is longer than {MAX_STATE_LEN} bytes"),
+        });
+    }
     let fail = |error: &'static str, description: String| AuthzError::Redirect {
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
@@ -166,10 +179,9 @@ pub fn validate(app: &App, p: &Params) -> Result<AuthzRequest, AuthzError> {
         }
     }
     let audience = audience(app, p).map_err(|d| fail("invalid_target", d))?;
-    let prompt = p
-        .get("prompt")
-        .map(|v| v.split(' ').map(String::from).collect())
-        .unwrap_or_default();
+    // Only known values are kept, a few at most (a hostile `prompt` is refused, not stored).
+    let prompt =
+        Prompt::parse(p.get("prompt").unwrap_or("")).map_err(|d| fail("invalid_request", d))?;
     Ok(AuthzRequest {
         client_id: client.id.clone(),
         redirect_uri,
@@ -308,7 +320,7 @@ fn begin(app: &App, headers: &HeaderMap, req: AuthzRequest) -> Response {
         return issue_code(app, req, user);
     }
     let existing = cookie(headers, SESSION_COOKIE).filter(|s| app.store.session_exists(s));
-    let force_login = req.prompt.iter().any(|p| p == "login");
+    let force_login = req.prompt.login;
     let user = existing
         .as_deref()
         .filter(|_| !force_login)
@@ -319,7 +331,7 @@ fn begin(app: &App, headers: &HeaderMap, req: AuthzRequest) -> Response {
             return issue_code(app, req, user);
         }
     }
-    if req.prompt.iter().any(|p| p == "none") {
+    if req.prompt.none {
         let error = if user.is_some() {
             "consent_required"
         } else {
@@ -345,7 +357,7 @@ fn begin(app: &App, headers: &HeaderMap, req: AuthzRequest) -> Response {
             request: req,
             session: session.clone(),
             csrf: random_token(),
-            expires_at: app.now() + app.config.ttl.transaction as i64,
+            expires_at: app.expiry(app.config.ttl.transaction),
         },
     );
     let mut resp = see_other(&format!("/{next}?tx={tx}"));
@@ -359,7 +371,7 @@ fn begin(app: &App, headers: &HeaderMap, req: AuthzRequest) -> Response {
 /// AMB-11: a stored consent for exactly (user, client, actor) whose scopes cover the request
 /// lets the AS skip the consent page; `prompt=consent` always shows it.
 pub fn consent_covers(app: &App, username: &str, req: &AuthzRequest) -> bool {
-    if req.prompt.iter().any(|p| p == "consent") {
+    if req.prompt.consent {
         return false;
     }
     let covers = |granted: &std::collections::BTreeSet<String>| {
@@ -391,7 +403,7 @@ pub fn issue_code(app: &App, req: AuthzRequest, user: &User) -> Response {
             request: req,
             username: user.username.clone(),
             subject: user.subject.clone(),
-            expires_at: now + app.config.ttl.code as i64,
+            expires_at: crate::store::expiry(now, app.config.ttl.code),
             used: false,
             issued_jtis: Vec::new(),
             issued_refresh: Vec::new(),

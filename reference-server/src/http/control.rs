@@ -42,8 +42,10 @@ pub async fn control(
             else {
                 return fail(StatusCode::BAD_REQUEST, "seconds (number) is required");
             };
-            let now = app.clock.advance(secs);
-            json_response(StatusCode::OK, json!({"ok": true, "now": now}))
+            match app.clock.advance(secs) {
+                Ok(now) => json_response(StatusCode::OK, json!({"ok": true, "now": now})),
+                Err(e) => fail(StatusCode::BAD_REQUEST, &e.to_string()),
+            }
         }
         "reset" => {
             app.store.reset();

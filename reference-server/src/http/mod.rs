@@ -53,12 +53,16 @@ pub type Shared = Arc<App>;
 impl App {
     pub fn new(config: Config, base_url: String) -> Result<App, String> {
         let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
+        let clock = Clock::default();
         Ok(App {
             faults: Faults::new(&config.faults),
             keys: Keys::generate()?,
-            clock: Clock::default(),
-            store: Store::default(),
-            pages: pages::Pages::new(config.faults.contains(&Fault::ConsentPageFramable))?,
+            store: Store::new(clock.clone(), &config.ttl),
+            clock,
+            pages: pages::Pages::new(
+                config.faults.contains(&Fault::ConsentPageFramable),
+                config.consent_ui,
+            )?,
             config,
             base_url,
             issuer,
@@ -71,6 +75,11 @@ impl App {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// `now + ttl`, saturating (the clock may have been moved far ahead).
+    pub fn expiry(&self, ttl: u64) -> i64 {
+        crate::store::expiry(self.now(), ttl)
     }
 
     /// The default access-token audience: the demo RS.
@@ -131,7 +140,11 @@ pub fn router(app: Shared) -> Router {
         .route("/resource/actor/{actor_id}", get(resource::actor))
         .route("/control/{*path}", any(control::control))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY));
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            request_timeout,
+        ));
     // The delay layer costs a boxed future per request; only pay for it when it is asked for.
     let routes = if app.config.latency.is_zero() {
         routes
@@ -149,6 +162,19 @@ async fn latency(State(app): State<Shared>, req: Request, next: Next) -> Respons
         tokio::time::sleep(delay).await;
     }
     resp
+}
+
+/// Reading the body and answering must end within `connections.request_timeout` (a client
+/// trickling its body is cut off with 408).
+async fn request_timeout(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let limit = app.config.connections.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => json_response(
+            StatusCode::REQUEST_TIMEOUT,
+            json!({"error": "request_timeout", "error_description": format!("the request took longer than {} s", limit.as_secs_f64())}),
+        ),
+    }
 }
 
 async fn not_found() -> Response {

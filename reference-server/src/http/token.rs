@@ -209,7 +209,7 @@ async fn code_grant(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value,
         Some(injected) if app.fault(Fault::ActFromRequest) => Some(injected.to_string()),
         _ => actor,
     };
-    let scope = token_scope(app, &req.scope, p)?;
+    let scope = token_scope(app, &req.scope, p, Fault::ScopeEscalation)?;
     let d = Delegation {
         username: rec.username.clone(),
         subject: rec.subject.clone(),
@@ -291,8 +291,14 @@ fn bound_actor(app: &App, bound: Option<&str>, p: &Params) -> Result<Option<Stri
     }
 }
 
-/// ADV-33, OBO-INH-9: the token endpoint may narrow the consented scope, never broaden it.
-fn token_scope(app: &App, granted: &[String], p: &Params) -> Result<Vec<String>, OAuthError> {
+/// ADV-33, OBO-INH-9 (and RFC 6749 §6 for refresh): the token endpoint may narrow the consented
+/// scope, never broaden it. `widen` is the fault that breaks this check at the calling grant.
+fn token_scope(
+    app: &App,
+    granted: &[String],
+    p: &Params,
+    widen: Fault,
+) -> Result<Vec<String>, OAuthError> {
     let Some(requested) = p.get("scope") else {
         return Ok(granted.to_vec());
     };
@@ -301,7 +307,7 @@ fn token_scope(app: &App, granted: &[String], p: &Params) -> Result<Vec<String>,
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect();
-    if app.fault(Fault::ScopeEscalation) {
+    if app.fault(widen) {
         return Ok(requested);
     }
     if requested.is_empty() || !requested.iter().all(|s| granted.contains(s)) {
@@ -333,7 +339,7 @@ fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAut
     claims.insert("iat".into(), now.into());
     claims.insert(
         "exp".into(),
-        (now + app.config.ttl.access_token as i64).into(),
+        crate::store::expiry(now, app.config.ttl.access_token).into(),
     );
     claims.insert("jti".into(), jti.clone().into());
     if d.actor.is_none() && app.fault(Fault::ActInPlainFlow) {
@@ -369,7 +375,7 @@ fn issue_refresh(app: &App, client: &Client, d: &Delegation) -> String {
             actor: d.actor.clone(),
             scope: d.scope.clone(),
             audience: d.audience.clone(),
-            expires_at: app.now() + app.config.ttl.refresh_token as i64,
+            expires_at: app.expiry(app.config.ttl.refresh_token),
             active: true,
             rotate: client.is_public(),
         },
@@ -430,7 +436,8 @@ fn refresh(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value, OAuthErr
     if !rec.active || app.now() >= rec.expires_at {
         return Err(grant_error("refresh token is no longer valid"));
     }
-    if rec.client_id != client.id {
+    // RFC 6749 §6, OBO-INH-6: a refresh token is bound to the client it was issued to.
+    if rec.client_id != client.id && !app.fault(Fault::RefreshClientUnchecked) {
         return Err(grant_error("refresh token was issued to another client"));
     }
     if let Some(actor) = &rec.actor {
@@ -448,7 +455,7 @@ fn refresh(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value, OAuthErr
             }
         }
     }
-    let scope = token_scope(app, &rec.scope, p)?;
+    let scope = token_scope(app, &rec.scope, p, Fault::RefreshScopeEscalation)?;
     if rec.rotate && !app.store.deactivate_refresh(token) {
         return Err(grant_error("refresh token was already used"));
     }

@@ -1,0 +1,634 @@
+//! Loads the catalogue: cases/**/*.toml and cases/requirements.toml, and validates it.
+//!
+//! Every problem is reported with the file and the field (exit 3): unknown or duplicated IDs,
+//! requirement IDs missing from requirements.toml, unknown variables, fields a step kind does
+//! not take, values outside the case language.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::capability;
+use crate::case::{Case, CaseLevel, Expect, Step, StepKind};
+use crate::vars;
+
+/// One entry of cases/requirements.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub id: String,
+    pub section: String,
+    pub level: String,
+    #[serde(default)]
+    pub binds: Vec<String>,
+    pub text: String,
+    #[serde(default)]
+    pub reading: Option<String>,
+    #[serde(default)]
+    pub revisions: Option<Vec<String>>,
+    #[serde(default)]
+    pub untestable: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequirementsFile {
+    #[serde(default)]
+    requirement: Vec<Requirement>,
+}
+
+/// The loaded, validated catalogue. Cases are sorted by ID.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub dir: PathBuf,
+    pub cases: Vec<Case>,
+    pub requirements: BTreeMap<String, Requirement>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read the catalogue: {0}")]
+    Io(String),
+    #[error("invalid case files:\n  {}", .0.join("\n  "))]
+    Invalid(Vec<String>),
+}
+
+impl Catalog {
+    pub fn case(&self, id: &str) -> Option<&Case> {
+        self.cases.iter().find(|c| c.id == id)
+    }
+}
+
+/// The cases directory to use when none is given: `./cases` if present, else the one shipped
+/// beside the crate's sources.
+pub fn default_dir() -> PathBuf {
+    let local = PathBuf::from("cases");
+    if local.join("requirements.toml").exists() || local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+    }
+}
+
+/// Loads and validates every case under `dir` and `dir/requirements.toml`.
+pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
+    let mut errors = Vec::new();
+    let requirements = load_requirements(&dir.join("requirements.toml"), &mut errors)?;
+    let mut files = Vec::new();
+    collect_toml(dir, &mut files)
+        .map_err(|e| CatalogError::Io(format!("{}: {e}", dir.display())))?;
+    files.sort();
+    let mut cases = Vec::new();
+    for path in files {
+        if path.file_name().and_then(|n| n.to_str()) == Some("requirements.toml")
+            && path.parent() == Some(dir)
+        {
+            continue;
+        }
+        // cases/client/ holds client scenarios, a language of their own (case/client_scenario.rs).
+        if path.starts_with(crate::case::client_scenario::dir_of(dir)) {
+            continue;
+        }
+        match parse_case_file(&path) {
+            Ok(case) => cases.push(case),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for case in &cases {
+        if !seen.insert(case.id.clone()) {
+            errors.push(format!(
+                "{}: id {:?} is used by another case",
+                case.path.display(),
+                case.id
+            ));
+        }
+        validate_case(case, &requirements, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(CatalogError::Invalid(errors));
+    }
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Catalog {
+        dir: dir.to_path_buf(),
+        cases,
+        requirements,
+    })
+}
+
+fn load_requirements(
+    path: &Path,
+    errors: &mut Vec<String>,
+) -> Result<BTreeMap<String, Requirement>, CatalogError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
+    let file: RequirementsFile = match toml::from_str(&text) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(format!(
+                "{}: {}",
+                path.display(),
+                crate::profile::toml_error(&text, &e)
+            ));
+            return Ok(BTreeMap::new());
+        }
+    };
+    let mut map = BTreeMap::new();
+    for r in file.requirement {
+        if !valid_id(&r.id) {
+            errors.push(format!(
+                "{}: requirement id {:?} is not [A-Z0-9-]+",
+                path.display(),
+                r.id
+            ));
+        }
+        if map.insert(r.id.clone(), r.clone()).is_some() {
+            errors.push(format!(
+                "{}: requirement {} is listed twice",
+                path.display(),
+                r.id
+            ));
+        }
+    }
+    Ok(map)
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses one case file (no catalogue-wide validation).
+pub fn parse_case_file(path: &Path) -> Result<Case, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_case(&text, path)
+}
+
+pub fn parse_case(text: &str, path: &Path) -> Result<Case, String> {
+    let mut case: Case = toml::from_str(text).map_err(|e| {
+        format!(
+            "{}: {}",
+            path.display(),
+            crate::profile::toml_error(text, &e)
+        )
+    })?;
+    case.path = path.to_path_buf();
+    Ok(case)
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
+const REVISIONS: &[&str] = &["00", "01", "02"];
+const SIGNATURE_FORGERIES: &[&str] = &[
+    "tamper_payload",
+    "resign_attacker",
+    "unknown_kid",
+    "alg_none",
+    "hs256_public_key",
+    "embedded_jwk",
+];
+const CLAIM_DEFECTS: &[&str] = &[
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_audience",
+    "no_sub",
+    "empty_sub",
+    "other_actor_sub",
+    "chained",
+    "sub_case_variant",
+    "sub_trailing_space",
+];
+
+/// Checks one case against the language; pushes "file: field: problem" lines.
+pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: &mut Vec<String>) {
+    let file = case.path.display().to_string();
+    let mut err = |field: &str, msg: String| errors.push(format!("{file}: {field}: {msg}"));
+    if !valid_id(&case.id) {
+        err("id", format!("{:?} is not [A-Z0-9-]+", case.id));
+    }
+    if let Some(stem) = case.path.file_stem().and_then(|s| s.to_str()) {
+        if stem != case.id.to_lowercase() {
+            err(
+                "id",
+                format!(
+                    "{:?} does not match the file name (expected {}.toml)",
+                    case.id,
+                    case.id.to_lowercase()
+                ),
+            );
+        }
+    }
+    if case.title.trim().is_empty() {
+        err("title", "is empty".into());
+    }
+    if case.requirements.is_empty() {
+        err(
+            "requirements",
+            "at least one requirement ID is needed".into(),
+        );
+    }
+    for r in &case.requirements {
+        if !reqs.contains_key(r) {
+            err("requirements", format!("{r} is not in requirements.toml"));
+        }
+    }
+    for s in &case.scenarios {
+        if !s.starts_with("ADV-")
+            || s[4..].is_empty()
+            || !s[4..].chars().all(|c| c.is_ascii_digit())
+        {
+            err("scenarios", format!("{s:?} is not an ADV-<n> ID"));
+        }
+    }
+    for r in case.revisions.iter().flatten() {
+        if !REVISIONS.contains(&r.as_str()) {
+            err("revisions", format!("{r:?} is not one of 00, 01, 02"));
+        }
+    }
+    for n in &case.needs {
+        if !capability::is_known(n) {
+            err(
+                "needs",
+                format!(
+                    "unknown capability {n:?} (known: {})",
+                    capability::ALL.join(", ")
+                ),
+            );
+        }
+    }
+    if case.steps.is_empty() {
+        err("step", "a case needs at least one step".into());
+    }
+    for (i, step) in case.steps.iter().enumerate() {
+        let label = format!("step[{i}] ({})", step.kind.name());
+        for problem in validate_step(step, i, &case.steps) {
+            err(&label, problem);
+        }
+        for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+            for r in e.requirements.iter().flatten() {
+                if !reqs.contains_key(r) {
+                    err(
+                        &format!("{label}: expect.requirements"),
+                        format!("{r} is not in requirements.toml"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Strength of a requirement or case level: MUST 3, SHOULD 2, MAY 1, anything else
+/// (DESCRIPTIVE) 0.
+fn strength(level: &str) -> u8 {
+    match level {
+        "MUST" => 3,
+        "SHOULD" => 2,
+        "MAY" => 1,
+        _ => 0,
+    }
+}
+
+fn case_level_name(l: CaseLevel) -> &'static str {
+    match l {
+        CaseLevel::Must => "MUST",
+        CaseLevel::Should => "SHOULD",
+        CaseLevel::May => "MAY",
+    }
+}
+
+/// The catalogue lint: no check counts at a level stronger than the strongest requirement it
+/// cites (a MUST check citing only a MAY is severity inflation). Checks cite their expectation's
+/// `requirements`, else the case's, at the expectation's `level`, else the case's. The
+/// cache-header checks cite their own requirement and are not linted here.
+pub fn level_lint(catalog: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    for case in &catalog.cases {
+        let mut tables: Vec<(String, Option<CaseLevel>, &[String])> =
+            vec![("level".into(), None, &case.requirements)];
+        for (i, step) in case.steps.iter().enumerate() {
+            for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+                if e.level.is_some() || e.requirements.is_some() {
+                    let reqs = e.requirements.as_deref().unwrap_or(&case.requirements);
+                    tables.push((format!("step[{i}].expect"), e.level, reqs));
+                }
+            }
+        }
+        for (field, level, reqs) in tables {
+            let level = case_level_name(level.unwrap_or(case.level));
+            let strongest = reqs
+                .iter()
+                .filter_map(|r| catalog.requirements.get(r))
+                .map(|r| r.level.as_str())
+                .max_by_key(|l| strength(l))
+                .unwrap_or("none");
+            if strength(level) > strength(strongest) {
+                out.push(format!(
+                    "{}: {field}: {level} exceeds the strongest cited requirement level ({strongest}: {})",
+                    case.path.display(),
+                    reqs.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str], out: &mut Vec<String>) {
+    if let Some(v) = value {
+        if !allowed.contains(&v.as_str()) {
+            out.push(format!(
+                "{field} = {v:?} is not one of {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+}
+
+fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
+    let mut out = Vec::new();
+    let allowed = step.kind.allowed_fields();
+    for f in step.set_fields() {
+        if !allowed.contains(&f) {
+            out.push(format!(
+                "field `{f}` does not apply to `{}` (it takes: {})",
+                step.kind.name(),
+                allowed.join(", ")
+            ));
+        }
+    }
+    one_of(
+        "client",
+        &step.client,
+        &["primary", "second", "public"],
+        &mut out,
+    );
+    one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
+    one_of("method", &step.method, &["GET", "POST"], &mut out);
+    one_of(
+        "consent",
+        &step.consent,
+        &["approve", "deny", "observe"],
+        &mut out,
+    );
+    one_of(
+        "auth",
+        &step.auth,
+        &["profile", "none", "wrong_secret"],
+        &mut out,
+    );
+    one_of(
+        "url",
+        &step.url.clone().filter(|u| !u.contains("://")),
+        &["metadata", "jwks"],
+        &mut out,
+    );
+    let actors: &[&str] = match step.kind {
+        StepKind::Authorize => &["a", "b", "disabled", "none"],
+        _ => &["a", "b", "disabled"],
+    };
+    one_of("actor", &step.actor, actors, &mut out);
+    match step.kind {
+        StepKind::Resource => {
+            one_of(
+                "token",
+                &step.token,
+                &["access", "none", "actor", "minted"],
+                &mut out,
+            );
+            one_of(
+                "path",
+                &step.path,
+                &["default", "write", "actor:a", "actor:b", "actor:disabled"],
+                &mut out,
+            );
+            one_of("forge", &step.forge, SIGNATURE_FORGERIES, &mut out);
+            if step.token.as_deref() == Some("minted") && step.mint.is_none() {
+                out.push("token = \"minted\" needs a `mint` table".into());
+            }
+        }
+        StepKind::Introspect => one_of(
+            "token",
+            &step.token,
+            &["access", "refresh", "actor"],
+            &mut out,
+        ),
+        StepKind::Revoke => one_of("token", &step.token, &["access", "refresh"], &mut out),
+        _ => {}
+    }
+    if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {
+        if let Some(at) = &step.actor_token {
+            let ok = ["a", "b", "disabled", "none", "user_access_token", "garbage"]
+                .contains(&at.as_str())
+                || at.strip_prefix("saved:").is_some_and(|n| !n.is_empty());
+            if !ok {
+                out.push(format!(
+                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, garbage, saved:NAME"
+                ));
+            }
+        }
+        if let Some(f) = &step.forge {
+            if !SIGNATURE_FORGERIES.contains(&f.as_str()) && !CLAIM_DEFECTS.contains(&f.as_str()) {
+                out.push(format!(
+                    "forge = {f:?} is not one of {}, {}",
+                    SIGNATURE_FORGERIES.join(", "),
+                    CLAIM_DEFECTS.join(", ")
+                ));
+            }
+        }
+    }
+    if step.kind == StepKind::Replay {
+        let target = step.of.unwrap_or_else(|| index.saturating_sub(1));
+        let earlier_token = steps
+            .get(..index)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .any(|(j, s)| j == target && matches!(s.kind, StepKind::Token | StepKind::Refresh));
+        if step.of.is_some() && !earlier_token {
+            out.push(format!("of = {target}: step index {target} (0-based) is not an earlier token or refresh step"));
+        }
+        if step.of.is_none()
+            && !steps
+                .get(..index)
+                .unwrap_or_default()
+                .iter()
+                .any(|s| s.kind == StepKind::Token)
+        {
+            out.push("no earlier token step to replay".into());
+        }
+    }
+    if step.kind == StepKind::Wait && step.seconds.is_some_and(|s| !(0..=10).contains(&s)) {
+        out.push("seconds must be between 0 and 10 for `wait`".into());
+    }
+    if matches!(step.kind, StepKind::AdvanceClock | StepKind::Wait) && step.seconds.is_none() {
+        out.push("`seconds` is required".into());
+    }
+    if matches!(step.kind, StepKind::DisableActor | StepKind::EnableActor) && step.actor.is_none() {
+        out.push("`actor` is required".into());
+    }
+    if step.kind == StepKind::Get && step.url.is_none() {
+        out.push("`url` is required".into());
+    }
+    if step.count.is_some_and(|c| !(2..=64).contains(&c)) {
+        out.push("count must be between 2 and 64".into());
+    }
+    if step.expect.is_some() && step.expect_any.is_some() {
+        out.push("use `expect` or `expect_any`, not both".into());
+    }
+    for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+        out.extend(validate_expect(step, e));
+    }
+    for (label, s) in crate::case::step_strings(step) {
+        match vars::names_in(&s) {
+            Ok(names) => {
+                for n in names {
+                    if !vars::CASE_VARIABLES.contains(&n.as_str()) {
+                        out.push(format!(
+                            "{label}: unknown variable ${{{n}}} (known: {})",
+                            vars::CASE_VARIABLES.join(", ")
+                        ));
+                    }
+                }
+            }
+            Err(e) => out.push(format!("{label}: {e}")),
+        }
+    }
+    out
+}
+
+fn validate_expect(step: &Step, e: &Expect) -> Vec<String> {
+    let mut out = Vec::new();
+    one_of(
+        "expect.redirect",
+        &e.redirect,
+        &["code", "error", "none"],
+        &mut out,
+    );
+    if let Some(types) = &e.claim_types {
+        for (k, t) in types {
+            if !["object", "string", "array", "number", "boolean"].contains(&t.as_str()) {
+                out.push(format!(
+                    "expect.claim_types.{k} = {t:?} is not one of object, string, array, number"
+                ));
+            }
+        }
+    }
+    let authorize_only = [
+        ("redirect", e.redirect.is_some()),
+        ("state_echo", e.state_echo.is_some()),
+        ("consent_prompt", e.consent_prompt.is_some()),
+    ];
+    for (name, set) in authorize_only {
+        if set && step.kind != StepKind::Authorize {
+            out.push(format!("expect.{name} applies to `authorize` steps only"));
+        }
+    }
+    if e.consent_prompt.is_some() && step.consent.as_deref() != Some("observe") {
+        out.push("expect.consent_prompt needs consent = \"observe\"".into());
+    }
+    if e.consent_page_framing_blocked.is_some() && step.kind != StepKind::Authorize {
+        out.push("expect.consent_page_framing_blocked applies to `authorize` steps only".into());
+    }
+    if e.consent_page_contains.is_some() && step.kind != StepKind::Authorize {
+        out.push("expect.consent_page_contains applies to `authorize` steps only".into());
+    }
+    if e.at_most_one_success.is_some() && step.kind != StepKind::ParallelToken {
+        out.push("expect.at_most_one_success applies to `parallel_token` steps only".into());
+    }
+    if e.active.is_some() && step.kind != StepKind::Introspect {
+        out.push("expect.active applies to `introspect` steps only".into());
+    }
+    if let Some(s) = &e.status {
+        for code in s.to_vec() {
+            if !(100..=599).contains(&code) {
+                out.push(format!("expect.status {code} is not an HTTP status"));
+            }
+        }
+    }
+    out
+}
+
+impl Case {
+    /// Capabilities the case needs: the declared ones plus those its steps imply.
+    pub fn effective_needs(&self) -> BTreeSet<String> {
+        let mut n: BTreeSet<String> = self.needs.iter().cloned().collect();
+        let mut add = |c: &str| {
+            n.insert(c.to_string());
+        };
+        for s in &self.steps {
+            match s.kind {
+                StepKind::AdvanceClock
+                | StepKind::DisableActor
+                | StepKind::EnableActor
+                | StepKind::RevokeConsent => add("control_api"),
+                StepKind::Introspect => add("introspection"),
+                StepKind::Revoke => add("revocation"),
+                StepKind::Refresh => add("refresh_tokens"),
+                StepKind::Resource => {
+                    add("resource_server");
+                    if s.token.as_deref() == Some("minted") {
+                        add("control_mint");
+                    }
+                }
+                _ => {}
+            }
+            match s.client.as_deref() {
+                Some("second") => add("second_client"),
+                Some("public") => add("public_client"),
+                _ => {}
+            }
+            if s.actor.as_deref() == Some("disabled")
+                || s.actor_token.as_deref() == Some("disabled")
+            {
+                add("disabled_actor");
+            }
+            let page_checks = s
+                .expect
+                .iter()
+                .chain(s.expect_any.iter().flatten())
+                .any(|e| {
+                    e.consent_prompt.is_some()
+                        || e.consent_page_contains.is_some()
+                        || e.consent_page_framing_blocked.is_some()
+                });
+            if matches!(s.consent.as_deref(), Some("deny") | Some("observe")) || page_checks {
+                add("interactive_consent");
+            }
+        }
+        n
+    }
+
+    /// True when the case changes server-wide state and must run alone. Besides the clock and
+    /// actor steps, cases that depend on the stored consent of the (user, client, actor) triple
+    /// (`revoke_consent`, consent `deny` or `observe`) run alone too: a parallel case approving
+    /// the same triple would otherwise change what they observe.
+    pub fn is_exclusive(&self) -> bool {
+        self.exclusive
+            || self.steps.iter().any(|s| {
+                s.kind.is_exclusive()
+                    || s.kind == StepKind::RevokeConsent
+                    || matches!(s.consent.as_deref(), Some("deny") | Some("observe"))
+            })
+    }
+
+    /// Whether the case applies to a draft revision ("00", "01", "02").
+    pub fn applies_to(&self, revision: &str) -> bool {
+        self.revisions
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|x| x == revision))
+    }
+}

@@ -1,0 +1,620 @@
+//! Expectations → checks. Each check compares one observed fact of a step's response with
+//! what the case accepts, and carries the level it counts at and the requirement IDs it
+//! verifies: by default the case's (or the expectation's `requirements`/`level` override), the
+//! cache-header checks their own ([`CACHE_HEADERS`]). Checks are computed from observations
+//! only; a fact the harness could not observe is reported as [`Checks::unobserved`], never as a
+//! failed check (the verdict rules in [`verdict`] turn it into an `error`).
+
+pub mod verdict;
+
+use serde_json::Value;
+
+use crate::case::Expect;
+use obo_report::{Check, Level};
+
+/// RFC 6749 §5.1: a response that carries tokens has `Cache-Control: no-store` (MUST) and
+/// `Pragma: no-cache` (SHOULD here: HTTP/1.0 caches, obsolete since RFC 9111). §5.2 error
+/// responses carry no token and are not held to it.
+pub const CACHE_HEADERS: &str = "OBO-INH-7";
+
+/// The checks of one expectation set, and the facts it needed that the harness could not observe.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub checks: Vec<Check>,
+    /// "consent prompt: the consent driver could not observe it (...)".
+    pub unobserved: Vec<String>,
+}
+
+/// How an authorization ended, as far as checks are concerned.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzView {
+    /// Redirected to the redirect_uri sent in the request.
+    pub to_redirect_uri: bool,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub state: Option<String>,
+    pub sent_state: Option<String>,
+    pub describe: String,
+    /// The consent driver stopped at a page it could not get through (harness situation):
+    /// where and why.
+    pub driver_stuck: Option<String>,
+}
+
+/// What one step observed.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub json: Option<Value>,
+    /// The error code of the response (JSON body, WWW-Authenticate, or redirect).
+    pub error_code: Option<String>,
+    pub token_issued: bool,
+    /// Claims of the issued access token: `Err` says why they could not be read.
+    pub claims: Option<Result<Value, String>>,
+    pub authz: Option<AuthzView>,
+    pub consent_prompt: Option<bool>,
+    pub consent_page_text: Option<String>,
+    /// Login/consent pages seen and whether each forbids framing.
+    pub framing: Vec<(String, bool)>,
+    /// (successes, total) of a `parallel_token` step.
+    pub parallel: Option<(usize, usize)>,
+}
+
+impl Observation {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn summary(&self) -> String {
+        if let Some(a) = &self.authz {
+            return a.describe.clone();
+        }
+        match (self.status, &self.error_code) {
+            (Some(s), Some(e)) => format!("status {s}, error {e}"),
+            (Some(s), None) => format!("status {s}"),
+            (None, Some(e)) => format!("error {e}"),
+            (None, None) => "no response".into(),
+        }
+    }
+}
+
+/// Context for turning one step's expectations into checks.
+pub struct CheckContext<'a> {
+    pub step: usize,
+    pub level: Level,
+    pub requirements: &'a [String],
+    pub strict: bool,
+}
+
+impl CheckContext<'_> {
+    /// A check verifying `requirement` at `level` instead of the context's.
+    fn check_of(
+        &self,
+        requirement: &str,
+        level: Level,
+        name: &str,
+        expected: String,
+        actual: String,
+        ok: bool,
+    ) -> Check {
+        let mut c = self.check(name, expected, actual, ok);
+        c.requirements = vec![requirement.to_string()];
+        c.level = level;
+        c
+    }
+
+    fn check(
+        &self,
+        name: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        ok: bool,
+    ) -> Check {
+        Check {
+            step: self.step,
+            name: name.into(),
+            expected: expected.into(),
+            // Long observations (URLs with oversized parameters) are cut for readability.
+            actual: crate::util::clip(&actual.into(), 1000),
+            ok,
+            level: self.level,
+            requirements: self.requirements.to_vec(),
+        }
+    }
+}
+
+/// Looks up a dotted path (`act.sub`, `keys.0.kid`) in a JSON value.
+pub fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut cur = value;
+    for seg in path.split('.') {
+        cur = match cur {
+            Value::Object(m) => m.get(seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Converts a case-file value to JSON.
+pub fn toml_to_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => Value::from(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Equality for expectations: numbers by value; `token_type` case-insensitively.
+fn same(path: &str, expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::String(a), Value::String(b)) if path.ends_with("token_type") => {
+            a.eq_ignore_ascii_case(b)
+        }
+        _ => expected == actual,
+    }
+}
+
+/// `Cache-Control: "no-cache"`, or "Cache-Control header absent".
+fn show_header(name: &str, v: Option<&str>) -> String {
+    match v {
+        Some(v) => format!("{name}: {v:?}"),
+        None => format!("{name} header absent"),
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "(absent)".into(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(v) => crate::util::clip(&v.to_string(), 200),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn scope_set(s: &str) -> std::collections::BTreeSet<&str> {
+    s.split_whitespace().collect()
+}
+
+/// The checks of one expectation set against one observation. Strings in `e` are already
+/// expanded (variables substituted).
+pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Checks {
+    let level = e.level.map(Level::from).unwrap_or(ctx.level);
+    let cx = CheckContext {
+        step: ctx.step,
+        level,
+        requirements: e.requirements.as_deref().unwrap_or(ctx.requirements),
+        strict: ctx.strict,
+    };
+    let mut out = Vec::new();
+    let mut unobserved = Vec::new();
+    let narrow = |v: Vec<String>| {
+        if ctx.strict {
+            v.into_iter().take(1).collect()
+        } else {
+            v
+        }
+    };
+    // A driver that could not get through a page observed nothing about what the AS does next:
+    // expectations of a code, an error redirect or a state echo cannot be judged.
+    if let Some(stuck) = obs.authz.as_ref().and_then(|a| a.driver_stuck.as_ref()) {
+        let needs_redirect = e.token_issued == Some(true)
+            || e.redirect
+                .as_deref()
+                .is_some_and(|r| r == "code" || r == "error")
+            || e.state_echo.is_some();
+        if needs_redirect {
+            unobserved.push(format!(
+                "the consent driver could not reach the redirect: {stuck}"
+            ));
+            return Checks {
+                checks: out,
+                unobserved,
+            };
+        }
+    }
+
+    if let Some(s) = &e.status {
+        let mut acc = s.to_vec();
+        if ctx.strict {
+            acc.truncate(1);
+        }
+        let actual = obs.status.map_or("no response".into(), |s| s.to_string());
+        let ok = obs.status.is_some_and(|s| acc.contains(&s));
+        let exp = acc
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        out.push(cx.check("status", exp, actual, ok));
+    }
+    if let Some(err) = &e.error {
+        let acc = narrow(err.to_vec());
+        let ok = obs.error_code.as_ref().is_some_and(|c| acc.contains(c));
+        let actual = obs
+            .error_code
+            .clone()
+            .unwrap_or_else(|| format!("no error code ({})", obs.summary()));
+        out.push(cx.check("error", acc.join(" or "), actual, ok));
+    }
+    if let Some(t) = e.token_issued {
+        let (what, actual) = match &obs.authz {
+            Some(a) => (
+                "a code",
+                if a.code.is_some() && a.to_redirect_uri {
+                    "a code came back".into()
+                } else {
+                    a.describe.clone()
+                },
+            ),
+            None => (
+                "a token",
+                if obs.token_issued {
+                    "a token was issued".to_string()
+                } else {
+                    format!("no token ({})", obs.summary())
+                },
+            ),
+        };
+        let issued = match &obs.authz {
+            Some(a) => a.code.is_some() && a.to_redirect_uri,
+            None => obs.token_issued,
+        };
+        let exp = if t {
+            format!("{what} is issued")
+        } else {
+            format!("no {}", what.trim_start_matches("a "))
+        };
+        out.push(cx.check("token issued", exp, actual, issued == t));
+    }
+    if let Some(want) = e.no_store {
+        cache_checks(obs, want, &cx, &mut out);
+    }
+    json_checks(obs, e, &cx, &mut out);
+    claim_checks(obs, e, &cx, &mut out);
+    authz_checks(obs, e, &cx, &mut out);
+    if let Some(want) = e.at_most_one_success {
+        let (ok_n, total) = obs.parallel.unwrap_or((0, 0));
+        out.push(cx.check(
+            "at most one success",
+            format!("at most one of {total} redemptions succeeds: {want}"),
+            format!("{ok_n} of {total} succeeded"),
+            (ok_n <= 1) == want,
+        ));
+    }
+    if let Some(want) = e.www_authenticate {
+        let h = obs.header("www-authenticate");
+        let has = h.is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer"));
+        out.push(cx.check(
+            "WWW-Authenticate",
+            format!("Bearer challenge present: {want}"),
+            show(h.map(|s| Value::String(s.into())).as_ref()),
+            has == want,
+        ));
+    }
+    if let Some(want) = e.active {
+        let got = obs.json.as_ref().and_then(|j| j.get("active")).cloned();
+        let ok = got.as_ref().and_then(Value::as_bool) == Some(want);
+        out.push(cx.check("active", want.to_string(), show(got.as_ref()), ok));
+    }
+    authz_unobserved(obs, e, &mut unobserved);
+    Checks {
+        checks: out,
+        unobserved,
+    }
+}
+
+/// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
+fn cache_checks(obs: &Observation, want: bool, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
+    if !obs.token_issued {
+        // §5.2 error responses carry no token: no cache header is required of them.
+        return;
+    }
+    let cc = obs.header("cache-control");
+    let has = cc.is_some_and(|cc| {
+        cc.to_ascii_lowercase()
+            .split(',')
+            .any(|d| d.trim() == "no-store")
+    });
+    out.push(cx.check_of(
+        CACHE_HEADERS,
+        Level::Must,
+        "no-store",
+        format!("Cache-Control no-store: {want}"),
+        show_header("Cache-Control", cc),
+        has == want,
+    ));
+    if want {
+        let pragma = obs.header("pragma");
+        let ok = pragma.is_some_and(|p| p.to_ascii_lowercase().contains("no-cache"));
+        out.push(cx.check_of(
+            CACHE_HEADERS,
+            Level::Should,
+            "pragma no-cache",
+            "Pragma: no-cache".into(),
+            show_header("Pragma", pragma),
+            ok,
+        ));
+    }
+}
+
+/// Authorization facts only an interactive driver sees; when it saw nothing, the fact is unobserved.
+fn authz_unobserved(obs: &Observation, e: &Expect, unobserved: &mut Vec<String>) {
+    let Some(a) = &obs.authz else {
+        return;
+    };
+    if e.consent_prompt.is_some() && obs.consent_prompt.is_none() {
+        unobserved.push(format!(
+            "consent prompt: the consent driver could not observe it ({})",
+            a.describe
+        ));
+    }
+    if e.consent_page_framing_blocked.is_some() && obs.framing.is_empty() {
+        unobserved.push("consent page framing: no login or consent page was seen".into());
+    }
+    if e.consent_page_contains.is_some()
+        && obs.consent_page_text.is_none()
+        && obs.consent_prompt != Some(false)
+    {
+        unobserved.push("consent page text: no consent page was seen".into());
+    }
+}
+
+fn json_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
+    let empty = Value::Null;
+    let body = obs.json.as_ref().unwrap_or(&empty);
+    for (path, want) in e.json.iter().flatten() {
+        let want = toml_to_json(want);
+        let got = lookup(body, path);
+        let ok = got.is_some_and(|g| same(path, &want, g));
+        out.push(cx.check(format!("json {path}"), show(Some(&want)), show(got), ok));
+    }
+    for path in e.json_has.iter().flatten() {
+        let got = lookup(body, path);
+        out.push(cx.check(
+            format!("json has {path}"),
+            "present",
+            if got.is_some() { "present" } else { "absent" },
+            got.is_some(),
+        ));
+    }
+    for (path, want) in e.json_contains.iter().flatten() {
+        let want = toml_to_json(want);
+        let got = lookup(body, path);
+        let ok = got
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| same(path, &want, x)));
+        out.push(cx.check(
+            format!("json {path} contains"),
+            show(Some(&want)),
+            show(got),
+            ok,
+        ));
+    }
+    if let Some(within) = &e.scope_within {
+        let allowed = scope_set(within);
+        if let Some(s) = body.get("scope").and_then(Value::as_str) {
+            let ok = scope_set(s).is_subset(&allowed);
+            out.push(cx.check("response scope within", within.clone(), s.to_string(), ok));
+        }
+    }
+}
+
+fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
+    let wants_claims = e.claims.is_some()
+        || e.claim_types.is_some()
+        || e.claims_absent.is_some()
+        || e.client_claim.is_some()
+        || e.act_differs_from_sub.is_some()
+        || e.scope_within.is_some();
+    if !wants_claims {
+        return;
+    }
+    let claims = match &obs.claims {
+        Some(Ok(c)) => c,
+        Some(Err(why)) => {
+            out.push(cx.check(
+                "access token claims",
+                "readable, verified access token claims",
+                why.clone(),
+                false,
+            ));
+            return;
+        }
+        None => {
+            if e.scope_within.is_some()
+                && e.claims.is_none()
+                && e.claim_types.is_none()
+                && e.claims_absent.is_none()
+            {
+                return; // scope_within on a response without a token: the response check suffices
+            }
+            out.push(cx.check(
+                "access token claims",
+                "an access token",
+                format!("no access token ({})", obs.summary()),
+                false,
+            ));
+            return;
+        }
+    };
+    for (path, want) in e.claims.iter().flatten() {
+        let want = toml_to_json(want);
+        let got = lookup(claims, path);
+        let ok = got.is_some_and(|g| same(path, &want, g));
+        out.push(cx.check(format!("claim {path}"), show(Some(&want)), show(got), ok));
+    }
+    for (path, ty) in e.claim_types.iter().flatten() {
+        let got = lookup(claims, path);
+        let ok = got.is_some_and(|g| type_name(g) == ty);
+        out.push(cx.check(
+            format!("claim {path} type"),
+            ty.clone(),
+            got.map_or("(absent)", type_name),
+            ok,
+        ));
+    }
+    for path in e.claims_absent.iter().flatten() {
+        let got = lookup(claims, path);
+        out.push(cx.check(
+            format!("claim {path} absent"),
+            "(absent)",
+            show(got),
+            got.is_none(),
+        ));
+    }
+    if let Some(want) = &e.client_claim {
+        let azp = claims.get("azp").and_then(Value::as_str);
+        let cid = claims.get("client_id").and_then(Value::as_str);
+        let ok = azp == Some(want.as_str()) || cid == Some(want.as_str());
+        out.push(cx.check(
+            "client claim (azp or client_id)",
+            want.clone(),
+            format!("azp={azp:?} client_id={cid:?}"),
+            ok,
+        ));
+    }
+    if let Some(want) = e.act_differs_from_sub {
+        let act = lookup(claims, "act.sub");
+        let sub = claims.get("sub");
+        let differs = act.is_some() && act != sub;
+        out.push(cx.check(
+            "act.sub differs from sub",
+            want.to_string(),
+            format!("act.sub={} sub={}", show(act), show(sub)),
+            differs == want,
+        ));
+    }
+    if let Some(within) = &e.scope_within {
+        let allowed = scope_set(within);
+        match claims.get("scope") {
+            Some(Value::String(s)) => out.push(cx.check(
+                "token scope within",
+                within.clone(),
+                s.clone(),
+                scope_set(s).is_subset(&allowed),
+            )),
+            Some(Value::Array(a)) => {
+                let got: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                let ok = got.iter().all(|s| allowed.contains(s)) && got.len() == a.len();
+                out.push(cx.check("token scope within", within.clone(), got.join(" "), ok));
+            }
+            other => out.push(cx.check("token scope within", within.clone(), show(other), false)),
+        }
+    }
+}
+
+fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
+    let Some(a) = &obs.authz else {
+        return;
+    };
+    if let Some(want) = &e.redirect {
+        let ok = match want.as_str() {
+            "code" => a.to_redirect_uri && a.code.is_some(),
+            "error" => a.to_redirect_uri && a.error.is_some(),
+            _ => !a.to_redirect_uri,
+        };
+        let exp = match want.as_str() {
+            "code" => "redirect to redirect_uri with a code",
+            "error" => "redirect to redirect_uri with an error",
+            _ => "no redirect to the redirect_uri",
+        };
+        out.push(cx.check("redirect", exp, a.describe.clone(), ok));
+    }
+    if let Some(want) = e.state_echo {
+        let ok = a.to_redirect_uri && a.state.is_some() && a.state == a.sent_state;
+        out.push(cx.check(
+            "state echo",
+            format!("state echoed byte for byte: {want}"),
+            format!(
+                "sent {}, got {}",
+                a.sent_state.as_deref().unwrap_or("(none)"),
+                a.state.as_deref().unwrap_or("(none)")
+            ),
+            ok == want,
+        ));
+    }
+    if let (Some(want), Some(seen)) = (e.consent_prompt, obs.consent_prompt) {
+        let ok = seen == want;
+        let actual = if seen {
+            "a consent page was shown"
+        } else {
+            "a code came back without a consent page"
+        };
+        out.push(cx.check(
+            "consent prompt",
+            if want {
+                "a consent page is shown"
+            } else {
+                "no consent page (silent approval)"
+            },
+            actual,
+            ok,
+        ));
+    }
+    if let Some(want) = e
+        .consent_page_framing_blocked
+        .filter(|_| !obs.framing.is_empty())
+    {
+        let open: Vec<&str> = obs
+            .framing
+            .iter()
+            .filter(|(_, b)| !b)
+            .map(|(u, _)| u.as_str())
+            .collect();
+        let (ok, actual) = if open.is_empty() {
+            (
+                want,
+                format!("{} page(s) forbid framing", obs.framing.len()),
+            )
+        } else {
+            (!want, format!("framing allowed on {}", open.join(", ")))
+        };
+        out.push(cx.check(
+            "consent page framing blocked",
+            format!("X-Frame-Options DENY/SAMEORIGIN or CSP frame-ancestors: {want}"),
+            actual,
+            ok,
+        ));
+    }
+    for s in e.consent_page_contains.iter().flatten() {
+        let (ok, actual) = match &obs.consent_page_text {
+            Some(t) => (
+                t.contains(s.as_str()),
+                if t.contains(s.as_str()) {
+                    "present".to_string()
+                } else {
+                    format!("absent from: {}", crate::util::clip(t, 300))
+                },
+            ),
+            // A code came back without any consent page: the target showed nothing.
+            None if obs.consent_prompt == Some(false) => {
+                (false, "no consent page was shown".to_string())
+            }
+            None => continue,
+        };
+        out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
+    }
+}

@@ -1,0 +1,165 @@
+//! `obo-conformance run`: open the target, run the selected cases with progress, write the five
+//! artefacts, print the summary, and judge the result (exit code).
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use obo_conformance::artefacts::{self, Expectations};
+use obo_conformance::output::exit;
+use obo_conformance::profile::reference::{self, ReferenceOptions};
+use obo_conformance::profile::{self, Target};
+use obo_conformance::{report, run};
+use obo_reference_server::fault::Fault;
+
+use crate::args::{ColorChoice, Format, RunArgs};
+use crate::progress::Reporter;
+use crate::term;
+
+/// The faults named on the command line; an unknown name is invalid input.
+pub fn parse_faults(names: &[String]) -> Result<Vec<Fault>, i32> {
+    names
+        .iter()
+        .map(|name| {
+            Fault::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                eprintln!(
+                    "error: unknown fault {name:?} (known: {})",
+                    known.join(", ")
+                );
+                exit::INVALID
+            })
+        })
+        .collect()
+}
+
+/// Whether `--target` names a built-in profile (a file of that name takes precedence).
+pub fn is_builtin(target: &str) -> bool {
+    reference::BUILTIN.contains(&target) && !Path::new(target).exists()
+}
+
+async fn open_target(args: &RunArgs) -> Result<Target, i32> {
+    let result = if is_builtin(&args.target) {
+        let mut opts = ReferenceOptions::for_name(&args.target).unwrap_or_default();
+        opts.faults = parse_faults(&args.fault)?;
+        opts.latency = Duration::from_millis(args.latency_ms);
+        opts.revision = args.revision.clone();
+        reference::reference(opts).await
+    } else {
+        if !args.fault.is_empty() || args.latency_ms > 0 || args.revision.is_some() {
+            eprintln!("error: --fault, --latency-ms and --revision apply to the built-in reference targets only");
+            return Err(exit::INVALID);
+        }
+        match profile::load_file(Path::new(&args.target)) {
+            Ok((p, text)) => profile::resolve(p, &text, None).await,
+            Err(e) => Err(e),
+        }
+    };
+    let mut target = result.map_err(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
+    })?;
+    if let Some(t) = args.timeout {
+        target.profile.http.timeout_secs = t.clamp(1, 600);
+    }
+    Ok(target)
+}
+
+pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool) -> i32 {
+    let catalog = match crate::load_catalog(dir) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let cases = match run::select(&catalog, &args.cases) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID;
+        }
+    };
+    let expectations = match (&args.expectations, args.update_expectations) {
+        (Some(p), true) => Expectations::Update(p.clone()),
+        (Some(p), false) => Expectations::Judge(p.clone()),
+        (None, _) => Expectations::None,
+    };
+    let baseline = match artefacts::preload(&expectations) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let seed = args.seed.unwrap_or_else(rand::random);
+    if !quiet {
+        eprintln!(
+            "obo-conformance {}: seed {seed} (replay with --seed {seed})",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let target = match open_target(&args).await {
+        Ok(t) => Arc::new(t),
+        Err(code) => return code,
+    };
+    let stderr_tty = std::io::stderr().is_terminal();
+    let reporter = Reporter::new(
+        cases.len(),
+        args.format,
+        quiet,
+        stderr_tty,
+        term::use_color(color, stderr_tty),
+    );
+    let opts = run::RunOptions {
+        seed,
+        jobs: args.jobs,
+        strict: args.strict,
+        case_timeout: None,
+        progress: reporter.callback.clone(),
+    };
+    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
+    // The browser consent driver saves a picture of the page it failed on beside the reports.
+    obo_conformance::consent::set_screenshot_dir(&out.join("screenshots"));
+    let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
+    target.shutdown().await;
+    reporter.finish();
+    let written = artefacts::write_run(&mut rep, &out);
+    let html = out.join("report.html");
+    let html = written.as_ref().ok().map(|_| html.as_path());
+    let shown = match args.format {
+        // JSON lines own standard output; the human summary goes to standard error.
+        Format::Json => {
+            let line = serde_json::json!({
+                "summary": rep.summary,
+                "seed": rep.seed,
+                "reports": html.map(|_| out.display().to_string()),
+            });
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+            (!quiet).then(|| {
+                let tty = std::io::stderr().is_terminal();
+                let c = term::use_color(color, tty);
+                term::print_summary(&mut std::io::stderr().lock(), &rep, html, c, quiet)
+            })
+        }
+        Format::Human => {
+            let c = term::use_color(color, std::io::stdout().is_terminal());
+            Some(term::print_summary(
+                &mut std::io::stdout().lock(),
+                &rep,
+                html,
+                c,
+                quiet,
+            ))
+        }
+    };
+    // A closed pipe cuts the summary short; the reports and the exit code still stand.
+    drop(shown);
+    if let Err(e) = written {
+        eprintln!("error: cannot write the reports to {}: {e}", out.display());
+        return exit::HARNESS;
+    }
+    let own = report::exit_code(&rep, args.fail_on_warn);
+    artefacts::gate(
+        &rep,
+        &expectations,
+        baseline.as_ref(),
+        own,
+        args.fail_on_warn,
+    )
+}

@@ -1,0 +1,117 @@
+//! Terminal output: colour choice, verdict labels and the end-of-run summary.
+
+use std::io::Write;
+use std::path::Path;
+
+use obo_report::{CaseResult, Report, Verdict};
+
+use crate::args::ColorChoice;
+
+/// Whether to colour a stream. `auto`: a terminal, unless NO_COLOR is set (no-color.org); any
+/// CLICOLOR_FORCE other than `0` forces colour even when piped (bixense.com/clicolors).
+pub fn use_color(choice: ColorChoice, stream_is_tty: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") => {
+            std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0")
+        }
+        ColorChoice::Auto => stream_is_tty,
+    }
+}
+
+/// A verdict as a fixed-width word, coloured when asked.
+pub fn verdict_label(v: Verdict, color: bool) -> String {
+    let (text, code) = match v {
+        Verdict::Pass => ("PASS", "32"),
+        Verdict::Fail => ("FAIL", "31"),
+        Verdict::Warn => ("WARN", "33"),
+        Verdict::Skip => ("SKIP", "90"),
+        Verdict::Error => ("ERROR", "35"),
+    };
+    if color {
+        format!("\x1b[{code}m{text:<5}\x1b[0m")
+    } else {
+        format!("{text:<5}")
+    }
+}
+
+/// The order in which the summary lists cases: what needs action first.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Fail => 0,
+        Verdict::Error => 1,
+        Verdict::Warn => 2,
+        Verdict::Skip => 3,
+        Verdict::Pass => 4,
+    }
+}
+
+/// One case line: verdict, ID, the requirements it checks, and why.
+pub fn case_line(c: &CaseResult, color: bool) -> String {
+    format!(
+        "{} {:<44} [{}] {}",
+        verdict_label(c.verdict, color),
+        c.id,
+        c.requirements.join(", "),
+        c.message
+    )
+}
+
+/// The terminal summary: failures first (then errors, warnings, skips; skips only when not
+/// `quiet`), with their requirement IDs; then the totals and where report.html is.
+pub fn print_summary(
+    out: &mut impl Write,
+    report: &Report,
+    html: Option<&Path>,
+    color: bool,
+    quiet: bool,
+) -> std::io::Result<()> {
+    let mut shown: Vec<&CaseResult> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass && !(quiet && c.verdict == Verdict::Skip))
+        .collect();
+    shown.sort_by_key(|c| rank(c.verdict));
+    for c in shown {
+        writeln!(out, "{}", case_line(c, color))?;
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} cases against {} (-{}), seed {}: {} passed, {} failed, {} warned, {} skipped, {} errors in {:.2} s",
+        report.cases.len(),
+        report.target.name,
+        report.target.revision,
+        report.seed,
+        s.passed,
+        s.failed,
+        s.warned,
+        s.skipped,
+        s.errors,
+        report.duration_ms as f64 / 1000.0
+    )?;
+    if let Some(html) = html {
+        writeln!(out, "report: {}", html.display())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn always_and_never_ignore_the_stream() {
+        assert!(use_color(ColorChoice::Always, false));
+        assert!(!use_color(ColorChoice::Never, true));
+    }
+
+    #[test]
+    fn labels_are_plain_without_colour() {
+        assert_eq!(verdict_label(Verdict::Fail, false), "FAIL ");
+        assert!(verdict_label(Verdict::Fail, true).starts_with("\x1b[31m"));
+    }
+}

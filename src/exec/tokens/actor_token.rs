@@ -1,0 +1,323 @@
+//! Actor tokens: obtained from the profile's source (`client_credentials` at the target,
+//! `static`, `command`, `jwt` signed by the harness), or forged (cases/README.md, "Actor tokens").
+//!
+//! Signature forgeries (tamper, attacker key, alg none, HS256 with the public JWK, embedded
+//! JWK, unknown kid) are [`crate::forge::forge`]. Claim defects need a legitimate signer:
+//! the actor's `jwt` key, or the target's control-API `mint`; without either the case is skipped.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::exec::{now_unix, summarize, CaseRun, Stop};
+use crate::forge::{self, ClaimDefect, Forgery};
+use crate::jose::{self, SigningKey};
+use crate::profile::{AuthMethod, Client, TokenSource};
+use crate::session::Request;
+
+type Flow<T = ()> = Result<T, Stop>;
+
+const DEFAULT_COMMAND_TIMEOUT: u64 = 30;
+const DEFAULT_LIFETIME: i64 = 300;
+
+impl CaseRun<'_> {
+    /// The value of a token step's `actor_token` (None: omit the parameter).
+    pub(crate) async fn actor_token_for_request(
+        &mut self,
+        which: &str,
+        forge: Option<&str>,
+    ) -> Flow<Option<String>> {
+        let token = match which {
+            "none" => return Ok(None),
+            "garbage" => format!("not-a-jwt-{}", self.random_b64(12)),
+            "user_access_token" => self.last_access_token().ok_or_else(|| {
+                Stop::Error("actor_token = \"user_access_token\" needs an earlier token step that got an access token".into())
+            })?,
+            s if s.starts_with("saved:") => {
+                let name = s.trim_start_matches("saved:");
+                self.saved_actor_token(name).ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?
+            }
+            w => match forge {
+                Some(kind) if Forgery::from_str(kind).is_err() => return self.defect_token(w, kind).await.map(Some),
+                _ => self.actor_token(w).await?,
+            },
+        };
+        match forge {
+            Some(kind) if Forgery::from_str(kind).is_ok() => {
+                Ok(Some(self.signature_forgery(&token, kind)?))
+            }
+            _ => Ok(Some(token)),
+        }
+    }
+
+    /// A genuine actor token of actor `which` from its source.
+    pub(crate) async fn actor_token(&mut self, which: &str) -> Flow<String> {
+        let actor = self
+            .target
+            .actor(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .clone();
+        match self.source_token(which).await? {
+            Ok(t) => Ok(t),
+            // A disabled actor gets nothing from its source (OBO-TOKEN-10); a still-valid token of
+            // it can still be made by the target's own key through `mint`.
+            Err(why) if which == "disabled" => self.minted_actor_token(&actor.id).await.map_err(|_| {
+                Stop::Skip(format!("no actor token can be made for the disabled actor ({why}) and the target has no control_mint"))
+            }),
+            Err(why) => Err(Stop::Error(format!("actor token for {}: {why}", actor.id))),
+        }
+    }
+
+    /// The token from the actor's configured source; `Ok(Err(why))` when the source refused.
+    async fn source_token(&mut self, which: &str) -> Flow<Result<String, String>> {
+        let actor = self
+            .target
+            .actor(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .clone();
+        Ok(match &actor.token {
+            TokenSource::Static { value } => Ok(value.clone()),
+            TokenSource::Command {
+                command,
+                timeout_secs,
+            } => self.command_token(command, *timeout_secs, &actor.id).await,
+            TokenSource::Jwt { .. } => self.jwt_token(which, None).await,
+            TokenSource::ClientCredentials {
+                client_id,
+                client_secret,
+                auth_method,
+                scope,
+            } => {
+                let client = Client {
+                    id: client_id.clone().unwrap_or_else(|| actor.id.clone()),
+                    secret: client_secret.clone(),
+                    auth_method: auth_method.unwrap_or(if client_secret.is_some() {
+                        AuthMethod::ClientSecretBasic
+                    } else {
+                        AuthMethod::None
+                    }),
+                    redirect_uri: String::new(),
+                    key_pem: None,
+                    key_file: None,
+                };
+                self.client_credentials(&client, scope.as_deref()).await
+            }
+        })
+    }
+
+    async fn client_credentials(
+        &mut self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<String, String> {
+        let endpoint = self.target.endpoints.token.clone();
+        let mut pairs = vec![("grant_type".to_string(), "client_credentials".to_string())];
+        if let Some(s) = scope {
+            pairs.push(("scope".into(), s.into()));
+        }
+        let mut headers = Vec::new();
+        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        let resp = self.session.send(&req).await.map_err(|e| e.to_string())?;
+        let token = resp.json().and_then(|j| {
+            j.get("access_token")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        match token {
+            Some(t) if (200..300).contains(&resp.status) => Ok(t),
+            _ => Err(format!(
+                "client_credentials at the token endpoint gave no token: {}",
+                summarize(&resp)
+            )),
+        }
+    }
+
+    async fn command_token(
+        &mut self,
+        command: &[String],
+        timeout: Option<u64>,
+        actor: &str,
+    ) -> Result<String, String> {
+        let (program, args) = command.split_first().ok_or("empty command")?;
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .env("OBO_ACTOR", actor)
+            .stdin(std::process::Stdio::null());
+        let out = crate::consent::run_program(
+            cmd,
+            Duration::from_secs(timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT)),
+            program,
+        )
+        .await?;
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if token.is_empty() {
+            return Err(format!("{program:?} printed no token"));
+        }
+        Ok(token)
+    }
+
+    /// Signs an actor assertion with the actor's `jwt` source key, optionally with a defect.
+    async fn jwt_token(&mut self, which: &str, defect: Option<&Defect>) -> Result<String, String> {
+        let actor = self.target.actor(which).ok_or("no such actor")?.clone();
+        let TokenSource::Jwt {
+            key_pem,
+            kid,
+            iss,
+            aud,
+            lifetime_secs,
+            typ,
+            ..
+        } = &actor.token
+        else {
+            return Err("not a jwt source".into());
+        };
+        let key =
+            SigningKey::from_pem(key_pem.as_deref().unwrap_or("")).map_err(|e| e.to_string())?;
+        let now = now_unix();
+        let jti = self.random_b64(16);
+        let iss = iss.clone().unwrap_or_else(|| actor.id.clone());
+        let aud = aud.clone().unwrap_or_else(|| self.target.issuer.clone());
+        let mut claims = forge::actor_assertion_claims(
+            &iss,
+            &actor.id,
+            &aud,
+            now,
+            lifetime_secs.unwrap_or(DEFAULT_LIFETIME),
+            &jti,
+        );
+        if let Some(d) = defect {
+            d.apply(&mut claims, now);
+        }
+        let mut header = json!({ "typ": typ.clone().unwrap_or_else(|| "JWT".into()) });
+        if let Some(k) = kid {
+            header["kid"] = Value::String(k.clone());
+        }
+        Ok(key.sign(&header, &claims))
+    }
+
+    /// A validly signed actor token with one defect (expired, wrong audience, ...).
+    async fn defect_token(&mut self, which: &str, kind: &str) -> Flow<String> {
+        let other = self.actor_id(if which == "b" { "a" } else { "b" })?;
+        let defect = Defect::parse(kind, &other)
+            .ok_or_else(|| Stop::Error(format!("unknown forge {kind:?}")))?;
+        let actor = self
+            .target
+            .actor(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .clone();
+        if matches!(actor.token, TokenSource::Jwt { .. }) {
+            return self
+                .jwt_token(which, Some(&defect))
+                .await
+                .map_err(|e| Stop::Error(format!("signing the {kind} actor token: {e}")));
+        }
+        if !self.target.has("control_mint") {
+            return Err(Stop::Skip(format!(
+                "forge {kind} needs a jwt actor-token source or control_mint"
+            )));
+        }
+        let genuine = self.actor_token(which).await?;
+        let jwt = jose::decode_unverified(&genuine).map_err(|e| {
+            Stop::Skip(format!(
+                "the actor token is not a JWT ({e}); cannot make a {kind} variant"
+            ))
+        })?;
+        let mut claims = jwt.claims.clone();
+        // "now" as the target sees it: the genuine token's iat (its clock may be advanced).
+        let now = claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .unwrap_or_else(now_unix);
+        defect.apply(&mut claims, now);
+        let header = header_typ(&jwt.header);
+        self.mint(claims, header).await
+    }
+
+    /// A still-valid actor token for `actor_id`, signed by the target through `mint`, shaped
+    /// like a genuine token of actor a.
+    async fn minted_actor_token(&mut self, actor_id: &str) -> Flow<String> {
+        if !self.target.has("control_mint") {
+            return Err(Stop::Skip("no control_mint".into()));
+        }
+        let base = self.source_token("a").await?.map_err(|why| {
+            Stop::Skip(format!(
+                "no actor token of actor a to base a minted one on: {why}"
+            ))
+        })?;
+        let jwt = jose::decode_unverified(&base)
+            .map_err(|e| Stop::Skip(format!("actor token is not a JWT: {e}")))?;
+        let mut claims = jwt.claims.clone();
+        let jti = self.random_b64(16);
+        if let Some(m) = claims.as_object_mut() {
+            m.insert("sub".into(), Value::String(actor_id.to_string()));
+            m.insert("jti".into(), Value::String(jti));
+        }
+        self.mint(claims, header_typ(&jwt.header)).await
+    }
+
+    /// A signature-level forgery of `token` (also used on access tokens for `resource`).
+    pub(crate) fn signature_forgery(&mut self, token: &str, kind: &str) -> Flow<String> {
+        let forgery =
+            Forgery::from_str(kind).map_err(|_| Stop::Error(format!("unknown forge {kind:?}")))?;
+        let attacker = self.attacker_key();
+        let jwks = self.target.jwks.clone().unwrap_or(Value::Null);
+        forge::forge(token, forgery, &jwks, &attacker)
+            .map_err(|e| Stop::Skip(format!("cannot forge {kind}: {e}")))
+    }
+}
+
+fn set_claim(claims: &mut Value, name: &str, v: Value) {
+    if let Some(m) = claims.as_object_mut() {
+        m.insert(name.into(), v);
+    }
+}
+
+fn header_typ(h: &Value) -> Value {
+    let mut header = serde_json::Map::new();
+    if let Some(t) = h.get("typ") {
+        header.insert("typ".into(), t.clone());
+    }
+    Value::Object(header)
+}
+
+/// A claim defect: [`ClaimDefect`], plus the two exact-match variants (AMB-6, ADV-32).
+pub(crate) enum Defect {
+    Forge(ClaimDefect),
+    /// `sub` with ASCII letters upper-cased.
+    SubCaseVariant,
+    /// `sub` with a trailing space.
+    SubTrailingSpace,
+}
+
+impl Defect {
+    fn parse(kind: &str, other_actor: &str) -> Option<Defect> {
+        Some(match kind {
+            "sub_case_variant" => Defect::SubCaseVariant,
+            "sub_trailing_space" => Defect::SubTrailingSpace,
+            "other_actor_sub" => Defect::Forge(ClaimDefect::OtherActorSub(other_actor.to_string())),
+            "chained" => Defect::Forge(ClaimDefect::Chained(other_actor.to_string())),
+            k => Defect::Forge(ClaimDefect::from_str(k).ok()?),
+        })
+    }
+
+    fn apply(&self, claims: &mut Value, now: i64) {
+        match self {
+            Defect::Forge(d) => forge::apply_defect(claims, d, now),
+            Defect::SubCaseVariant => {
+                if let Some(s) = claims.get("sub").and_then(Value::as_str) {
+                    let v = Value::String(s.to_ascii_uppercase());
+                    set_claim(claims, "sub", v);
+                }
+            }
+            Defect::SubTrailingSpace => {
+                if let Some(s) = claims.get("sub").and_then(Value::as_str) {
+                    let v = Value::String(format!("{s} "));
+                    set_claim(claims, "sub", v);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! What a run leaves behind, and the report commands: the five artefacts of `run` (after a last
+//! redaction pass), the CI gate of `--expectations`, `--update-expectations`, `diff` and
+//! `matrix` (reports/README.md documents formats and exit codes).
+//!
+//! Every function that backs a command returns the command's exit code and prints its own
+//! messages, so the command line only maps arguments.
+
+use std::path::{Path, PathBuf};
+
+use obo_report::baseline::{evaluate, Baseline, BaselineError, Evaluation};
+use obo_report::{diff, matrix, Report, ReportError};
+use serde_json::Value;
+
+use crate::redact::Redactor;
+
+pub use super::exit::{HARNESS as EXIT_HARNESS, INVALID as EXIT_INVALID};
+
+/// Parameters whose values the harness or the target draws per run and that are credentials in
+/// their own right, though no profile lists them: a refresh token redeems new access tokens
+/// (RFC 6749 §10.4), a PKCE verifier redeems a code (RFC 7636 §7.1, OBO-INH-PKCE-*).
+pub const DYNAMIC_SECRETS: [&str; 2] = ["refresh_token", "code_verifier"];
+
+/// Every value of the [`DYNAMIC_SECRETS`] parameters seen in the report's transcripts: in form
+/// bodies and query strings (requests) and in JSON members (responses), in first-seen order.
+pub fn dynamic_secrets(report: &Report) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut keep = |v: String| {
+        if !v.is_empty() && !v.starts_with('[') && !found.contains(&v) {
+            found.push(v);
+        }
+    };
+    for case in &report.cases {
+        for ex in &case.transcript {
+            let mut texts = vec![ex.request.url.as_str()];
+            texts.extend(ex.request.body.as_deref());
+            if let Some(resp) = &ex.response {
+                texts.extend(resp.body.as_deref());
+                texts.extend(resp.headers.iter().map(|(_, v)| v.as_str()));
+            }
+            for text in texts {
+                for name in DYNAMIC_SECRETS {
+                    form_values(text, name).into_iter().for_each(&mut keep);
+                    json_values(text, name).into_iter().for_each(&mut keep);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Values of `name=` in a form body or the query of a URL, percent-decoded.
+fn form_values(text: &str, name: &str) -> Vec<String> {
+    let query = text.split_once('?').map_or(text, |(_, q)| q);
+    url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+/// String values of member `name` anywhere in a JSON text (nothing if it is not JSON).
+fn json_values(text: &str, name: &str) -> Vec<String> {
+    fn walk(v: &Value, name: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match v {
+                        Value::String(s) if k == name => out.push(s.clone()),
+                        _ => walk(v, name, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, name, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if text.contains(name) {
+        if let Ok(v) = serde_json::from_str::<Value>(text) {
+            walk(&v, name, &mut out);
+        }
+    }
+    out
+}
+
+/// Redacts refresh tokens and PKCE verifiers everywhere in the report (transcripts, messages,
+/// checks), in every encoding the [`Redactor`] knows; returns how many distinct values it hid.
+/// A secret is a secret whatever the artefact: this runs before any of them is written.
+pub fn redact_dynamic_secrets(report: &mut Report) -> usize {
+    let secrets = dynamic_secrets(report);
+    if secrets.is_empty() {
+        return 0;
+    }
+    let redactor = Redactor::new(secrets.iter().cloned());
+    obo_report::each_text_mut(report, |text| {
+        if redactor.mentions_secret(text) {
+            *text = redactor.redact(text);
+        }
+    });
+    secrets.len()
+}
+
+/// Redacts, then writes report.json, report.html, report.md, junit.xml and report.sarif.
+pub fn write_run(report: &mut Report, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    redact_dynamic_secrets(report);
+    obo_report::write_all(report, out)
+}
+
+/// What `run` does with an expectations file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectations {
+    /// No file: the run's own exit code.
+    None,
+    /// Judge the run against the file (CI gate).
+    Judge(PathBuf),
+    /// Write the run's results as the file (keeping reasons, links and expiries that still hold).
+    Update(PathBuf),
+}
+
+/// Loads the file before any case runs, so a malformed one stops the run (exit 3). For an
+/// update, a missing file is fine (it is about to be created); a malformed one is not (its
+/// reasons would be lost).
+pub fn preload(exp: &Expectations) -> Result<Option<Baseline>, i32> {
+    let (path, may_be_missing) = match exp {
+        Expectations::None => return Ok(None),
+        Expectations::Judge(p) => (p, false),
+        Expectations::Update(p) => (p, true),
+    };
+    if may_be_missing && !path.exists() {
+        return Ok(None);
+    }
+    Baseline::load(path).map(Some).map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        EXIT_INVALID
+    })
+}
+
+/// The run's exit code under its expectations: prints the evaluation for judge and update.
+/// `own` is the exit code the run has without a file; `fail_on_warn` makes unlisted warnings
+/// fail the gate too.
+pub fn gate(
+    report: &Report,
+    exp: &Expectations,
+    loaded: Option<&Baseline>,
+    own: i32,
+    fail_on_warn: bool,
+) -> i32 {
+    let today = time::OffsetDateTime::now_utc().date();
+    let eval: Evaluation = match exp {
+        Expectations::None => return own,
+        Expectations::Judge(_) => evaluate(report, loaded.unwrap_or(&Baseline::default()), today),
+        Expectations::Update(path) => {
+            let fresh = Baseline::updated(report, loaded);
+            if let Err(e) = write_baseline(&fresh, path) {
+                eprintln!("error: {e}");
+                return EXIT_HARNESS;
+            }
+            println!(
+                "expectations: wrote {} entries to {} (review the diff before committing it)",
+                fresh.entries.len(),
+                path.display()
+            );
+            evaluate(report, &fresh, today)
+        }
+    };
+    print!("{}", eval.render_text());
+    let code = eval.exit_code();
+    if code == super::exit::OK && fail_on_warn && !eval.unlisted_warnings.is_empty() {
+        super::exit::TARGET_FAILED
+    } else {
+        code
+    }
+}
+
+fn write_baseline(b: &Baseline, path: &Path) -> Result<(), String> {
+    let text = b.to_toml().map_err(|e: BaselineError| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn read_all(paths: &[PathBuf]) -> Result<Vec<Report>, i32> {
+    paths
+        .iter()
+        .map(|p| {
+            obo_report::read_report(p).map_err(|e| {
+                eprintln!("error: {e}");
+                EXIT_INVALID
+            })
+        })
+        .collect()
+}
+
+/// `obo-conformance diff A.json B.json [--md]`: changes from A to B, regressions first; exit 1
+/// on a regression, 3 when a file is not a readable report.
+pub fn diff_command(before: &Path, after: &Path, markdown: bool) -> i32 {
+    let reports = match read_all(&[before.to_path_buf(), after.to_path_buf()]) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let [a, b] = reports.as_slice() else {
+        return EXIT_INVALID;
+    };
+    let d = diff::diff(a, b);
+    print!(
+        "{}",
+        if markdown {
+            d.render_md()
+        } else {
+            d.render_text()
+        }
+    );
+    d.exit_code()
+}
+
+/// `obo-conformance matrix A.json B.json ... -o matrix.html|matrix.md`: one column per run.
+pub fn matrix_command(inputs: &[PathBuf], out: &Path) -> i32 {
+    let reports = match read_all(inputs) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let markdown = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let text = if markdown {
+        Ok(matrix::render_md(&reports))
+    } else {
+        matrix::render_html(&reports)
+    };
+    let written = text.and_then(|t| {
+        std::fs::write(out, t).map_err(|source| ReportError::Write {
+            path: out.to_path_buf(),
+            source,
+        })
+    });
+    match written {
+        Ok(()) => {
+            println!("matrix: {} ({} runs)", out.display(), reports.len());
+            super::exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_HARNESS
+        }
+    }
+}
+
+/// `obo-conformance render REPORT.json --out DIR [--normalize] [--expectations FILE]`: the five
+/// artefacts again from a kept report.json (normalised for comparison or for the example kept in
+/// git), judged against an expectations file when one is given.
+pub fn render_command(
+    input: &Path,
+    out: &Path,
+    normalize: bool,
+    expectations: Option<&Path>,
+) -> i32 {
+    let exp = expectations.map_or(Expectations::None, |p| Expectations::Judge(p.to_path_buf()));
+    let baseline = match preload(&exp) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut report = match read_all(&[input.to_path_buf()]).map(|mut r| r.pop()) {
+        Ok(Some(r)) => r,
+        Ok(None) => return EXIT_INVALID,
+        Err(code) => return code,
+    };
+    if normalize {
+        obo_report::normalize(&mut report);
+    }
+    if let Err(e) = write_run(&mut report, out) {
+        eprintln!("error: {e}");
+        return EXIT_HARNESS;
+    }
+    println!("reports: {}", out.display());
+    gate(&report, &exp, baseline.as_ref(), 0, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_dynamic_secrets_in_forms_queries_and_json() {
+        let body = "grant_type=refresh_token&refresh_token=rt%2Fone&client_id=c";
+        assert_eq!(form_values(body, "refresh_token"), ["rt/one"]);
+        assert_eq!(
+            form_values("http://h/cb?code_verifier=v1&x=2", "code_verifier"),
+            ["v1"]
+        );
+        let json = r#"{"access_token":"a","refresh_token":"rt-two","n":{"refresh_token":"rt-3"}}"#;
+        let mut found = json_values(json, "refresh_token");
+        found.sort();
+        assert_eq!(found, ["rt-3", "rt-two"]);
+        assert!(json_values("not json refresh_token", "refresh_token").is_empty());
+    }
+
+    /// A report whose transcript carries a refresh token and a verifier in clear (a harness
+    /// layer that forgot them): every copy goes, in every field, whatever the encoding.
+    #[test]
+    fn the_last_pass_redacts_every_copy() {
+        let (rt, verifier) = ("rt-Zm9vYmFyYmF6cXV4", "v3rifier-0123456789-abcdefghij");
+        let exchange = |body: String, resp: String| {
+            serde_json::json!({"step": 1, "request": {"method": "POST", "url": "http://127.0.0.1:1/token",
+                "headers": [], "body": body}, "response": {"status": 200, "headers": [],
+                "body": resp, "truncated": false}, "error": null, "duration_ms": 0})
+        };
+        let report: Report = serde_json::from_value(serde_json::json!({
+            "schema_version": "1", "suite_version": "0", "seed": 1, "strict": false,
+            "started_at": "x", "duration_ms": 0, "requirements": {},
+            "target": {"name": "t", "issuer": "http://127.0.0.1:1", "revision": "02",
+                       "profile_digest": "d", "capabilities": []},
+            "summary": {"passed": 0, "failed": 1, "warned": 0, "skipped": 0, "errors": 0},
+            "cases": [{"id": "AT-X", "title": "t", "verdict": "fail", "requirements": [],
+                "scenarios": [], "level": "MUST", "tags": [], "duration_ms": 0,
+                "message": format!("refresh token {rt} was accepted twice"),
+                "checks": [{"step": 2, "name": "n", "expected": "400",
+                    "actual": format!("200 for refresh_token={rt}"), "ok": false,
+                    "level": "MUST", "requirements": []}],
+                "transcript": [
+                    exchange(format!("grant_type=authorization_code&code_verifier={verifier}"),
+                             format!("{{\"refresh_token\":\"{rt}\"}}")),
+                    exchange(format!("grant_type=refresh_token&refresh_token={rt}"), "{}".into()),
+                ]}]
+        }))
+        .expect("synthetic report");
+        let mut report = report;
+        assert_eq!(redact_dynamic_secrets(&mut report), 2);
+        let text = serde_json::to_string(&report).expect("json");
+        assert!(!text.contains(rt) && !text.contains(verifier), "{text}");
+        assert!(text.contains("refresh_token=[REDACTED]"), "{text}");
+        assert!(dynamic_secrets(&report).is_empty());
+    }
+}

@@ -1,0 +1,480 @@
+//! Model-based stateful fuzzing.
+//!
+//! From a seed, [`op::generate`] makes random sequences of operations (authorize for an actor
+//! and approve or deny, redeem a code with some actor's token, replay, parallel redemptions,
+//! advance the clock, disable/enable an actor, revoke consent, refresh, call the resource
+//! server). [`script::build`] turns a sequence into a case of the case language, which the
+//! harness's own interpreter ([`crate::exec`]) runs against a fresh target (a new in-process
+//! reference server, or a profile target reset through its control API). [`model::check`] then
+//! walks the observations and reports any success the draft forbids. A counterexample is
+//! shrunk by delta debugging ([`shrink`]), re-running each candidate on a fresh target, and
+//! reported as a failing case of a report.json, with the sequence saved for `--replay`.
+//!
+//! Library use: [`FuzzTarget`] + [`FuzzOptions`] → [`fuzz`] → [`FuzzOutcome`]; [`to_report`].
+
+pub mod model;
+pub mod op;
+pub mod script;
+pub mod shrink;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use obo_report::{CaseResult, Check, Level, Report, RequirementInfo, Summary, Verdict};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::exec::{self, Executed};
+use crate::profile::reference::{self, ReferenceOptions};
+use crate::profile::Target;
+use crate::verdict::Ending;
+use model::Violation;
+use op::{Abilities, Op};
+use script::{Observed, Style};
+
+/// Case ID of the fuzz result in the report.
+pub const CASE_ID: &str = "FUZZ-MODEL";
+
+/// Where sequences run.
+pub enum FuzzTarget {
+    /// A new in-process reference server for every sequence (faults, form mode).
+    Reference(ReferenceOptions),
+    /// A resolved profile target, reset through its control API before every sequence.
+    Profile(Arc<Target>),
+}
+
+impl FuzzTarget {
+    pub async fn fresh(&self) -> Result<Arc<Target>, String> {
+        match self {
+            FuzzTarget::Reference(o) => reference::reference(o.clone())
+                .await
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+            FuzzTarget::Profile(t) => {
+                reset(t).await?;
+                Ok(t.clone())
+            }
+        }
+    }
+
+    pub async fn release(&self, t: &Target) {
+        if matches!(self, FuzzTarget::Reference(_)) {
+            t.shutdown().await;
+        }
+    }
+}
+
+/// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
+async fn reset(t: &Target) -> Result<(), String> {
+    match crate::exec::control::ControlClient::of(t) {
+        Some(control) => control.reset(t.timeout()).await.map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// How much to fuzz.
+#[derive(Debug, Clone)]
+pub struct FuzzOptions {
+    pub seed: u64,
+    /// Sequences to generate and run.
+    pub iterations: usize,
+    /// Operations per sequence.
+    pub length: usize,
+    /// Most runs spent shrinking a counterexample.
+    pub shrink_runs: usize,
+    /// Runs of a shrinking candidate before it counts as not reproducing (races are not
+    /// deterministic).
+    pub attempts: usize,
+}
+
+impl Default for FuzzOptions {
+    fn default() -> Self {
+        FuzzOptions {
+            seed: 0,
+            iterations: 100,
+            length: 12,
+            shrink_runs: 150,
+            attempts: 3,
+        }
+    }
+}
+
+/// One sequence run and checked.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub ops: Vec<Op>,
+    pub case_toml: String,
+    pub observed: Vec<Option<Observed>>,
+    pub violations: Vec<Violation>,
+    /// How the case ended when it did not complete.
+    pub note: Option<String>,
+    pub executed: Arc<Executed>,
+}
+
+/// A minimal sequence that breaks the model.
+#[derive(Debug, Clone)]
+pub struct Counterexample {
+    pub seed: u64,
+    /// 0-based index of the sequence that first showed it.
+    pub iteration: usize,
+    pub original: Vec<Op>,
+    pub minimal: Execution,
+    pub violation: Violation,
+    pub shrink_runs: usize,
+}
+
+/// What a fuzz run found.
+#[derive(Debug, Clone)]
+pub struct FuzzOutcome {
+    pub seed: u64,
+    pub sequences: usize,
+    pub operations: usize,
+    /// Sequences that stopped before their last operation (set-up failed), or were skipped.
+    pub incomplete: usize,
+    /// Why the first few incomplete sequences stopped.
+    pub incomplete_notes: Vec<String>,
+    pub counterexample: Option<Counterexample>,
+    pub took: Duration,
+}
+
+/// The abilities and step style a target allows.
+fn plan(t: &Target) -> Result<(Abilities, Style), String> {
+    for which in ["a", "b"] {
+        if t.actor(which).is_none() {
+            return Err(format!(
+                "the profile has no actor {which:?}; fuzzing needs two actors"
+            ));
+        }
+    }
+    let ab = Abilities {
+        control: t.has("control_api"),
+        deny: t.has("interactive_consent"),
+        refresh: t.has("refresh_tokens"),
+        actor_resource: t.has("resource_server")
+            && t.profile
+                .resource
+                .as_ref()
+                .is_some_and(|r| r.actor_url.is_some()),
+    };
+    let style = Style {
+        claims: t.has("jwt_access_tokens") || t.has("introspection"),
+    };
+    Ok((ab, style))
+}
+
+/// Runs `ops` once on a fresh target and checks the model.
+pub async fn execute(src: &FuzzTarget, ops: &[Op], seed: u64) -> Result<Execution, String> {
+    let target = src.fresh().await?;
+    let result = execute_on(&target, ops, seed).await;
+    src.release(&target).await;
+    result
+}
+
+async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execution, String> {
+    let (_, style) = plan(target)?;
+    let ops = op::normalize(ops);
+    let (case, case_toml) = script::build(CASE_ID, &ops, style)?;
+    let redactor = crate::run::redactor_for(target);
+    let deadline = target.timeout() * (2 * case.steps.len() as u32 + 2) + Duration::from_secs(30);
+    let (t, c) = (target.clone(), case.clone());
+    // Own task and deadline: a panic or a hanging target becomes an incomplete sequence.
+    let task = tokio::spawn(async move { exec::execute(&t, &c, seed, false, redactor).await });
+    let abort = task.abort_handle();
+    let executed = match tokio::time::timeout(deadline, task).await {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => Executed {
+            ending: Ending::Errored(format!("the sequence task failed: {e}")),
+            checks: vec![],
+            transcript: vec![],
+        },
+        Err(_) => {
+            abort.abort();
+            Executed {
+                ending: Ending::Errored(format!(
+                    "the sequence did not finish within {} s",
+                    deadline.as_secs()
+                )),
+                checks: vec![],
+                transcript: vec![],
+            }
+        }
+    };
+    let (observed, note) = script::observe(&executed, ops.len());
+    let violations = model::check(&ops, &observed);
+    Ok(Execution {
+        ops,
+        case_toml,
+        observed,
+        violations,
+        note,
+        executed: Arc::new(executed),
+    })
+}
+
+/// Generates and runs `opts.iterations` sequences; shrinks the first counterexample.
+pub async fn fuzz(
+    src: &FuzzTarget,
+    opts: &FuzzOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<FuzzOutcome, String> {
+    let started = Instant::now();
+    let probe = src.fresh().await?;
+    let planned = plan(&probe);
+    src.release(&probe).await;
+    let (abilities, _) = planned?;
+    let mut rng = ChaCha20Rng::seed_from_u64(opts.seed);
+    let mut outcome = FuzzOutcome {
+        seed: opts.seed,
+        sequences: 0,
+        operations: 0,
+        incomplete: 0,
+        incomplete_notes: Vec::new(),
+        counterexample: None,
+        took: Duration::ZERO,
+    };
+    for iteration in 0..opts.iterations {
+        let ops = op::generate(&mut rng, opts.length, abilities);
+        let run = execute(src, &ops, opts.seed).await?;
+        outcome.sequences += 1;
+        outcome.operations += run.ops.len();
+        if let Some(note) = &run.note {
+            outcome.incomplete += 1;
+            if outcome.incomplete_notes.len() < 5 {
+                outcome
+                    .incomplete_notes
+                    .push(format!("sequence {iteration}: {note}"));
+            }
+        }
+        let Some(first) = run.violations.first().cloned() else {
+            continue;
+        };
+        progress(&format!(
+            "sequence {iteration}: {} at operation {}: {}",
+            name(first.property),
+            first.op,
+            first.message
+        ));
+        let mut oracle = Reproducer {
+            src,
+            seed: opts.seed,
+            property: first.property,
+            attempts: opts.attempts.max(1),
+            runs: 0,
+            budget: opts.shrink_runs,
+            last: None,
+        };
+        let minimal_ops = shrink::shrink(&run.ops, &mut oracle).await;
+        let runs = oracle.runs;
+        // The minimal sequence's own run (transcript for the report); fall back on the original.
+        let mut minimal = None;
+        for _ in 0..opts.attempts.max(1) {
+            let m = execute(src, &minimal_ops, opts.seed).await?;
+            if m.violations.iter().any(|v| v.property == first.property) {
+                minimal = Some(m);
+                break;
+            }
+        }
+        let minimal = minimal.unwrap_or(run.clone());
+        let violation = minimal
+            .violations
+            .iter()
+            .find(|v| v.property == first.property)
+            .cloned()
+            .unwrap_or(first);
+        outcome.counterexample = Some(Counterexample {
+            seed: opts.seed,
+            iteration,
+            original: run.ops.clone(),
+            minimal,
+            violation,
+            shrink_runs: runs,
+        });
+        break;
+    }
+    outcome.took = started.elapsed();
+    Ok(outcome)
+}
+
+struct Reproducer<'a> {
+    src: &'a FuzzTarget,
+    seed: u64,
+    property: model::Property,
+    attempts: usize,
+    runs: usize,
+    budget: usize,
+    last: Option<String>,
+}
+
+impl shrink::Oracle for Reproducer<'_> {
+    async fn reproduces(&mut self, ops: &[Op]) -> bool {
+        for _ in 0..self.attempts {
+            if self.runs >= self.budget {
+                return false;
+            }
+            self.runs += 1;
+            match execute(self.src, ops, self.seed).await {
+                Ok(run) if run.violations.iter().any(|v| v.property == self.property) => {
+                    return true
+                }
+                Ok(_) => {}
+                Err(e) => self.last = Some(e),
+            }
+        }
+        false
+    }
+
+    fn budget_left(&self) -> usize {
+        self.budget.saturating_sub(self.runs)
+    }
+}
+
+pub fn name(p: model::Property) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The sequence file written next to report.json; `--replay` runs it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedSequence {
+    pub seed: u64,
+    pub ops: Vec<Op>,
+}
+
+/// The fuzz result as a report of one case: `fail` with the minimal counterexample, or `pass`.
+pub fn to_report(
+    outcome: &FuzzOutcome,
+    target: &obo_report::Target,
+    requirements: &std::collections::BTreeMap<String, RequirementInfo>,
+) -> Report {
+    let reqs: Vec<String> = script::REQUIREMENTS.iter().map(|s| s.to_string()).collect();
+    let case = match &outcome.counterexample {
+        Some(cx) => counterexample_case(outcome, cx),
+        None => CaseResult {
+            id: CASE_ID.into(),
+            title: "Model-based fuzzing: no success the draft forbids".into(),
+            verdict: if outcome.sequences > outcome.incomplete {
+                Verdict::Pass
+            } else {
+                Verdict::Error
+            },
+            requirements: reqs.clone(),
+            scenarios: vec![],
+            level: Level::Must,
+            tags: vec!["fuzz".into()],
+            message: format!(
+                "seed {}: {} sequences ({} operations, {} incomplete) held to the model",
+                outcome.seed, outcome.sequences, outcome.operations, outcome.incomplete
+            ),
+            checks: vec![],
+            duration_ms: outcome.took.as_millis() as u64,
+            transcript: vec![],
+        },
+    };
+    let cases = vec![case];
+    Report {
+        schema_version: obo_report::SCHEMA_VERSION.to_string(),
+        suite_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: target.clone(),
+        seed: outcome.seed,
+        strict: false,
+        started_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        duration_ms: outcome.took.as_millis() as u64,
+        summary: Summary::of(&cases),
+        cases,
+        requirements: requirements
+            .iter()
+            .filter(|(k, _)| reqs.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+fn counterexample_case(outcome: &FuzzOutcome, cx: &Counterexample) -> CaseResult {
+    let v = &cx.violation;
+    let steps: Vec<String> = cx
+        .minimal
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, o)| format!("{}. {o}", i + 1))
+        .collect();
+    let mut checks = vec![Check {
+        step: v.op + 2,
+        name: format!("model: {}", name(v.property)),
+        expected: "no success the draft forbids".into(),
+        actual: v.message.clone(),
+        ok: false,
+        level: Level::Must,
+        requirements: v
+            .property
+            .requirements()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    }];
+    checks.extend(cx.minimal.executed.checks.iter().filter(|c| !c.ok).cloned());
+    CaseResult {
+        id: CASE_ID.into(),
+        title: format!("Model-based fuzzing: counterexample ({})", name(v.property)),
+        verdict: Verdict::Fail,
+        requirements: v
+            .property
+            .requirements()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        scenarios: vec![],
+        level: Level::Must,
+        tags: vec!["fuzz".into()],
+        message: format!(
+            "seed {}, sequence {}: {} operations shrunk to {} ({} runs): {} | {}",
+            cx.seed,
+            cx.iteration,
+            cx.original.len(),
+            cx.minimal.ops.len(),
+            cx.shrink_runs,
+            steps.join("; "),
+            v.message
+        ),
+        checks,
+        duration_ms: outcome.took.as_millis() as u64,
+        transcript: cx.minimal.executed.transcript.clone(),
+    }
+}
+
+/// Runs a saved sequence once and checks it.
+pub async fn replay(src: &FuzzTarget, file: &Path) -> Result<FuzzOutcome, String> {
+    let started = Instant::now();
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let saved: SavedSequence =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let run = execute(src, &saved.ops, saved.seed).await?;
+    let incomplete = usize::from(run.note.is_some());
+    let counterexample = run
+        .violations
+        .first()
+        .cloned()
+        .map(|violation| Counterexample {
+            seed: saved.seed,
+            iteration: 0,
+            original: saved.ops.clone(),
+            minimal: run.clone(),
+            violation,
+            shrink_runs: 0,
+        });
+    Ok(FuzzOutcome {
+        seed: saved.seed,
+        sequences: 1,
+        operations: run.ops.len(),
+        incomplete,
+        incomplete_notes: run.note.clone().into_iter().collect(),
+        counterexample,
+        took: started.elapsed(),
+    })
+}
