@@ -26,29 +26,9 @@ use obo_test_targets::{spawn, Defect, Options, Quirk};
 const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[
     (
         "quirk/one-url-interaction",
-        "form driver matches pages by URL only: login and consent share /interaction/<uid>, the first rule wins and the consent page is treated as the login page",
+        "form driver matches pages by URL only: login and consent share /interaction/<uid>, the first rule wins and the consent page is treated as the login page (every case needing consent ends in error, none fails or passes on it)",
     ),
-    (
-        "quirk/obo-only",
-        "cases needing a plain (no requested_actor) code end in error at set-up; the harness has no OBO-only mode",
-    ),
-    (
-        "quirk/revoke-unsupported-access",
-        "AT-REVOKE-THEN-INACTIVE and RS-REVOKED-TOKEN expect access-token revocation; 400 unsupported_token_type (RFC 7009 2.2.1) is not an accepted outcome",
-    ),
-    (
-        "quirk/token-get-404",
-        "INH-TOKEN-ENDPOINT-GET accepts only 405 or 400; 404 issues no token and meets OBO-INH-2",
-    ),
-    (
-        "quirk/errors-without-pragma",
-        "no_store on error responses is checked at MUST/SHOULD level; RFC 6749 5.2 demands no cache headers on errors",
-    ),
-    (
-        "combo/jwt-not-introspectable+revoke-unsupported-access+token-get-405+errors-without-pragma",
-        "as the single quirks",
-    ),
-    ("combo/obo-only+one-url-interaction", "as the single quirks"),
+    ("combo/obo-only+one-url-interaction", "as quirk/one-url-interaction"),
 ];
 
 /// Defects no case of the catalogue can detect against this target today, and why.

@@ -38,6 +38,9 @@ pub struct AuthzView {
     /// The consent driver stopped at a page it could not get through (harness situation):
     /// where and why.
     pub driver_stuck: Option<String>,
+    /// The driver had recognised a login or consent page before it stopped: the AS had
+    /// accepted the request into its interaction, so nothing it would do next was observed.
+    pub in_interaction: bool,
 }
 
 /// What one step observed.
@@ -219,8 +222,20 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
     };
     // A driver that could not get through a page observed nothing about what the AS does next:
     // expectations of a code, an error redirect or a state echo cannot be judged.
-    if let Some(stuck) = obs.authz.as_ref().and_then(|a| a.driver_stuck.as_ref()) {
-        let needs_redirect = e.token_issued == Some(true)
+    if let Some((stuck, in_interaction)) = obs
+        .authz
+        .as_ref()
+        .and_then(|a| a.driver_stuck.as_ref().map(|s| (s, a.in_interaction)))
+    {
+        // Stuck inside the login/consent interaction: even "no code" or "no redirect" would be
+        // the driver's doing, not the AS's answer (a refusal must come from the AS itself).
+        let judges_the_answer = e.redirect.is_some()
+            || e.token_issued.is_some()
+            || e.state_echo.is_some()
+            || e.error.is_some()
+            || e.status.is_some();
+        let needs_redirect = (in_interaction && judges_the_answer)
+            || e.token_issued == Some(true)
             || e.redirect
                 .as_deref()
                 .is_some_and(|r| r == "code" || r == "error")
@@ -616,5 +631,77 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             None => continue,
         };
         out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stuck(in_interaction: bool) -> Observation {
+        Observation {
+            status: Some(200),
+            authz: Some(AuthzView {
+                describe: "stopped at https://as.test/interaction/x: the Login page came back"
+                    .into(),
+                driver_stuck: Some("stopped at https://as.test/interaction/x".into()),
+                in_interaction,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn ctx() -> CheckContext<'static> {
+        CheckContext {
+            step: 0,
+            level: Level::Must,
+            requirements: &[],
+            strict: false,
+        }
+    }
+
+    /// A driver stuck inside the login/consent interaction observed no answer of the AS: a
+    /// refusal expectation (`redirect = "none"`, `token_issued = false`) is unobserved, never
+    /// held (no pass on the driver's trouble). Stuck on a first page no rule matches, the AS
+    /// may have answered with an error page: a refusal expectation is judged.
+    #[test]
+    fn stuck_driver_observes_no_answer() {
+        let refusal = Expect {
+            redirect: Some("none".into()),
+            token_issued: Some(false),
+            ..Default::default()
+        };
+        let code = Expect {
+            redirect: Some("code".into()),
+            ..Default::default()
+        };
+        let pages_only = Expect {
+            consent_page_framing_blocked: Some(true),
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let table: Vec<(bool, &Expect, bool)> = vec![
+            // in interaction  expectation   unobserved
+            (true,             &refusal,     true),
+            (true,             &code,        true),
+            (false,            &code,        true),
+            (false,            &refusal,     false),
+        ];
+        for (i, (inside, e, want)) in table.into_iter().enumerate() {
+            let c = checks_of(&stuck(inside), e, &ctx());
+            assert_eq!(!c.unobserved.is_empty(), want, "row {i}: {c:?}");
+            if want {
+                assert!(
+                    c.checks.is_empty(),
+                    "row {i}: no check on an unobserved answer"
+                );
+            }
+        }
+        // Facts about the pages themselves were observed even though the driver stopped.
+        let mut seen = stuck(true);
+        seen.framing = vec![("https://as.test/interaction/x".into(), true)];
+        let c = checks_of(&seen, &pages_only, &ctx());
+        assert!(c.unobserved.is_empty(), "{c:?}");
     }
 }
