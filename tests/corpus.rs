@@ -8,6 +8,9 @@
 //! lists shrink. Every trial writes its verdict table and its fail/error/warn messages to
 //! `target/tmp/corpus/<shape>.txt`.
 //!
+//! A defect counts as detected only when a failed *check* cites a requirement it breaks (the
+//! requirements a case is reported under are those of its failed checks).
+//!
 //! `cargo test --test corpus` runs all shapes; `cargo test --test corpus -- quirk/no-azp` one.
 
 use std::collections::BTreeMap;
@@ -193,7 +196,7 @@ fn findings(report: &Report) -> String {
             "{:?} {} [{}]: {}\n",
             c.verdict,
             c.id,
-            c.requirements.join(", "),
+            c.failed_requirements().join(", "),
             c.message
         ));
         for k in c.checks.iter().filter(|k| !k.ok) {
@@ -271,7 +274,8 @@ fn judge_defect(shape: &Shape, defect: Defect, report: &Report) -> Result<Comple
         .cases
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
-        .filter(|c| c.requirements.iter().any(|r| wanted.contains(&r.as_str())))
+        // Per-check attribution: the requirements of the failed checks, not the case's list.
+        .filter(|c| c.failed_requirements().iter().any(|r| wanted.contains(r)))
         .map(|c| c.id.as_str())
         .collect();
     match (citing.is_empty(), known(KNOWN_UNDETECTED, &shape.name)) {

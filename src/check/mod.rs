@@ -17,6 +17,11 @@ use obo_report::{Check, Level};
 /// responses carry no token and are not held to it.
 pub const CACHE_HEADERS: &str = "OBO-INH-7";
 
+/// RFC 6749 §5.2: a token error is answered with 400 (401 for `invalid_client`) and a JSON
+/// `error`. A 2xx answer carrying an error body and no token breaks this requirement, not the
+/// security requirement of the refusal itself (which the `token_issued` check carries).
+pub const ERROR_FORMAT: &str = "OBO-INH-8";
+
 /// The checks of one expectation set, and the facts it needed that the harness could not observe.
 #[derive(Debug, Default)]
 pub struct Checks {
@@ -61,6 +66,8 @@ pub struct Observation {
     pub framing: Vec<(String, bool)>,
     /// (successes, total) of a `parallel_token` step.
     pub parallel: Option<(usize, usize)>,
+    /// The response came from the token endpoint (RFC 6749 §5.2 governs its errors).
+    pub token_endpoint: bool,
 }
 
 impl Observation {
@@ -263,7 +270,12 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join(" or ");
-        out.push(cx.check("status", exp, actual, ok));
+        match error_with_success_status(obs, &acc) {
+            Some(why) if !ok => {
+                out.push(cx.check_of(ERROR_FORMAT, Level::Must, "status", exp, why, false))
+            }
+            _ => out.push(cx.check("status", exp, actual, ok)),
+        }
     }
     if let Some(err) = &e.error {
         let acc = narrow(err.to_vec());
@@ -339,6 +351,23 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
         checks: out,
         unobserved,
     }
+}
+
+/// "status 200 with an error body (`invalid_grant`): errors must use 400" when a token
+/// endpoint refused (no token, an `error` member) but with a success status where the case
+/// expected an error status.
+fn error_with_success_status(obs: &Observation, accepted: &[u16]) -> Option<String> {
+    let status = obs.status?;
+    let code = obs.error_code.as_ref()?;
+    let wants_error = !accepted.is_empty() && accepted.iter().all(|s| *s >= 400);
+    (obs.token_endpoint && !obs.token_issued && wants_error && (200..300).contains(&status)).then(
+        || {
+            format!(
+                "status {status} with an error body (`{code}`): errors must use {}",
+                accepted[0]
+            )
+        },
+    )
 }
 
 /// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
@@ -698,6 +727,35 @@ mod tests {
                 );
             }
         }
+        // A refusal answered with 200 and an error body fails the error-format requirement
+        // only; the refusal itself (no token) holds under the case's requirements.
+        let refused_200 = Observation {
+            status: Some(200),
+            error_code: Some("invalid_grant".into()),
+            token_endpoint: true,
+            ..Default::default()
+        };
+        let refusal_400 = Expect {
+            status: Some(crate::case::OneOrMany::One(400)),
+            token_issued: Some(false),
+            ..Default::default()
+        };
+        let reqs = vec!["OBO-TOKEN-10".to_string()];
+        let c = checks_of(
+            &refused_200,
+            &refusal_400,
+            &CheckContext {
+                requirements: &reqs,
+                ..ctx()
+            },
+        );
+        let failed: Vec<_> = c.checks.iter().filter(|k| !k.ok).collect();
+        assert_eq!(failed.len(), 1, "{c:?}");
+        assert_eq!(failed[0].requirements, vec![ERROR_FORMAT.to_string()]);
+        assert_eq!(
+            failed[0].actual,
+            "status 200 with an error body (`invalid_grant`): errors must use 400"
+        );
         // Facts about the pages themselves were observed even though the driver stopped.
         let mut seen = stuck(true);
         seen.framing = vec![("https://as.test/interaction/x".into(), true)];

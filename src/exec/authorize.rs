@@ -155,6 +155,7 @@ impl CaseRun<'_> {
             consent_page_text: outcome.consent_page_text.clone(),
             framing: outcome.framing.clone(),
             parallel: None,
+            token_endpoint: false,
         };
         self.record_checks(i, step, &obs)
     }
