@@ -5,6 +5,7 @@
 //! only; a fact the harness could not observe is reported as [`Checks::unobserved`], never as a
 //! failed check (the verdict rules in [`verdict`] turn it into an `error`).
 
+pub mod diagnosis;
 pub mod verdict;
 
 use serde_json::Value;
