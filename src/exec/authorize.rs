@@ -82,6 +82,8 @@ impl CaseRun<'_> {
         let driver_stuck = outcome.stopped.clone().filter(|_| {
             outcome.status == Some(200) && outcome.last.as_ref().is_some_and(|r| r.is_html())
         });
+        let plain_request = actor == "none";
+        let in_interaction = !outcome.framing.is_empty() || outcome.consent_prompt == Some(true);
         if pkce != "none" {
             self.dynamic_secrets.push(verifier.clone());
         }
@@ -97,6 +99,18 @@ impl CaseRun<'_> {
         self.authz.insert(name.clone(), record);
         self.last_authz = Some(name);
         if !step.is_check() {
+            // AMB-2: an OBO-only AS may refuse a request without requested_actor with
+            // invalid_request. A case that needs a plain code does not apply to such a target.
+            let refused_plain = plain_request
+                && code.is_none()
+                && to_redirect_uri
+                && outcome.param("error").as_deref() == Some("invalid_request");
+            if refused_plain {
+                return Err(Stop::Skip(format!(
+                    "the target refuses authorization requests without requested_actor \
+                     (OBO-only, allowed by AMB-2): {describe}"
+                )));
+            }
             if code.is_none() {
                 return Err(Stop::Error(format!("no code came back: {describe}")));
             }
@@ -135,11 +149,13 @@ impl CaseRun<'_> {
                 sent_state,
                 describe,
                 driver_stuck,
+                in_interaction,
             }),
             consent_prompt: outcome.consent_prompt,
             consent_page_text: outcome.consent_page_text.clone(),
             framing: outcome.framing.clone(),
             parallel: None,
+            token_endpoint: false,
         };
         self.record_checks(i, step, &obs)
     }

@@ -594,6 +594,35 @@ pub fn summarize(resp: &Response) -> String {
     }
 }
 
+/// Why a token endpoint response gave no usable access token, naming the cause: an error
+/// answer, a body cut at the size cap, a compressed body, a body that is not JSON, or JSON
+/// without `access_token`.
+pub fn why_no_token(resp: &Response) -> String {
+    let json = resp.json();
+    let error = json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(Value::as_str);
+    let cause = if let Some(e) = error {
+        format!("error {e}")
+    } else if resp.truncated {
+        "the body is too large (cut at the size cap)".to_string()
+    } else if let Some(enc) = resp
+        .header("content-encoding")
+        .filter(|e| !e.eq_ignore_ascii_case("identity"))
+        .filter(|_| json.is_none())
+    {
+        format!("the body is compressed (Content-Encoding: {enc}) and not JSON")
+    } else if json.is_none() {
+        "the body is not JSON".to_string()
+    } else if !(200..300).contains(&resp.status) {
+        "no access_token".to_string()
+    } else {
+        "the JSON body has no access_token string".to_string()
+    };
+    format!("status {}, {cause}", resp.status)
+}
+
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

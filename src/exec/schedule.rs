@@ -267,6 +267,8 @@ pub fn build_report(
     started_at: time::OffsetDateTime,
     took: Duration,
 ) -> Report {
+    let mut cases = cases;
+    let diagnosis = crate::check::diagnosis::diagnose(&mut cases);
     let cited: BTreeSet<&String> = cases.iter().flat_map(|c| c.requirements.iter()).collect();
     let requirements = cited
         .into_iter()
@@ -302,6 +304,7 @@ pub fn build_report(
         summary: Summary::of(&cases),
         cases,
         requirements,
+        diagnosis,
     }
 }
 

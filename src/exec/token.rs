@@ -140,7 +140,10 @@ impl CaseRun<'_> {
         let issued = access.is_some() && (200..300).contains(&resp.status);
         if !step.is_check() {
             if !issued {
-                return Err(Stop::Error(format!("no token issued: {}", summarize(resp))));
+                return Err(Stop::Error(format!(
+                    "no token issued: {}",
+                    why_no_token(resp)
+                )));
             }
             return Ok(());
         }
@@ -159,6 +162,7 @@ impl CaseRun<'_> {
             json,
             token_issued: issued,
             claims,
+            token_endpoint: true,
             ..Default::default()
         };
         self.record_checks(i, step, &obs)
@@ -284,6 +288,7 @@ impl CaseRun<'_> {
             json,
             token_issued: wins > 0,
             parallel: Some((wins, count)),
+            token_endpoint: true,
             ..Default::default()
         };
         self.record_checks(i, step, &obs)

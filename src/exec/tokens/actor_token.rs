@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::exec::{now_unix, summarize, CaseRun, Stop};
+use crate::exec::{now_unix, why_no_token, CaseRun, Stop};
 use crate::forge::{self, ClaimDefect, Forgery};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
@@ -130,7 +130,7 @@ impl CaseRun<'_> {
             Some(t) if (200..300).contains(&resp.status) => Ok(t),
             _ => Err(format!(
                 "client_credentials at the token endpoint gave no token: {}",
-                summarize(&resp)
+                why_no_token(&resp)
             )),
         }
     }

@@ -392,6 +392,7 @@ pub fn to_report(
             .filter(|(k, _)| reqs.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        diagnosis: Vec::new(),
     }
 }
 
