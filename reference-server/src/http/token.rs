@@ -113,7 +113,8 @@ fn error(app: &App, e: OAuthError, method: &Method) -> Response {
         json!({"error": e.error, "error_description": e.description}),
     );
     let h = resp.headers_mut();
-    if e.error == "invalid_client" {
+    // RFC 6749 §5.2: 401 invalid_client carries a challenge of the scheme the client used.
+    if e.error == "invalid_client" && !app.fault(Fault::ClientAuthChallengeMissing) {
         h.insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"obo-reference\""),
@@ -325,7 +326,9 @@ fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAut
     let jti = random_token();
     let mut claims = Map::new();
     claims.insert("iss".into(), app.issuer.clone().into());
-    claims.insert("aud".into(), d.audience.clone().into());
+    if !app.fault(Fault::AtAudOmitted) {
+        claims.insert("aud".into(), d.audience.clone().into());
+    }
     // AMB-18: sub is the user, never the actor.
     let sub = match &d.actor {
         Some(actor) if app.fault(Fault::ActorInSub) => actor.clone(),
@@ -355,7 +358,14 @@ fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAut
     }
     let token = app
         .keys
-        .sign_typed("at+jwt", &Value::Object(claims))
+        .sign_typed(
+            if app.fault(Fault::AtTypGeneric) {
+                "JWT"
+            } else {
+                "at+jwt"
+            },
+            &Value::Object(claims),
+        )
         .map_err(|e| {
             tracing::error!("signing access token: {e}");
             OAuthError::new("server_error", "could not sign the token")
