@@ -174,6 +174,8 @@ faults! {
         "access tokens carry no aud claim (RFC 9068 §2.2)";
     ActorTokenRevocationUnchecked, "actor-token-revocation-unchecked", ["OBO-TOKEN-10"],
         "a revoked actor token is accepted at the token endpoint";
+    ChainedActInverted, "chained-act-inverted", ["OBO-INH-17", "OBO-AT-5"],
+        "chained actor tokens are accepted and their own act is put outermost, the requested actor nested inside (RFC 8693 §4.1)";
 }
 
 impl std::fmt::Display for Fault {

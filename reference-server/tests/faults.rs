@@ -452,6 +452,26 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
             let r = redeem_with(base, Some(&at), |_| {}).await;
             format!("{revoked} {}", r.status)
         }
+        Fault::ChainedActInverted => {
+            let n = now(base).await;
+            let chained = control(
+                base,
+                "mint",
+                json!({"header": {"typ": "actor+jwt"}, "claims": {"iss": base, "aud": base,
+                    "sub": "agent-a", "token_use": "actor", "iat": n, "exp": n + 60,
+                    "jti": "chained-probe", "act": {"sub": "agent-b"}}}),
+            )
+            .await["token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = redeem_with(base, Some(&chained), |_| {}).await;
+            format!(
+                "{} {:?}",
+                r.status,
+                r.claims().map(|c| c["act"]["sub"].to_string())
+            )
+        }
         Fault::LegacyGrantAccepted => redeem_with(base, Some(&at_a().await), |f| {
             set(
                 f,
