@@ -152,6 +152,15 @@ fn load_requirements(
                 r.id
             ));
         }
+        for rev in r.sections.keys() {
+            if !["00", "01", "02"].contains(&rev.as_str()) {
+                errors.push(format!(
+                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
+                    path.display(),
+                    r.id
+                ));
+            }
+        }
         if map.insert(r.id.clone(), r.clone()).is_some() {
             errors.push(format!(
                 "{}: requirement {} is listed twice",

@@ -182,6 +182,70 @@ mod tests {
         );
     }
 
+    fn run(header: Option<&str>, want: ChallengeExpect, strict: bool) -> Vec<(String, bool)> {
+        let obs = Observation {
+            status: Some(403),
+            headers: header
+                .map(|h| vec![("WWW-Authenticate".to_string(), h.to_string())])
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let reqs = vec!["OBO-RS-12".to_string()];
+        let cx = CheckContext {
+            step: 0,
+            level: obo_report::Level::Must,
+            requirements: &reqs,
+            strict,
+        };
+        let mut out = Vec::new();
+        checks(&obs, &want, &cx, &mut out);
+        out.into_iter().map(|c| (c.name, c.ok)).collect()
+    }
+
+    fn rs_want() -> ChallengeExpect {
+        ChallengeExpect {
+            scheme: None,
+            error: Some(crate::case::OneOrMany::One("insufficient_scope".into())),
+            scope: Some("files.write".into()),
+        }
+    }
+
+    #[test]
+    fn either_scope_attribute_names_the_needed_scope() {
+        let all_ok = |v: Vec<(String, bool)>| v.len() == 2 && v.iter().all(|(_, ok)| *ok);
+        let scope = r#"Bearer error="insufficient_scope", scope="files.read files.write""#;
+        let required = r#"Bearer error="insufficient_scope", required_scope="files.write""#;
+        assert!(all_ok(run(Some(scope), rs_want(), false)));
+        assert!(all_ok(run(Some(required), rs_want(), false)));
+        // --strict: RFC 6750's `scope` only.
+        assert!(!all_ok(run(Some(required), rs_want(), true)));
+    }
+
+    #[test]
+    fn a_bare_or_missing_challenge_fails_error_and_scope() {
+        for h in [Some(r#"Bearer realm="r""#), None] {
+            let v = run(h, rs_want(), false);
+            assert_eq!(v.len(), 2);
+            assert!(v.iter().all(|(_, ok)| !ok), "{h:?}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn the_scheme_must_match() {
+        let want = ChallengeExpect {
+            scheme: Some("Basic".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            run(Some(r#"Basic realm="as""#), want.clone(), false),
+            vec![("challenge scheme".to_string(), true)]
+        );
+        assert_eq!(
+            run(Some("Bearer"), want, false),
+            vec![("challenge scheme".to_string(), false)]
+        );
+    }
+
     #[test]
     fn hostile_fields_never_panic() {
         for f in [
