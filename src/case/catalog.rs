@@ -29,6 +29,19 @@ pub struct Requirement {
     pub revisions: Option<Vec<String>>,
     #[serde(default)]
     pub untestable: Option<String>,
+    /// Section numbers of other revisions where they differ from `section` (`{ "00" = "7" }`):
+    /// -00 numbered its sections differently, and a -00 run cites the -00 text.
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+}
+
+impl Requirement {
+    /// The section to cite for a run against `revision`.
+    pub fn section_for(&self, revision: &str) -> &str {
+        self.sections
+            .get(revision)
+            .map_or(self.section.as_str(), String::as_str)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +155,15 @@ fn load_requirements(
                 path.display(),
                 r.id
             ));
+        }
+        for rev in r.sections.keys() {
+            if !["00", "01", "02"].contains(&rev.as_str()) {
+                errors.push(format!(
+                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
+                    path.display(),
+                    r.id
+                ));
+            }
         }
         if map.insert(r.id.clone(), r.clone()).is_some() {
             errors.push(format!(
@@ -387,7 +409,7 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
     one_of(
         "auth",
         &step.auth,
-        &["profile", "none", "wrong_secret"],
+        &["profile", "none", "wrong_secret", "wrong_secret_basic"],
         &mut out,
     );
     one_of(
@@ -426,7 +448,16 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
             &["access", "refresh", "actor"],
             &mut out,
         ),
-        StepKind::Revoke => one_of("token", &step.token, &["access", "refresh"], &mut out),
+        // `saved:NAME` names an actor token kept by an `actor_token` step.
+        StepKind::Revoke
+            if step
+                .token
+                .as_deref()
+                .and_then(|t| t.strip_prefix("saved:"))
+                .is_none_or(str::is_empty) =>
+        {
+            one_of("token", &step.token, &["access", "refresh"], &mut out);
+        }
         _ => {}
     }
     if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {

@@ -153,7 +153,9 @@ impl StepKind {
             StepKind::DisableActor | StepKind::EnableActor => &["actor"],
             StepKind::RevokeConsent => &["actor", "client"],
             StepKind::Refresh => &["tokens", "client", "params", "omit", "save"],
-            StepKind::Introspect | StepKind::Revoke => &["token", "tokens"],
+            StepKind::Introspect => &["token", "tokens"],
+            // `token = "saved:NAME"` revokes a kept actor token as `actor` (default a).
+            StepKind::Revoke => &["token", "tokens", "actor"],
             StepKind::Resource => &["path", "token", "forge", "mint", "tokens"],
             StepKind::Get => &["url"],
         }
@@ -281,6 +283,12 @@ pub struct Expect {
     pub consent_prompt: Option<bool>,
     pub at_most_one_success: Option<bool>,
     pub www_authenticate: Option<bool>,
+    /// A `WWW-Authenticate` challenge with this scheme, error and scope (`check::challenge`).
+    pub challenge: Option<ChallengeExpect>,
+    /// The access token's JOSE header `typ` (RFC 9068 §2.1: `at+jwt`).
+    pub access_token_typ: Option<String>,
+    /// Claim paths of the access token that must be present, whatever their type.
+    pub claims_present: Option<Vec<String>>,
     pub active: Option<bool>,
     /// Strings that must appear in the consent page's text (interactive drivers).
     pub consent_page_contains: Option<Vec<String>>,
@@ -291,6 +299,18 @@ pub struct Expect {
     /// Requirement IDs the checks of this table verify (default: the case's); the cache-header
     /// checks (`no_store`) always verify the cache-header requirement.
     pub requirements: Option<Vec<String>>,
+}
+
+/// `challenge = { scheme, error, scope }`: what a `WWW-Authenticate` challenge must carry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeExpect {
+    /// The auth-scheme (default `Bearer`); when given, a challenge of it must be present.
+    pub scheme: Option<String>,
+    /// Acceptable `error` auth-param values of that challenge.
+    pub error: Option<OneOrMany<String>>,
+    /// Space-separated scopes the challenge's `scope` or `required_scope` must name (AMB-23).
+    pub scope: Option<String>,
 }
 
 /// Every string of a step that may hold `${...}` variables, with a label for error messages.
@@ -336,6 +356,9 @@ pub fn step_strings(step: &Step) -> Vec<(String, String)> {
         }
         if let Some(s) = &e.scope_within {
             out.push(("expect.scope_within".into(), s.clone()));
+        }
+        if let Some(s) = e.challenge.as_ref().and_then(|c| c.scope.as_ref()) {
+            out.push(("expect.challenge.scope".into(), s.clone()));
         }
         for s in e.consent_page_contains.iter().flatten() {
             out.push(("expect.consent_page_contains".into(), s.clone()));

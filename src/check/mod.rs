@@ -5,6 +5,7 @@
 //! only; a fact the harness could not observe is reported as [`Checks::unobserved`], never as a
 //! failed check (the verdict rules in [`verdict`] turn it into an `error`).
 
+pub mod challenge;
 pub mod diagnosis;
 pub mod verdict;
 
@@ -58,6 +59,8 @@ pub struct Observation {
     /// The error code of the response (JSON body, WWW-Authenticate, or redirect).
     pub error_code: Option<String>,
     pub token_issued: bool,
+    /// The issued access token's JOSE header, when it is a JWT.
+    pub token_header: Option<Value>,
     /// Claims of the issued access token: `Err` says why they could not be read.
     pub claims: Option<Result<Value, String>>,
     pub authz: Option<AuthzView>,
@@ -342,6 +345,12 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
             has == want,
         ));
     }
+    if let Some(c) = &e.challenge {
+        challenge::checks(obs, c, &cx, &mut out);
+    }
+    if let Some(want) = &e.access_token_typ {
+        out.push(typ_check(obs, want, &cx));
+    }
     if let Some(want) = e.active {
         let got = obs.json.as_ref().and_then(|j| j.get("active")).cloned();
         let ok = got.as_ref().and_then(Value::as_bool) == Some(want);
@@ -369,6 +378,29 @@ fn error_with_success_status(obs: &Observation, accepted: &[u16]) -> Option<Stri
             )
         },
     )
+}
+
+/// RFC 9068 §2.1: the access token's header `typ` is `at+jwt`; RFC 7515 §4.1.9 lets the
+/// `application/` prefix be written or left out, and media types compare case-insensitively.
+fn typ_check(obs: &Observation, want: &str, cx: &CheckContext<'_>) -> Check {
+    let norm = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("application/")
+            .map(str::to_string)
+            .unwrap_or(l)
+    };
+    let (ok, actual) = match &obs.token_header {
+        Some(h) => {
+            let typ = h.get("typ").and_then(Value::as_str);
+            (
+                typ.is_some_and(|t| norm(t) == norm(want)),
+                show_header("typ", typ),
+            )
+        }
+        None if obs.token_issued => (false, "the access token is not a JWT".into()),
+        None => (false, format!("no access token ({})", obs.summary())),
+    };
+    cx.check("access token typ", format!("typ: {want:?}"), actual, ok)
 }
 
 /// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
@@ -471,6 +503,7 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
     let wants_claims = e.claims.is_some()
         || e.claim_types.is_some()
         || e.claims_absent.is_some()
+        || e.claims_present.is_some()
         || e.client_claim.is_some()
         || e.act_differs_from_sub.is_some()
         || e.scope_within.is_some();
@@ -493,6 +526,7 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
                 && e.claims.is_none()
                 && e.claim_types.is_none()
                 && e.claims_absent.is_none()
+                && e.claims_present.is_none()
             {
                 return; // scope_within on a response without a token: the response check suffices
             }
@@ -519,6 +553,15 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             ty.clone(),
             got.map_or("(absent)", type_name),
             ok,
+        ));
+    }
+    for path in e.claims_present.iter().flatten() {
+        let got = lookup(claims, path);
+        out.push(cx.check(
+            format!("claim {path} present"),
+            "present",
+            show(got),
+            got.is_some(),
         ));
     }
     for path in e.claims_absent.iter().flatten() {

@@ -200,7 +200,7 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
                     (
                         k.clone(),
                         RequirementInfo {
-                            section: r.section.clone(),
+                            section: r.section_for(&probe.profile.revision).to_string(),
                             level: r.level.clone(),
                             text: r.text.clone(),
                         },

@@ -428,6 +428,7 @@ fn build_report(
             capabilities: Vec::new(),
         },
         seed,
+        diagnosis: Vec::new(),
         strict: false,
         started_at: started_at
             .format(&time::format_description::well_known::Rfc3339)
@@ -516,8 +517,14 @@ pub fn command(catalog: &Catalog, args: &ClientArgs) -> i32 {
         ClientUnderTest::Listen { .. } => "listen".to_string(),
     };
     let mut report = rt.block_on(run_all(&scenarios, catalog, &opts, &describe));
-    let color = crate::report::use_color(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    let _ = crate::report::print_summary(&mut std::io::stdout(), &report, color);
+    // Failures first, each with the requirements its failed checks verify.
+    let mut shown: Vec<_> = report.cases.iter().collect();
+    shown.sort_by_key(|c| (c.verdict != obo_report::Verdict::Fail, c.id.clone()));
+    for c in shown {
+        let verdict = format!("{:?}", c.verdict).to_uppercase();
+        let reqs = c.failed_requirements().join(", ");
+        println!("{verdict:5} {} [{reqs}] {}", c.id, c.message);
+    }
     let out = args
         .out
         .clone()

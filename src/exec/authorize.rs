@@ -136,6 +136,7 @@ impl CaseRun<'_> {
             json: json_body,
             error_code,
             token_issued: false,
+            token_header: None,
             claims: None,
             authz: Some(AuthzView {
                 to_redirect_uri,

@@ -277,7 +277,7 @@ pub fn build_report(
                 (
                     id.clone(),
                     RequirementInfo {
-                        section: r.section.clone(),
+                        section: r.section_for(&target.profile.revision).to_string(),
                         level: r.level.clone(),
                         text: r.text.clone(),
                     },

@@ -161,6 +161,10 @@ impl CaseRun<'_> {
                 .map(str::to_string),
             json,
             token_issued: issued,
+            token_header: access
+                .as_deref()
+                .and_then(|t| jose::decode_unverified(t).ok())
+                .map(|j| j.header),
             claims,
             token_endpoint: true,
             ..Default::default()
@@ -176,6 +180,7 @@ impl CaseRun<'_> {
                 e.claims.is_some()
                     || e.claim_types.is_some()
                     || e.claims_absent.is_some()
+                    || e.claims_present.is_some()
                     || e.client_claim.is_some()
                     || e.act_differs_from_sub.is_some()
                     || e.scope_within.is_some()

@@ -13,9 +13,9 @@
 //! when it cannot get there, says where it stopped ("stopped at URL, status, ...").
 
 mod browser;
-pub mod html_form;
 mod command;
 mod form;
+pub mod html_form;
 mod manual;
 pub mod recognise;
 

@@ -83,23 +83,9 @@ impl CaseRun<'_> {
                 timeout_secs,
             } => self.command_token(command, *timeout_secs, &actor.id).await,
             TokenSource::Jwt { .. } => self.jwt_token(which, None).await,
-            TokenSource::ClientCredentials {
-                client_id,
-                client_secret,
-                auth_method,
-                scope,
-            } => {
-                let client = Client {
-                    id: client_id.clone().unwrap_or_else(|| actor.id.clone()),
-                    secret: client_secret.clone(),
-                    auth_method: auth_method.unwrap_or(if client_secret.is_some() {
-                        AuthMethod::ClientSecretBasic
-                    } else {
-                        AuthMethod::None
-                    }),
-                    redirect_uri: String::new(),
-                    key_pem: None,
-                    key_file: None,
+            TokenSource::ClientCredentials { scope, .. } => {
+                let Some(client) = actor_client(&actor) else {
+                    return Ok(Err("the actor has no client_credentials source".into()));
                 };
                 self.client_credentials(&client, scope.as_deref()).await
             }
@@ -320,4 +306,30 @@ impl Defect {
             }
         }
     }
+}
+
+/// The client identity an actor authenticates with at the target (its `client_credentials`
+/// source), if the profile gives one.
+pub(crate) fn actor_client(actor: &crate::profile::Actor) -> Option<Client> {
+    let TokenSource::ClientCredentials {
+        client_id,
+        client_secret,
+        auth_method,
+        ..
+    } = &actor.token
+    else {
+        return None;
+    };
+    Some(Client {
+        id: client_id.clone().unwrap_or_else(|| actor.id.clone()),
+        secret: client_secret.clone(),
+        auth_method: auth_method.unwrap_or(if client_secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        }),
+        redirect_uri: String::new(),
+        key_pem: None,
+        key_file: None,
+    })
 }

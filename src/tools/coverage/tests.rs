@@ -112,6 +112,7 @@ fn gaps_are_must_requirements_without_case_or_reason() {
         reading: None,
         revisions: None,
         untestable: untestable.map(String::from),
+        sections: Default::default(),
     };
     for r in [
         req("OBO-X-1", "MUST", None),
