@@ -174,9 +174,15 @@ pub struct RunArgs {
     /// Accept only the preferred reading of each list of acceptable outcomes.
     #[arg(long)]
     pub strict: bool,
-    /// Per-request timeout in seconds (overrides the profile's http.timeout_secs).
+    /// Per-request timeout in seconds, discovery and JWKS included (overrides the profile's
+    /// http.timeout_secs).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Follow discovery metadata that names an endpoint on an origin the profile does not
+    /// declare (with a warning); same as the profile's http.allow_cross_origin. Link-local and
+    /// other non-target addresses are refused regardless.
+    #[arg(long)]
+    pub allow_cross_origin: bool,
     /// Exit 1 when a case warns.
     #[arg(long)]
     pub fail_on_warn: bool,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use obo_conformance::artefacts::{self, Expectations};
 use obo_conformance::output::exit;
 use obo_conformance::profile::reference::{self, ReferenceOptions};
-use obo_conformance::profile::{self, Target};
+use obo_conformance::profile::{self, HttpOverrides, Target};
 use obo_conformance::{report, run};
 use obo_reference_server::fault::Fault;
 
@@ -40,30 +40,33 @@ pub fn is_builtin(target: &str) -> bool {
 }
 
 async fn open_target(args: &RunArgs) -> Result<Target, i32> {
+    let overrides = HttpOverrides {
+        timeout_secs: args.timeout,
+        allow_cross_origin: args.allow_cross_origin,
+    };
     let result = if is_builtin(&args.target) {
         let mut opts = ReferenceOptions::for_name(&args.target).unwrap_or_default();
         opts.faults = parse_faults(&args.fault)?;
         opts.latency = Duration::from_millis(args.latency_ms);
         opts.revision = args.revision.clone();
-        reference::reference(opts).await
+        reference::reference_with(opts, &overrides).await
     } else {
         if !args.fault.is_empty() || args.latency_ms > 0 || args.revision.is_some() {
             eprintln!("error: --fault, --latency-ms and --revision apply to the built-in reference targets only");
             return Err(exit::INVALID);
         }
         match profile::load_file(Path::new(&args.target)) {
-            Ok((p, text)) => profile::resolve(p, &text, None).await,
+            Ok((mut p, text)) => {
+                overrides.apply(&mut p.http);
+                profile::resolve(p, &text, None).await
+            }
             Err(e) => Err(e),
         }
     };
-    let mut target = result.map_err(|e| {
+    result.map_err(|e| {
         eprintln!("error: {e}");
         e.exit_code()
-    })?;
-    if let Some(t) = args.timeout {
-        target.profile.http.timeout_secs = t.clamp(1, 600);
-    }
-    Ok(target)
+    })
 }
 
 pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool) -> i32 {
