@@ -399,6 +399,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recorded_values_are_cut_with_a_marker_of_the_bytes_left_out() {
+        let r = Redactor::new(vec!["s3cret".to_string()]);
+        let long = format!("s3cret{}", "é".repeat(5000));
+        let out = record(&r, &long, TRANSCRIPT_BODY, false);
+        assert!(out.starts_with("[REDACTED]"), "{out}");
+        assert!(out.ends_with("more bytes not recorded]"), "{out}");
+        assert!(out.len() < TRANSCRIPT_BODY + 64);
+        assert_eq!(record(&r, "short", TRANSCRIPT_BODY, false), "short");
+        assert!(record(&r, "x", TRANSCRIPT_BODY, true).contains("response size cap"));
+        // A value past the redaction window is never redacted nor kept.
+        let huge = "a".repeat(REDACTION_WINDOW * 4);
+        let out = record(&r, &huge, TRANSCRIPT_HEADER, false);
+        assert!(out.contains(&format!("{} more bytes", huge.len() - TRANSCRIPT_HEADER)));
+    }
+
+    #[test]
     fn get_query_keeps_the_endpoint_query_and_duplicates() {
         let url =
             Url::parse("https://as.example/authorize?tenant=t1").unwrap_or_else(|e| panic!("{e}"));
