@@ -27,7 +27,9 @@ fn after_help() -> String {
     after_help = after_help()
 )]
 pub struct Cli {
-    /// Folder of the case catalogue (default: ./cases, else the one shipped with the sources).
+    /// Folder of the case catalogue (requirements.toml and the case files) to use instead of the
+    /// one built into the binary; a `cases/` folder in the working directory is used only when
+    /// named here. Default: the environment variable OBO_CASES_DIR when set and not empty.
     #[arg(long, global = true, value_name = "DIR")]
     pub cases_dir: Option<PathBuf>,
     /// Colour of terminal output; `auto` honours NO_COLOR and CLICOLOR_FORCE.

@@ -69,7 +69,12 @@ async fn open_target(args: &RunArgs) -> Result<Target, i32> {
     })
 }
 
-pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool) -> i32 {
+pub async fn command(
+    dir: &obo_conformance::catalog::Source,
+    args: RunArgs,
+    color: ColorChoice,
+    quiet: bool,
+) -> i32 {
     let catalog = match crate::load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,
