@@ -407,3 +407,48 @@ fn observed_one_time_values_never_reach_an_artefact() {
         let _ = std::fs::remove_dir_all(&out);
     }
 }
+
+/// A target that cannot be reached still yields the five artefacts: every case in `error`
+/// with the cause, exit 2 (CI's job summary and JUnit upload still find their files).
+#[test]
+fn an_unreachable_target_still_writes_every_artefact() {
+    let out = scratch("unreachable");
+    let template = std::fs::read_to_string(root().join("examples/targets/vendor-template.toml"))
+        .expect("template reads");
+    let profile_text: String = template
+        .lines()
+        .map(|l| {
+            if l.starts_with("issuer = ") {
+                "issuer = \"http://127.0.0.1:1\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let profile = out.join("profile.toml");
+    std::fs::write(&profile, profile_text).expect("profile written");
+    let reports = out.join("out");
+    let o = cli(&[
+        "run",
+        "--target",
+        &profile.to_string_lossy(),
+        "--quiet",
+        "--out",
+        &reports.to_string_lossy(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert_all_artefacts(&reports);
+    let report = obo_report::read_report(&reports.join("report.json")).expect("report reads");
+    assert!(!report.cases.is_empty());
+    for case in &report.cases {
+        assert_eq!(case.verdict, obo_report::Verdict::Error, "{}", case.id);
+        assert!(
+            case.message.contains("127.0.0.1:1") && case.message.contains("refused"),
+            "{}: {}",
+            case.id,
+            case.message
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

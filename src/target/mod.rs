@@ -1076,6 +1076,22 @@ fn is_local_origin(origin: &url::Origin) -> bool {
     }
 }
 
+/// An error and its chain of causes ("error sending request: connection refused"): reqwest's
+/// own message alone does not say why.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// GETs a JSON document, reading at most `cap` bytes of it: the body is streamed and the fetch
 /// stops at the first chunk past the cap, so a hostile endless body costs `cap` bytes.
 async fn fetch_json(
@@ -1091,7 +1107,7 @@ async fn fetch_json(
                 timeout.as_secs()
             )
         } else {
-            e.to_string()
+            with_causes(&e)
         };
         ProfileError::Unreachable(format!("unreachable: GET {url}: {why}"))
     };
