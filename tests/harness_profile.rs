@@ -117,3 +117,24 @@ fn token_sources_are_typed() {
     ));
     assert!(e.contains("actor.a.token.key_pem"), "{e}");
 }
+
+/// A missing nested table is named by its own path, not its parent's, and every missing one is
+/// listed at once.
+#[test]
+fn missing_tables_are_named_by_their_own_path_all_at_once() {
+    let start = GOOD.find("[actor.b]").expect("the example has [actor.b]");
+    let end = GOOD[start..]
+        .find("\n\n")
+        .map_or(GOOD.len(), |i| start + i + 2);
+    let without_b = format!("{}{}", &GOOD[..start], &GOOD[end..]);
+    let e = error_of(&without_b);
+    assert!(
+        e.contains("field `actor.b`: missing table [actor.b]"),
+        "{e}"
+    );
+    let e = error_of(&without_b.replace("revision = \"02\"\n", ""));
+    assert!(
+        e.contains("field `actor.b`") && e.contains("field `revision`"),
+        "{e}"
+    );
+}

@@ -35,7 +35,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    let dir = cli.cases_dir.clone().unwrap_or_else(catalog::default_dir);
+    // The embedded catalogue unless a folder is named: a `cases/` in the working directory is
+    // somebody else's files until the user says otherwise.
+    // An empty OBO_CASES_DIR (a CI template's unset variable) means "not set".
+    let from_env = std::env::var_os("OBO_CASES_DIR")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let dir = match cli.cases_dir.clone().or(from_env) {
+        Some(d) => catalog::Source::Dir(d),
+        None => catalog::Source::Embedded,
+    };
     let code = match cli.command {
         Command::Run(args) => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(run::command(&dir, args, cli.color, cli.quiet)),
@@ -75,8 +84,8 @@ fn main() -> ExitCode {
 }
 
 /// The catalogue, or the exit code after printing why it cannot be loaded.
-pub(crate) fn load_catalog(dir: &Path) -> Result<Catalog, i32> {
-    catalog::load(dir).map_err(|e| {
+pub(crate) fn load_catalog(dir: &catalog::Source) -> Result<Catalog, i32> {
+    dir.load().map_err(|e| {
         eprintln!("error: {e}");
         match e {
             catalog::CatalogError::Io(_) => exit::HARNESS,
@@ -85,7 +94,7 @@ pub(crate) fn load_catalog(dir: &Path) -> Result<Catalog, i32> {
     })
 }
 
-fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
+fn cmd_list(dir: &catalog::Source, filters: &[String]) -> i32 {
     let catalog = match load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,
@@ -128,7 +137,7 @@ fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
     exit::OK
 }
 
-fn cmd_explain(dir: &Path, id: &str) -> i32 {
+fn cmd_explain(dir: &catalog::Source, id: &str) -> i32 {
     let catalog = match load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,

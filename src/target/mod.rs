@@ -308,6 +308,28 @@ pub struct Http {
     pub timeout_secs: u64,
     #[serde(default = "default_max_body")]
     pub max_response_bytes: usize,
+    /// Follow metadata that points an endpoint at an origin the profile did not declare
+    /// (a vendor that splits origins); off by default so client credentials only go where
+    /// the profile says (docs/contracts.md, "Origins").
+    #[serde(default)]
+    pub allow_cross_origin: bool,
+}
+
+/// Command-line settings applied to the profile's `[http]` table before anything is fetched,
+/// discovery included.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOverrides {
+    pub timeout_secs: Option<u64>,
+    pub allow_cross_origin: bool,
+}
+
+impl HttpOverrides {
+    pub fn apply(&self, http: &mut Http) {
+        if let Some(t) = self.timeout_secs {
+            http.timeout_secs = t.clamp(1, 600);
+        }
+        http.allow_cross_origin |= self.allow_cross_origin;
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -322,6 +344,7 @@ impl Default for Http {
         Http {
             timeout_secs: default_timeout(),
             max_response_bytes: default_max_body(),
+            allow_cross_origin: false,
         }
     }
 }
@@ -341,6 +364,9 @@ pub enum ProfileError {
     },
     #[error("target {0}")]
     Unreachable(String),
+    /// Discovery names an endpoint on an origin the profile did not declare.
+    #[error("target {0}")]
+    CrossOrigin(String),
 }
 
 impl ProfileError {
@@ -348,6 +374,8 @@ impl ProfileError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ProfileError::Unreachable(_) => 2,
+            // The profile must say more (its endpoints, or that origins are split).
+            ProfileError::CrossOrigin(_) => 3,
             _ => 3,
         }
     }
@@ -367,9 +395,25 @@ pub fn load_file(path: &Path) -> Result<(Profile, String), ProfileError> {
 
 /// Parses and validates profile text; `file` names it in errors, `base` resolves key files.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileError> {
-    let mut profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
-        file: file.to_string(),
-        msg: toml_error(text, &e),
+    let mut profile: Profile = toml::from_str(text).map_err(|e| {
+        let missing = if e.message().starts_with("missing field") {
+            missing_required(text)
+        } else {
+            Vec::new()
+        };
+        let msg = if missing.is_empty() {
+            toml_error(text, &e)
+        } else {
+            let each: Vec<String> = missing
+                .iter()
+                .map(|(field, what)| format!("field `{field}`: missing {what}"))
+                .collect();
+            each.join("; ")
+        };
+        ProfileError::Invalid {
+            file: file.to_string(),
+            msg,
+        }
     })?;
     validate(&mut profile, base).map_err(|(field, msg)| ProfileError::Field {
         file: file.to_string(),
@@ -377,6 +421,47 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileErro
         msg,
     })?;
     Ok(profile)
+}
+
+/// Required keys and tables absent from a syntactically valid profile, all of them, each named
+/// by its dotted path (serde stops at the first and places a missing nested table at its
+/// parent: `[actor.b]` missing reads as "field actor: missing field b" there). Syntax errors are
+/// left to the deserializer, which reports them with their line.
+fn missing_required(text: &str) -> Vec<(&'static str, &'static str)> {
+    const REQUIRED: &[(&str, &str)] = &[
+        ("profile_version", "key"),
+        ("name", "key"),
+        ("revision", "key"),
+        ("client.primary", "table [client.primary]"),
+        ("client.primary.id", "key"),
+        ("client.primary.auth_method", "key"),
+        ("client.primary.redirect_uri", "key"),
+        ("actor.a", "table [actor.a]"),
+        ("actor.a.id", "key"),
+        ("actor.a.token", "key"),
+        ("actor.b", "table [actor.b]"),
+        ("actor.b.id", "key"),
+        ("actor.b.token", "key"),
+        ("user", "table [user]"),
+        ("consent", "table [consent]"),
+    ];
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let present = |path: &str| {
+        let mut parts = path.split('.');
+        let first = parts.next().and_then(|k| table.get(k));
+        parts
+            .try_fold(first, |v, k| Some(v.and_then(|v| v.get(k))))
+            .flatten()
+            .is_some()
+    };
+    let parent_present = |path: &str| path.rsplit_once('.').is_none_or(|(p, _)| present(p));
+    REQUIRED
+        .iter()
+        .filter(|(path, _)| parent_present(path) && !present(path))
+        .copied()
+        .collect()
 }
 
 /// A toml error with the dotted field it is about, when the span points at a `key = value` line.
@@ -919,9 +1004,11 @@ pub async fn resolve(
     text: &str,
     server: Option<Arc<reference::ServerGuard>>,
 ) -> Result<Target, ProfileError> {
+    let timeout = Duration::from_secs(profile.http.timeout_secs);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(profile.http.timeout_secs))
+        .timeout(timeout)
+        .connect_timeout(timeout)
         .build()
         .map_err(|e| ProfileError::Unreachable(format!("HTTP client: {e}")))?;
     let mut metadata = None;
@@ -932,7 +1019,7 @@ pub async fn resolve(
         let url = metadata_url(&iss_url);
         let explicit =
             profile.endpoints.authorization.is_some() && profile.endpoints.token.is_some();
-        match fetch_json(&client, &url, profile.http.max_response_bytes).await {
+        match fetch_json(&client, &url, profile.http.max_response_bytes, timeout).await {
             Ok(m) => {
                 // A wrong `issuer` member is the target's problem (cases check the metadata),
                 // not a reason to stop the run.
@@ -965,20 +1052,38 @@ pub async fn resolve(
             ))
         })
     };
+    let found = |explicit: &Option<String>, member: &'static str| {
+        let url = pick(explicit, member)?;
+        Some((url, explicit.is_none().then_some(member)))
+    };
+    let declared = declared_origins(&profile);
+    let allowed = |f: Option<(Url, Option<&'static str>)>| -> Result<Option<Url>, ProfileError> {
+        let Some((url, member)) = f else {
+            return Ok(None);
+        };
+        match member {
+            Some(member) => check_origin(&url, member, &declared, profile.http.allow_cross_origin)
+                .map(|()| Some(url)),
+            None => Ok(Some(url)),
+        }
+    };
     let endpoints = ResolvedEndpoints {
         metadata: metadata_u,
         authorization: need(
-            pick(&e.authorization, "authorization_endpoint"),
+            allowed(found(&e.authorization, "authorization_endpoint"))?,
             "authorization endpoint",
         )?,
-        token: need(pick(&e.token, "token_endpoint"), "token endpoint")?,
-        jwks: pick(&e.jwks, "jwks_uri"),
-        introspection: pick(&e.introspection, "introspection_endpoint"),
-        revocation: pick(&e.revocation, "revocation_endpoint"),
-        control: pick(&e.control, "obo_test_control_endpoint"),
+        token: need(
+            allowed(found(&e.token, "token_endpoint"))?,
+            "token endpoint",
+        )?,
+        jwks: allowed(found(&e.jwks, "jwks_uri"))?,
+        introspection: allowed(found(&e.introspection, "introspection_endpoint"))?,
+        revocation: allowed(found(&e.revocation, "revocation_endpoint"))?,
+        control: allowed(found(&e.control, "obo_test_control_endpoint"))?,
     };
     let jwks = match &endpoints.jwks {
-        Some(u) => Some(fetch_json(&client, u, profile.http.max_response_bytes).await?),
+        Some(u) => Some(fetch_json(&client, u, profile.http.max_response_bytes, timeout).await?),
         None => None,
     };
     let mut capabilities: BTreeSet<String> = profile.capabilities.iter().cloned().collect();
@@ -1011,32 +1116,183 @@ pub async fn resolve(
     })
 }
 
+/// Origins the profile names: the issuer's and every explicit endpoint's.
+fn declared_origins(profile: &Profile) -> Vec<url::Origin> {
+    let e = &profile.endpoints;
+    [
+        &profile.issuer,
+        &e.authorization,
+        &e.token,
+        &e.jwks,
+        &e.introspection,
+        &e.revocation,
+        &e.control,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|u| Url::parse(u).ok())
+    .map(|u| u.origin())
+    .collect()
+}
+
+/// The origin rule for an endpoint taken from the metadata: client credentials and the user's
+/// password go only to origins the profile declares (RFC 8414 §2 lets metadata name any URL;
+/// a conformance run must not hand credentials to whatever it names). Another origin is an
+/// error unless `allow_cross_origin`, then a warning; an address that cannot belong to the
+/// target (link-local such as cloud metadata services, unspecified, multicast, broadcast, or
+/// loopback/private when the profile declares none) is refused always.
+fn check_origin(
+    url: &Url,
+    member: &str,
+    declared: &[url::Origin],
+    allow_cross_origin: bool,
+) -> Result<(), ProfileError> {
+    if declared.contains(&url.origin()) {
+        return Ok(());
+    }
+    let origin = url.origin().ascii_serialization();
+    if let Some(why) = non_target_address(url, declared) {
+        return Err(ProfileError::CrossOrigin(format!(
+            "metadata member {member} points at {origin}, {why}: refused whatever \
+             allow_cross_origin says"
+        )));
+    }
+    let names: Vec<String> = declared.iter().map(|o| o.ascii_serialization()).collect();
+    if allow_cross_origin {
+        eprintln!(
+            "warning: metadata member {member} points at {origin}, not an origin the profile \
+             declares ({}); followed because cross-origin endpoints are allowed",
+            names.join(", ")
+        );
+        return Ok(());
+    }
+    Err(ProfileError::CrossOrigin(format!(
+        "metadata member {member} points at {origin}, not an origin the profile declares ({}); \
+         set that endpoint in the profile's [endpoints], or set http.allow_cross_origin = true \
+         (or pass --allow-cross-origin) if the vendor really serves it from another origin",
+        names.join(", ")
+    )))
+}
+
+/// Why `url`'s host cannot be part of the target, if it cannot.
+fn non_target_address(url: &Url, declared: &[url::Origin]) -> Option<&'static str> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(a) => std::net::IpAddr::V4(a),
+        url::Host::Ipv6(a) => std::net::IpAddr::V6(a),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let local = d == "localhost" || d.ends_with(".localhost");
+            return (local && !declared.iter().any(is_local_origin))
+                .then_some("a loopback name the profile does not use");
+        }
+    };
+    if is_link_local(&ip) {
+        return Some("a link-local address (as used by cloud metadata services)");
+    }
+    if ip.is_unspecified() || ip.is_multicast() || is_broadcast(&ip) {
+        return Some("an address no server answers on");
+    }
+    if is_internal(&ip) && !declared.iter().any(is_local_origin) {
+        return Some("a loopback or private address while the profile declares a public target");
+    }
+    None
+}
+
+fn is_link_local(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_link_local(),
+        std::net::IpAddr::V6(a) => (a.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+fn is_broadcast(ip: &std::net::IpAddr) -> bool {
+    matches!(ip, std::net::IpAddr::V4(a) if a.is_broadcast())
+}
+
+fn is_internal(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_loopback() || a.is_private(),
+        std::net::IpAddr::V6(a) => a.is_loopback() || (a.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Whether an origin is on this machine or a private network.
+fn is_local_origin(origin: &url::Origin) -> bool {
+    let url::Origin::Tuple(_, host, _) = origin else {
+        return false;
+    };
+    match host {
+        url::Host::Ipv4(a) => is_internal(&std::net::IpAddr::V4(*a)),
+        url::Host::Ipv6(a) => is_internal(&std::net::IpAddr::V6(*a)),
+        url::Host::Domain(d) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || !d.contains('.')
+        }
+    }
+}
+
+/// An error and its chain of causes ("error sending request: connection refused"): reqwest's
+/// own message alone does not say why.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// GETs a JSON document, reading at most `cap` bytes of it: the body is streamed and the fetch
+/// stops at the first chunk past the cap, so a hostile endless body costs `cap` bytes.
 async fn fetch_json(
     client: &reqwest::Client,
     url: &Url,
     cap: usize,
+    timeout: Duration,
 ) -> Result<serde_json::Value, ProfileError> {
-    let resp = client
+    let failed = |e: reqwest::Error| {
+        let why = if e.is_timeout() {
+            format!(
+                "timed out after {} s (--timeout or the profile's http.timeout_secs)",
+                timeout.as_secs()
+            )
+        } else {
+            with_causes(&e)
+        };
+        ProfileError::Unreachable(format!("unreachable: GET {url}: {why}"))
+    };
+    let mut resp = client
         .get(url.clone())
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|e| ProfileError::Unreachable(format!("unreachable: GET {url}: {e}")))?;
+        .map_err(failed)?;
     let status = resp.status();
     if !status.is_success() {
         return Err(ProfileError::Unreachable(format!(
             "GET {url} answered {status}"
         )));
     }
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| ProfileError::Unreachable(format!("GET {url}: {e}")))?;
-    if bytes.len() > cap {
-        return Err(ProfileError::Unreachable(format!(
-            "GET {url}: body larger than {cap} bytes"
-        )));
+    let too_big = || {
+        ProfileError::Unreachable(format!(
+            "GET {url}: body larger than {cap} bytes (http.max_response_bytes)"
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_big());
     }
-    serde_json::from_slice(&bytes)
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
+        if chunk.len() > cap.saturating_sub(body.len()) {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body)
         .map_err(|e| ProfileError::Unreachable(format!("GET {url}: not JSON: {e}")))
 }

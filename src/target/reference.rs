@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use obo_reference_server::fault::Fault;
 
-use super::{resolve, ProfileError, Target};
+use super::{resolve, HttpOverrides, ProfileError, Target};
 
 /// Names accepted by `--target` for the built-in profiles.
 pub const BUILTIN: &[&str] = &["reference", "reference-form", "reference-browser"];
@@ -84,6 +84,14 @@ fn revision(r: &str) -> Result<obo_reference_server::Revision, ProfileError> {
 
 /// Starts the reference server and resolves the matching built-in profile against it.
 pub async fn reference(opts: ReferenceOptions) -> Result<Target, ProfileError> {
+    reference_with(opts, &HttpOverrides::default()).await
+}
+
+/// [`reference`] with command-line HTTP settings applied before discovery.
+pub async fn reference_with(
+    opts: ReferenceOptions,
+    overrides: &HttpOverrides,
+) -> Result<Target, ProfileError> {
     let rev = opts.revision.clone().unwrap_or_else(|| "02".into());
     let config = obo_reference_server::Config {
         auto_consent: if opts.form {
@@ -133,7 +141,10 @@ pub async fn reference(opts: ReferenceOptions) -> Result<Target, ProfileError> {
     }
     let text = template.replace("@BASE@", &base);
     let profile = match super::parse(&text, name, Path::new(".")) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            overrides.apply(&mut p.http);
+            p
+        }
         Err(e) => {
             guard.shutdown().await;
             return Err(e);
