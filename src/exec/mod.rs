@@ -55,7 +55,10 @@ impl From<session::TransportError> for Stop {
 
 impl From<control::ControlError> for Stop {
     fn from(e: control::ControlError) -> Stop {
-        Stop::Error(e.to_string())
+        match e {
+            control::ControlError::Unavailable(_) => Stop::Skip(e.to_string()),
+            _ => Stop::Error(e.to_string()),
+        }
     }
 }
 
@@ -241,9 +244,7 @@ impl<'a> CaseRun<'a> {
     async fn restore(&mut self) {
         let disabled = std::mem::take(&mut self.disabled);
         for actor in disabled {
-            let _ = self
-                .control_raw("actors/enable", json!({ "actor": actor }))
-                .await;
+            let _ = self.control_raw(control::Call::EnableActor { actor }).await;
         }
     }
 
@@ -262,7 +263,7 @@ impl<'a> CaseRun<'a> {
             }
             StepKind::AdvanceClock => {
                 let seconds = step.seconds.unwrap_or(0);
-                self.control("clock/advance", json!({ "seconds": seconds }))
+                self.control(control::Call::AdvanceClock { seconds })
                     .await
                     .map(|_| ())
             }
@@ -276,12 +277,13 @@ impl<'a> CaseRun<'a> {
             StepKind::DisableActor | StepKind::EnableActor => {
                 let which = step.actor.clone().unwrap_or_else(|| "a".into());
                 let id = self.actor_id(&which)?;
-                let (path, disable) = if step.kind == StepKind::DisableActor {
-                    ("actors/disable", true)
+                let disable = step.kind == StepKind::DisableActor;
+                let call = if disable {
+                    control::Call::DisableActor { actor: id.clone() }
                 } else {
-                    ("actors/enable", false)
+                    control::Call::EnableActor { actor: id.clone() }
                 };
-                self.control(path, json!({ "actor": id })).await?;
+                self.control(call).await?;
                 if disable {
                     self.disabled.push(id);
                 } else {
@@ -296,10 +298,11 @@ impl<'a> CaseRun<'a> {
                     .id
                     .clone();
                 let user = self.target.profile.user.username.clone();
-                self.control(
-                    "consents/revoke",
-                    json!({ "user": user, "client_id": client, "actor": actor }),
-                )
+                self.control(control::Call::RevokeConsent {
+                    user,
+                    client_id: client,
+                    actor,
+                })
                 .await
                 .map(|_| ())
             }

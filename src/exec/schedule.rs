@@ -245,7 +245,7 @@ fn lost(case: &Case) -> CaseResult {
     }
 }
 
-/// Control-API reset after an exclusive case (clock back, actors enabled).
+/// Control reset after an exclusive case (clock back, actors enabled).
 async fn reset(target: &Target) {
     let Some(control) = exec::control::ControlClient::of(target) else {
         return;
@@ -253,7 +253,7 @@ async fn reset(target: &Target) {
     if !target.has("control_api") {
         return;
     }
-    if let Err(e) = control.reset(target.timeout()).await {
+    if let Err(e) = control.reset().await {
         tracing::warn!("{e}");
     }
 }

@@ -6,6 +6,7 @@
 //! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
 //! `reference-form` profiles live in [`reference`].
 
+pub mod control;
 #[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
 
@@ -45,6 +46,8 @@ pub struct Profile {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub http: Http,
+    /// The control adapter: how each test-control operation is done on this target.
+    pub control: Option<control::Adapter>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -458,6 +461,9 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             return Err(field_err("capabilities", format!("{c:?} is listed twice")));
         }
     }
+    if let Some(adapter) = &p.control {
+        control::validate(adapter, p.endpoints.control.is_some() || p.issuer.is_some())?;
+    }
     let needs_config = [
         ("second_client", p.client.second.is_some(), "client.second"),
         ("public_client", p.client.public.is_some(), "client.public"),
@@ -469,7 +475,7 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
         ("resource_server", p.resource.is_some(), "resource"),
         (
             "control_mint",
-            seen.contains("control_api"),
+            seen.contains("control_api") || p.control.is_some(),
             "capability control_api",
         ),
     ];
@@ -656,6 +662,8 @@ pub struct Target {
     pub digest: String,
     /// Keeps an in-process reference server alive.
     pub server: Option<Arc<reference::ServerGuard>>,
+    /// Total clock advance since the last reset, for adapters that set an absolute offset.
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Target {
@@ -707,6 +715,17 @@ impl Target {
                 TokenSource::Static { value } => s.push(value.clone()),
                 TokenSource::Jwt { key_pem, .. } => s.extend(key_pem.clone()),
                 TokenSource::Command { .. } => {}
+            }
+        }
+        // Admin credentials in control hooks (an `Authorization` header, say).
+        if let Some(adapter) = &p.control {
+            for op in control::Operation::ALL {
+                if let Some(control::Hook::Http(h)) = adapter.hook(op) {
+                    for v in h.headers.values() {
+                        s.push(v.clone());
+                        s.extend(v.split_whitespace().nth(1).map(str::to_string));
+                    }
+                }
             }
         }
         s.retain(|x| !x.is_empty());
@@ -889,14 +908,13 @@ pub async fn resolve(
     for (cap, present) in [
         ("introspection", endpoints.introspection.is_some()),
         ("revocation", endpoints.revocation.is_some()),
-        ("control_api", endpoints.control.is_some()),
-        ("control_mint", endpoints.control.is_some()),
         ("jwt_access_tokens", jwks.is_some()),
     ] {
         if !present {
             capabilities.remove(cap);
         }
     }
+    control_capabilities(&profile, endpoints.control.is_some(), &mut capabilities);
     let issuer = profile
         .issuer
         .clone()
@@ -910,7 +928,38 @@ pub async fn resolve(
         digest: digest(text),
         server,
         profile,
+        clock_offset: Default::default(),
     })
+}
+
+/// `control_api` and `control_mint` follow from the adapter: with a `[control]` table, from the
+/// operations it maps (a case needing an unmapped one skips naming it); without one, from the
+/// declared capabilities and a control endpoint for the built-in contract.
+fn control_capabilities(profile: &Profile, has_base: bool, caps: &mut BTreeSet<String>) {
+    use control::Operation;
+    let available = |op: Operation| match &profile.control {
+        Some(a) => match a.hook(op) {
+            Some(control::Hook::Contract {}) => has_base,
+            Some(_) => true,
+            None => false,
+        },
+        None => has_base,
+    };
+    let state_ops = [
+        Operation::AdvanceClock,
+        Operation::DisableActor,
+        Operation::RevokeConsent,
+        Operation::Reset,
+    ];
+    let api = state_ops.into_iter().any(available);
+    let mint = available(Operation::Mint);
+    for (cap, present) in [("control_api", api), ("control_mint", mint)] {
+        if !present {
+            caps.remove(cap);
+        } else if profile.control.is_some() {
+            caps.insert(cap.to_string());
+        }
+    }
 }
 
 async fn fetch_json(

@@ -69,7 +69,7 @@ impl FuzzTarget {
 /// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
 async fn reset(t: &Target) -> Result<(), String> {
     match crate::exec::control::ControlClient::of(t) {
-        Some(control) => control.reset(t.timeout()).await.map_err(|e| e.to_string()),
+        Some(control) => control.reset().await.map_err(|e| e.to_string()),
         None => Ok(()),
     }
 }
