@@ -775,6 +775,8 @@ impl Target {
         };
         Some(match name {
             "actor.a" => p.actor.a.id.clone(),
+            "actor.a.upper" => case_variant(&p.actor.a.id)?,
+            "actor.a.lookalike" => lookalike(&p.actor.a.id)?,
             "actor.b" => p.actor.b.id.clone(),
             "actor.disabled" => p.actor.disabled.as_ref()?.id.clone(),
             "user.sub" => p.user.sub.clone(),
@@ -818,6 +820,21 @@ impl Target {
             s.shutdown().await;
         }
     }
+}
+
+/// The id with its letters upper-cased; None when that changes nothing (no case to vary).
+fn case_variant(id: &str) -> Option<String> {
+    let upper = id.to_uppercase();
+    (upper != id).then_some(upper)
+}
+
+/// The id with its first ASCII letter or digit replaced by its fullwidth form (U+FF01..): it
+/// looks alike and is NFKC-equal to the id, but is another string. None without such a character.
+fn lookalike(id: &str) -> Option<String> {
+    let i = id.find(|c: char| c.is_ascii_alphanumeric())?;
+    let c = id[i..].chars().next()?;
+    let wide = char::from_u32(c as u32 - 0x21 + 0xFF01)?;
+    Some(format!("{}{wide}{}", &id[..i], &id[i + c.len_utf8()..]))
 }
 
 /// Hex SHA-256 of the profile text.
