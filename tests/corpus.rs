@@ -55,11 +55,11 @@ const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[
 const KNOWN_UNDETECTED: &[(&str, &str)] = &[
     (
         "defect/consent-reused-across-actors",
-        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS runs through the control adapter but is a SHOULD case: the defect gives warn, not fail",
+        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS runs (second user, no control API) but is a SHOULD case: the defect gives warn, not fail",
     ),
     (
         "defect/frameable-pages",
-        "INH-CONSENT-PAGE-FRAMING-BLOCKED runs through the control adapter but its framing check is SHOULD: the defect gives warn, not fail",
+        "INH-CONSENT-PAGE-FRAMING-BLOCKED runs (second user, no control API) but its framing check is SHOULD: the defect gives warn, not fail",
     ),
     (
         "defect/user-token-as-actor-token",
@@ -129,13 +129,9 @@ fn shapes() -> Vec<Shape> {
         v.push(quirky(format!("combo/{name}"), c.to_vec()));
     }
     // Defects only a control operation reaches run with the target's own test API, driven
-    // through the control adapter of own-control-api.toml.
-    let needs_control = [
-        Defect::DisabledActorTokenAccepted,
-        Defect::ConsentReusedAcrossActors,
-        Defect::DenyIssuesCode,
-        Defect::FrameablePages,
-    ];
+    // through the control adapter of own-control-api.toml. The consent defects need none: the
+    // consent cases use the profile's second user.
+    let needs_control = [Defect::DisabledActorTokenAccepted];
     for d in Defect::ALL {
         let quirks = if needs_control.contains(d) {
             vec![Quirk::OwnControlApi]

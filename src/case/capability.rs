@@ -10,6 +10,7 @@ pub const ALL: &[&str] = &[
     "control_mint",
     "resource_server",
     "second_client",
+    "second_user",
     "public_client",
     "disabled_actor",
     "interactive_consent",

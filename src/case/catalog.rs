@@ -373,6 +373,7 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
         &mut out,
     );
     one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
+    one_of("user", &step.user, &["primary", "second"], &mut out);
     one_of("method", &step.method, &["GET", "POST"], &mut out);
     one_of(
         "consent",
@@ -581,6 +582,9 @@ impl Case {
                     }
                 }
                 _ => {}
+            }
+            if s.user.as_deref() == Some("second") {
+                add("second_user");
             }
             match s.client.as_deref() {
                 Some("second") => add("second_client"),

@@ -149,6 +149,9 @@ pub struct User {
     pub password: Option<String>,
     /// The subject the target puts in access tokens' `sub` for this user.
     pub sub: String,
+    /// `[user.second]`: another user, whose consent pages the consent cases observe without
+    /// revoking anything (no case approves actor A for it with the primary client).
+    pub second: Option<Box<User>>,
 }
 
 /// The consent driver.
@@ -472,6 +475,7 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             p.actor.disabled.is_some(),
             "actor.disabled",
         ),
+        ("second_user", p.user.second.is_some(), "user.second"),
         ("resource_server", p.resource.is_some(), "resource"),
         (
             "control_mint",
@@ -700,6 +704,7 @@ impl Target {
             s.extend(c.key_pem.clone());
         }
         s.extend(p.user.password.clone());
+        s.extend(p.user.second.as_ref().and_then(|u| u.password.clone()));
         for a in [
             Some(&p.actor.a),
             Some(&p.actor.b),
@@ -801,6 +806,15 @@ impl Target {
             "primary" => Some(&self.profile.client.primary),
             "second" => self.profile.client.second.as_ref(),
             "public" => self.profile.client.public.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The user of an authorization: `primary` (default) or `second`.
+    pub fn user(&self, which: &str) -> Option<&User> {
+        match which {
+            "primary" => Some(&self.profile.user),
+            "second" => self.profile.user.second.as_deref(),
             _ => None,
         }
     }

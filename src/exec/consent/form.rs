@@ -5,7 +5,7 @@ use url::Url;
 
 use super::{AuthzOutcome, Decision};
 use crate::html_form;
-use crate::profile::{FormPage, PageRole, Target};
+use crate::profile::{FormPage, PageRole, Target, User};
 use crate::session::{Request, Response};
 
 pub(super) enum Next {
@@ -75,9 +75,10 @@ fn matches(page: &FormPage, url: &Url) -> bool {
     !page.url_match.contains('*') && url.path().contains(&page.url_match)
 }
 
-fn expand(target: &Target, value: &str) -> Result<String, String> {
+fn expand(target: &Target, user: &User, value: &str) -> Result<String, String> {
     crate::vars::substitute(value, |name| match name {
-        "user.password" => target.profile.user.password.clone(),
+        "user.username" => Some(user.username.clone()),
+        "user.password" => user.password.clone(),
         other => target.variable(other),
     })
     .map_err(|n| format!("form driver: unknown variable ${{{n}}} in a fill value"))
@@ -86,6 +87,7 @@ fn expand(target: &Target, value: &str) -> Result<String, String> {
 /// Decides what to do with an HTML page (status 200) the AS showed.
 pub(super) fn next(
     target: &Target,
+    user: &User,
     pages: &[FormPage],
     resp: &Response,
     decision: Decision,
@@ -145,7 +147,7 @@ pub(super) fn next(
         }
     };
     for (name, value) in &page.fill {
-        form.fill(name, &expand(target, value)?);
+        form.fill(name, &expand(target, user, value)?);
     }
     let (method, action, fields) = match form.try_submission(button.as_deref()) {
         Ok(s) => s,
