@@ -428,12 +428,20 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
     }
     if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {
         if let Some(at) = &step.actor_token {
-            let ok = ["a", "b", "disabled", "none", "user_access_token", "garbage"]
-                .contains(&at.as_str())
+            let ok = [
+                "a",
+                "b",
+                "disabled",
+                "none",
+                "user_access_token",
+                "access_token_with_actor_sub",
+                "garbage",
+            ]
+            .contains(&at.as_str())
                 || at.strip_prefix("saved:").is_some_and(|n| !n.is_empty());
             if !ok {
                 out.push(format!(
-                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, garbage, saved:NAME"
+                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, access_token_with_actor_sub, garbage, saved:NAME"
                 ));
             }
         }
@@ -582,6 +590,9 @@ impl Case {
                     }
                 }
                 _ => {}
+            }
+            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
+                add("control_mint");
             }
             if s.user.as_deref() == Some("second") {
                 add("second_user");
