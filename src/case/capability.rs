@@ -7,6 +7,7 @@ pub const ALL: &[&str] = &[
     "revocation",
     "refresh_tokens",
     "control_api",
+    "clock",
     "control_mint",
     "resource_server",
     "second_client",

@@ -374,6 +374,12 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
     );
     one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
     one_of("user", &step.user, &["primary", "second"], &mut out);
+    one_of(
+        "expires",
+        &step.expires,
+        &["actor_token", "code", "access_token"],
+        &mut out,
+    );
     one_of("method", &step.method, &["GET", "POST"], &mut out);
     one_of(
         "consent",
@@ -576,10 +582,11 @@ impl Case {
         };
         for s in &self.steps {
             match s.kind {
-                StepKind::AdvanceClock
-                | StepKind::DisableActor
-                | StepKind::EnableActor
-                | StepKind::RevokeConsent => add("control_api"),
+                // A clock operation, or a real-time wait the profile allows.
+                StepKind::AdvanceClock => add("clock"),
+                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
+                    add("control_api")
+                }
                 StepKind::Introspect => add("introspection"),
                 StepKind::Revoke => add("revocation"),
                 StepKind::Refresh => add("refresh_tokens"),

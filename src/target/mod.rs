@@ -48,6 +48,39 @@ pub struct Profile {
     pub http: Http,
     /// The control adapter: how each test-control operation is done on this target.
     pub control: Option<control::Adapter>,
+    /// Time without a clock operation: real-time waits the profile allows.
+    #[serde(default)]
+    pub time: Time,
+}
+
+/// `[time]`: lifetimes the vendor configured (a test tenant with short TTLs) and the longest
+/// real-time wait a run may make. A case that moves the clock waits out the lifetime instead
+/// when the target has no `advance_clock` operation; a run never waits longer than allowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Time {
+    /// Longest wait of one step; 0 (default): never wait.
+    #[serde(default)]
+    pub max_wait_secs: u64,
+    pub actor_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub access_token_ttl_secs: Option<u64>,
+    /// Clock skew the target tolerates after expiry; default 60.
+    pub clock_skew_secs: Option<u64>,
+}
+
+impl Time {
+    /// The wait that outlives `what` (`actor_token`, `code`, `access_token`): its lifetime plus
+    /// the skew plus one second; None when the profile gives no such lifetime.
+    pub fn wait_for(&self, what: &str) -> Option<u64> {
+        let ttl = match what {
+            "actor_token" => self.actor_token_ttl_secs,
+            "code" => self.code_ttl_secs,
+            "access_token" => self.access_token_ttl_secs,
+            _ => None,
+        }?;
+        Some(ttl + self.clock_skew_secs.unwrap_or(60) + 1)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -983,6 +1016,9 @@ fn control_capabilities(profile: &Profile, has_base: bool, caps: &mut BTreeSet<S
         Operation::Reset,
     ];
     let api = state_ops.into_iter().any(available);
+    if available(Operation::AdvanceClock) || profile.time.max_wait_secs > 0 {
+        caps.insert("clock".to_string());
+    }
     let mint = available(Operation::Mint);
     for (cap, present) in [("control_api", api), ("control_mint", mint)] {
         if !present {

@@ -188,6 +188,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
             ending: Ending::Errored(format!("the sequence task failed: {e}")),
             checks: vec![],
             transcript: vec![],
+            waited_secs: 0,
         },
         Err(_) => {
             abort.abort();
@@ -198,6 +199,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
                 )),
                 checks: vec![],
                 transcript: vec![],
+                waited_secs: 0,
             }
         }
     };
