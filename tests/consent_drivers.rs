@@ -64,6 +64,7 @@ async fn drive(t: &Target, decision: Decision) -> Result<consent::AuthzOutcome, 
     let dest = Destination {
         sent: Some(&registered),
         registered: &registered,
+        user: &t.profile.user,
     };
     let mut url = t.endpoints.authorization.clone();
     url.set_query(Some("response_type=code&client_id=c&state=xyz"));
@@ -354,6 +355,7 @@ async fn command_driver_example_program() {
     let dest = Destination {
         sent: Some(&registered),
         registered: &registered,
+        user: &t.profile.user,
     };
     let pairs: Vec<(String, String)> = [
         ("response_type", "code"),
@@ -555,6 +557,7 @@ async fn browser_driver_runs_scripts_and_screenshots_failures() {
     let dest = Destination {
         sent: Some(&registered),
         registered: &registered,
+        user: &t.profile.user,
     };
     let stuck = Url::parse(&format!("{}/stuck", s.uri())).unwrap();
     let err = consent::drive(

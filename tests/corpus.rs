@@ -37,20 +37,12 @@ const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[
 /// Defects no case of the catalogue can detect against this target today, and why.
 const KNOWN_UNDETECTED: &[(&str, &str)] = &[
     (
-        "defect/disabled-actor-token-accepted",
-        "ACTOR-TOKEN-DISABLED-AFTER-CONSENT needs control_api (reference contract); no other case presents a disabled actor's token",
-    ),
-    (
         "defect/consent-reused-across-actors",
-        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS needs control_api to revoke stored consent",
-    ),
-    (
-        "defect/deny-issues-code",
-        "AUTHZ-CONSENT-DENY needs control_api to revoke stored consent",
+        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS runs (second user, no control API) but is a SHOULD case: the defect gives warn, not fail",
     ),
     (
         "defect/frameable-pages",
-        "INH-CONSENT-PAGE-FRAMING-BLOCKED needs control_api to revoke stored consent",
+        "INH-CONSENT-PAGE-FRAMING-BLOCKED runs (second user, no control API) but its framing check is SHOULD: the defect gives warn, not fail",
     ),
     (
         "defect/user-token-as-actor-token",
@@ -67,7 +59,10 @@ struct Shape {
 }
 
 fn template_for(quirks: &[Quirk]) -> &'static str {
-    if quirks.contains(&Quirk::OneUrlInteraction) {
+    if quirks.contains(&Quirk::OwnControlApi) {
+        // The target's own test API, mapped by the profile's control adapter.
+        "own-control-api.toml"
+    } else if quirks.contains(&Quirk::OneUrlInteraction) {
         "one-url-interaction.toml"
     } else if quirks.contains(&Quirk::ConsentAtAuthorize) {
         "consent-at-authorize.toml"
@@ -116,12 +111,21 @@ fn shapes() -> Vec<Shape> {
         let name = c.iter().map(|q| q.name()).collect::<Vec<_>>().join("+");
         v.push(quirky(format!("combo/{name}"), c.to_vec()));
     }
+    // Defects only a control operation reaches run with the target's own test API, driven
+    // through the control adapter of own-control-api.toml. The consent defects need none: the
+    // consent cases use the profile's second user.
+    let needs_control = [Defect::DisabledActorTokenAccepted];
     for d in Defect::ALL {
+        let quirks = if needs_control.contains(d) {
+            vec![Quirk::OwnControlApi]
+        } else {
+            vec![]
+        };
         v.push(Shape {
             name: format!("defect/{}", d.name()),
-            quirks: vec![],
+            template: template_for(&quirks),
+            quirks,
             defect: Some(*d),
-            template: "clean.toml",
         });
     }
     v

@@ -445,6 +445,13 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
         &mut out,
     );
     one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
+    one_of("user", &step.user, &["primary", "second"], &mut out);
+    one_of(
+        "expires",
+        &step.expires,
+        &["actor_token", "code", "access_token"],
+        &mut out,
+    );
     one_of("method", &step.method, &["GET", "POST"], &mut out);
     one_of(
         "consent",
@@ -508,12 +515,20 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
     }
     if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {
         if let Some(at) = &step.actor_token {
-            let ok = ["a", "b", "disabled", "none", "user_access_token", "garbage"]
-                .contains(&at.as_str())
+            let ok = [
+                "a",
+                "b",
+                "disabled",
+                "none",
+                "user_access_token",
+                "access_token_with_actor_sub",
+                "garbage",
+            ]
+            .contains(&at.as_str())
                 || at.strip_prefix("saved:").is_some_and(|n| !n.is_empty());
             if !ok {
                 out.push(format!(
-                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, garbage, saved:NAME"
+                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, access_token_with_actor_sub, garbage, saved:NAME"
                 ));
             }
         }
@@ -648,10 +663,11 @@ impl Case {
         };
         for s in &self.steps {
             match s.kind {
-                StepKind::AdvanceClock
-                | StepKind::DisableActor
-                | StepKind::EnableActor
-                | StepKind::RevokeConsent => add("control_api"),
+                // A clock operation, or a real-time wait the profile allows.
+                StepKind::AdvanceClock => add("clock"),
+                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
+                    add("control_api")
+                }
                 StepKind::Introspect => add("introspection"),
                 StepKind::Revoke => add("revocation"),
                 StepKind::Refresh => add("refresh_tokens"),
@@ -662,6 +678,12 @@ impl Case {
                     }
                 }
                 _ => {}
+            }
+            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
+                add("control_mint");
+            }
+            if s.user.as_deref() == Some("second") {
+                add("second_user");
             }
             match s.client.as_deref() {
                 Some("second") => add("second_client"),

@@ -164,6 +164,14 @@ fn cmd_validate(file: &Path) -> i32 {
                 p.revision,
                 p.capabilities.join(", ")
             );
+            if let Some(adapter) = &p.control {
+                let ops: Vec<&str> = profile::control::Operation::ALL
+                    .into_iter()
+                    .filter(|op| adapter.hook(*op).is_some())
+                    .map(|op| op.name())
+                    .collect();
+                println!("control adapter: {}", ops.join(", "));
+            }
             exit::OK
         }
         Err(e) => {

@@ -59,9 +59,15 @@ impl CaseRun<'_> {
         let registered = Url::parse(&client.redirect_uri)
             .map_err(|e| Stop::Error(format!("bad redirect_uri in the profile: {e}")))?;
         let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
+        let which_user = step.user.as_deref().unwrap_or("primary");
+        let user = self
+            .target
+            .user(which_user)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no {which_user} user")))?;
         let dest = Destination {
             sent: sent_url.as_ref(),
             registered: &registered,
+            user,
         };
         let outcome = consent::drive(&mut self.session, self.target, &req, &dest, decision)
             .await

@@ -6,6 +6,7 @@
 //! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference`,
 //! `reference-form` and `reference-browser` profiles live in [`reference`].
 
+pub mod control;
 #[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
 
@@ -45,6 +46,41 @@ pub struct Profile {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub http: Http,
+    /// The control adapter: how each test-control operation is done on this target.
+    pub control: Option<control::Adapter>,
+    /// Time without a clock operation: real-time waits the profile allows.
+    #[serde(default)]
+    pub time: Time,
+}
+
+/// `[time]`: lifetimes the vendor configured (a test tenant with short TTLs) and the longest
+/// real-time wait a run may make. A case that moves the clock waits out the lifetime instead
+/// when the target has no `advance_clock` operation; a run never waits longer than allowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Time {
+    /// Longest wait of one step; 0 (default): never wait.
+    #[serde(default)]
+    pub max_wait_secs: u64,
+    pub actor_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub access_token_ttl_secs: Option<u64>,
+    /// Clock skew the target tolerates after expiry; default 60.
+    pub clock_skew_secs: Option<u64>,
+}
+
+impl Time {
+    /// The wait that outlives `what` (`actor_token`, `code`, `access_token`): its lifetime plus
+    /// the skew plus one second; None when the profile gives no such lifetime.
+    pub fn wait_for(&self, what: &str) -> Option<u64> {
+        let ttl = match what {
+            "actor_token" => self.actor_token_ttl_secs,
+            "code" => self.code_ttl_secs,
+            "access_token" => self.access_token_ttl_secs,
+            _ => None,
+        }?;
+        Some(ttl + self.clock_skew_secs.unwrap_or(60) + 1)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -146,6 +182,9 @@ pub struct User {
     pub password: Option<String>,
     /// The subject the target puts in access tokens' `sub` for this user.
     pub sub: String,
+    /// `[user.second]`: another user, whose consent pages the consent cases observe without
+    /// revoking anything (no case approves actor A for it with the primary client).
+    pub second: Option<Box<User>>,
 }
 
 /// The consent driver.
@@ -607,6 +646,9 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             return Err(field_err("capabilities", format!("{c:?} is listed twice")));
         }
     }
+    if let Some(adapter) = &p.control {
+        control::validate(adapter, p.endpoints.control.is_some() || p.issuer.is_some())?;
+    }
     let needs_config = [
         ("second_client", p.client.second.is_some(), "client.second"),
         ("public_client", p.client.public.is_some(), "client.public"),
@@ -615,10 +657,11 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             p.actor.disabled.is_some(),
             "actor.disabled",
         ),
+        ("second_user", p.user.second.is_some(), "user.second"),
         ("resource_server", p.resource.is_some(), "resource"),
         (
             "control_mint",
-            seen.contains("control_api"),
+            seen.contains("control_api") || p.control.is_some(),
             "capability control_api",
         ),
     ];
@@ -837,6 +880,8 @@ pub struct Target {
     pub server: Option<Arc<reference::ServerGuard>>,
     /// The run's one headless Chromium (`browser` consent driver), started on first use.
     pub browser: crate::consent::BrowserSlot,
+    /// Total clock advance since the last reset, for adapters that set an absolute offset.
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Target {
@@ -873,6 +918,7 @@ impl Target {
             s.extend(c.key_pem.clone());
         }
         s.extend(p.user.password.clone());
+        s.extend(p.user.second.as_ref().and_then(|u| u.password.clone()));
         for a in [
             Some(&p.actor.a),
             Some(&p.actor.b),
@@ -888,6 +934,17 @@ impl Target {
                 TokenSource::Static { value } => s.push(value.clone()),
                 TokenSource::Jwt { key_pem, .. } => s.extend(key_pem.clone()),
                 TokenSource::Command { .. } => {}
+            }
+        }
+        // Admin credentials in control hooks (an `Authorization` header, say).
+        if let Some(adapter) = &p.control {
+            for op in control::Operation::ALL {
+                if let Some(control::Hook::Http(h)) = adapter.hook(op) {
+                    for v in h.headers.values() {
+                        s.push(v.clone());
+                        s.extend(v.split_whitespace().nth(1).map(str::to_string));
+                    }
+                }
             }
         }
         s.retain(|x| !x.is_empty());
@@ -937,6 +994,8 @@ impl Target {
         };
         Some(match name {
             "actor.a" => p.actor.a.id.clone(),
+            "actor.a.upper" => case_variant(&p.actor.a.id)?,
+            "actor.a.lookalike" => lookalike(&p.actor.a.id)?,
             "actor.b" => p.actor.b.id.clone(),
             "actor.disabled" => p.actor.disabled.as_ref()?.id.clone(),
             "user.sub" => p.user.sub.clone(),
@@ -965,6 +1024,15 @@ impl Target {
         }
     }
 
+    /// The user of an authorization: `primary` (default) or `second`.
+    pub fn user(&self, which: &str) -> Option<&User> {
+        match which {
+            "primary" => Some(&self.profile.user),
+            "second" => self.profile.user.second.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn actor(&self, which: &str) -> Option<&Actor> {
         match which {
             "a" => Some(&self.profile.actor.a),
@@ -981,6 +1049,21 @@ impl Target {
             s.shutdown().await;
         }
     }
+}
+
+/// The id with its letters upper-cased; None when that changes nothing (no case to vary).
+fn case_variant(id: &str) -> Option<String> {
+    let upper = id.to_uppercase();
+    (upper != id).then_some(upper)
+}
+
+/// The id with its first ASCII letter or digit replaced by its fullwidth form (U+FF01..): it
+/// looks alike and is NFKC-equal to the id, but is another string. None without such a character.
+fn lookalike(id: &str) -> Option<String> {
+    let i = id.find(|c: char| c.is_ascii_alphanumeric())?;
+    let c = id[i..].chars().next()?;
+    let wide = char::from_u32(c as u32 - 0x21 + 0xFF01)?;
+    Some(format!("{}{wide}{}", &id[..i], &id[i + c.len_utf8()..]))
 }
 
 /// Hex SHA-256 of the profile text.
@@ -1091,14 +1174,13 @@ pub async fn resolve(
     for (cap, present) in [
         ("introspection", endpoints.introspection.is_some()),
         ("revocation", endpoints.revocation.is_some()),
-        ("control_api", endpoints.control.is_some()),
-        ("control_mint", endpoints.control.is_some()),
         ("jwt_access_tokens", jwks.is_some()),
     ] {
         if !present {
             capabilities.remove(cap);
         }
     }
+    control_capabilities(&profile, endpoints.control.is_some(), &mut capabilities);
     let issuer = profile
         .issuer
         .clone()
@@ -1113,7 +1195,41 @@ pub async fn resolve(
         server,
         browser: Default::default(),
         profile,
+        clock_offset: Default::default(),
     })
+}
+
+/// `control_api` and `control_mint` follow from the adapter: with a `[control]` table, from the
+/// operations it maps (a case needing an unmapped one skips naming it); without one, from the
+/// declared capabilities and a control endpoint for the built-in contract.
+fn control_capabilities(profile: &Profile, has_base: bool, caps: &mut BTreeSet<String>) {
+    use control::Operation;
+    let available = |op: Operation| match &profile.control {
+        Some(a) => match a.hook(op) {
+            Some(control::Hook::Contract {}) => has_base,
+            Some(_) => true,
+            None => false,
+        },
+        None => has_base,
+    };
+    let state_ops = [
+        Operation::AdvanceClock,
+        Operation::DisableActor,
+        Operation::RevokeConsent,
+        Operation::Reset,
+    ];
+    let api = state_ops.into_iter().any(available);
+    if available(Operation::AdvanceClock) || profile.time.max_wait_secs > 0 {
+        caps.insert("clock".to_string());
+    }
+    let mint = available(Operation::Mint);
+    for (cap, present) in [("control_api", api), ("control_mint", mint)] {
+        if !present {
+            caps.remove(cap);
+        } else if profile.control.is_some() {
+            caps.insert(cap.to_string());
+        }
+    }
 }
 
 /// Origins the profile names: the issuer's and every explicit endpoint's.

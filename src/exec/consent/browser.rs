@@ -355,9 +355,17 @@ async fn intercept(
     .await
     .map_err(|e| format!("browser: cannot intercept navigations: {e}"))?;
     Ok(tokio::spawn(async move {
+        // Only the redirect detection of `Destination` is used here; nobody signs in.
+        let nobody = crate::profile::User {
+            username: String::new(),
+            password: None,
+            sub: String::new(),
+            second: None,
+        };
         let dest = Destination {
             sent: sent.as_ref(),
             registered: &registered,
+            user: &nobody,
         };
         while let Some(ev) = events.next().await {
             let id = ev.request_id.clone();
@@ -663,7 +671,8 @@ async fn walk(
             outcome.consent_prompt = Some(true);
             outcome.consent_page_text = Some(view.text.clone());
         }
-        let expand = |v: &str| expand(target, v);
+        // The browser signs in the profile's primary user.
+        let expand = |v: &str| expand(target, &target.profile.user, v);
         let username = target.profile.user.username.clone();
         let Some(plan) = recognise::plan(&view, &fit, pages, decision, &username, &expand)? else {
             outcome.last = current;

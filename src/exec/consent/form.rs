@@ -3,7 +3,7 @@
 
 use super::recognise::{self, NoFit, PageView, Plan, Press};
 use super::{AuthzOutcome, Decision};
-use crate::profile::{FormPage, PageRole, Target};
+use crate::profile::{FormPage, PageRole, Target, User};
 use crate::session::{Request, Response};
 
 pub(super) enum Next {
@@ -61,9 +61,10 @@ pub(super) fn framing_blocked(resp: &Response) -> bool {
     xfo || csp
 }
 
-pub(super) fn expand(target: &Target, value: &str) -> Result<String, String> {
+pub(super) fn expand(target: &Target, user: &User, value: &str) -> Result<String, String> {
     crate::vars::substitute(value, |name| match name {
-        "user.password" => target.profile.user.password.clone(),
+        "user.username" => Some(user.username.clone()),
+        "user.password" => user.password.clone(),
         other => target.variable(other),
     })
     .map_err(|n| format!("consent driver: unknown variable ${{{n}}} in a fill value"))
@@ -91,6 +92,7 @@ pub(super) fn unrecognised(
 /// Decides what to do with an HTML page (status 200) the AS showed.
 pub(super) fn next(
     target: &Target,
+    user: &User,
     pages: &[FormPage],
     resp: &Response,
     decision: Decision,
@@ -129,8 +131,8 @@ pub(super) fn next(
         outcome.consent_prompt = Some(true);
         outcome.consent_page_text = Some(view.text.clone());
     }
-    let expand = |v: &str| expand(target, v);
-    let username = target.profile.user.username.clone();
+    let expand = |v: &str| expand(target, user, v);
+    let username = user.username.clone();
     let Some(plan) = recognise::plan(&view, &fit, pages, decision, &username, &expand)? else {
         return Ok(Next::Stop);
     };

@@ -123,6 +123,8 @@ pub fn is_redirect_uri(loc: &Url, redirect_uri: &Url) -> bool {
 pub struct Destination<'a> {
     pub sent: Option<&'a Url>,
     pub registered: &'a Url,
+    /// The user who signs in on the login page.
+    pub user: &'a crate::profile::User,
 }
 
 impl Destination<'_> {
@@ -228,7 +230,15 @@ async fn follow(
         let html = resp.status == 200 && resp.is_html();
         match (pages, html) {
             (Some(pages), true) => {
-                match form::next(target, pages, &resp, decision, &mut outcome, &mut submitted)? {
+                match form::next(
+                    target,
+                    dest.user,
+                    pages,
+                    &resp,
+                    decision,
+                    &mut outcome,
+                    &mut submitted,
+                )? {
                     form::Next::Submit(r) => {
                         req = r;
                         continue;

@@ -31,6 +31,7 @@ impl CaseRun<'_> {
         let token = match which {
             "none" => return Ok(None),
             "garbage" => format!("not-a-jwt-{}", self.random_b64(12)),
+            "access_token_with_actor_sub" => self.access_token_with_actor_sub().await?,
             "user_access_token" => self.last_access_token().ok_or_else(|| {
                 Stop::Error("actor_token = \"user_access_token\" needs an earlier token step that got an access token".into())
             })?,
@@ -220,6 +221,36 @@ impl CaseRun<'_> {
         defect.apply(&mut claims, now);
         let header = header_typ(&jwt.header);
         self.mint(claims, header).await
+    }
+
+    /// The user's access token re-signed by the target (`mint`) with `sub` = actor A and no
+    /// `act`: a token of the target's own whose subject is the bound actor but which is no actor
+    /// token, so only a token-type check can refuse it (OBO-TOKEN-3, OBO-INH-20).
+    async fn access_token_with_actor_sub(&mut self) -> Flow<String> {
+        if !self.target.has("control_mint") {
+            return Err(Stop::Skip(
+                "a token of the target's own with chosen claims needs control_mint".into(),
+            ));
+        }
+        let base = self.last_access_token().ok_or_else(|| {
+            Stop::Error(
+                "actor_token = \"access_token_with_actor_sub\" needs an earlier token step that got an access token".into(),
+            )
+        })?;
+        let jwt = jose::decode_unverified(&base).map_err(|e| {
+            Stop::Skip(format!(
+                "the access token is not a JWT ({e}); cannot re-mint it"
+            ))
+        })?;
+        let actor = self.actor_id("a")?;
+        let jti = self.random_b64(16);
+        let mut claims = jwt.claims.clone();
+        if let Some(m) = claims.as_object_mut() {
+            m.insert("sub".into(), Value::String(actor));
+            m.insert("jti".into(), Value::String(jti));
+            m.remove("act");
+        }
+        self.mint(claims, header_typ(&jwt.header)).await
     }
 
     /// A still-valid actor token for `actor_id`, signed by the target through `mint`, shaped
