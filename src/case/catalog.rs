@@ -29,6 +29,19 @@ pub struct Requirement {
     pub revisions: Option<Vec<String>>,
     #[serde(default)]
     pub untestable: Option<String>,
+    /// Section numbers of other revisions where they differ from `section` (`{ "00" = "7" }`):
+    /// -00 numbered its sections differently, and a -00 run cites the -00 text.
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+}
+
+impl Requirement {
+    /// The section to cite for a run against `revision`.
+    pub fn section_for(&self, revision: &str) -> &str {
+        self.sections
+            .get(revision)
+            .map_or(self.section.as_str(), String::as_str)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,33 +73,84 @@ impl Catalog {
     }
 }
 
-/// The cases directory to use when none is given: `./cases` if present, else the one shipped
-/// beside the crate's sources.
-pub fn default_dir() -> PathBuf {
-    let local = PathBuf::from("cases");
-    if local.join("requirements.toml").exists() || local.is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+/// The catalogue the harness was built with (cases/ at build time, embedded by build.rs).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
+}
+
+/// Where a catalogue comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The catalogue embedded at build time: the binary needs no files beside it.
+    Embedded,
+    /// A folder holding requirements.toml and the case files (`--cases-dir`, `OBO_CASES_DIR`).
+    Dir(PathBuf),
+}
+
+impl Source {
+    pub fn load(&self) -> Result<Catalog, CatalogError> {
+        match self {
+            Source::Embedded => load_embedded(),
+            Source::Dir(dir) => load(dir),
+        }
     }
+}
+
+/// The cases folder of the source tree this crate was built from (tests and tools that work on
+/// the sources; the binary uses [`Source::Embedded`] unless told otherwise).
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+/// The embedded catalogue; its case paths read `cases/...` as in the source tree.
+pub fn load_embedded() -> Result<Catalog, CatalogError> {
+    let dir = PathBuf::from("cases");
+    let files = embedded::FILES
+        .iter()
+        .map(|(rel, text)| (dir.join(rel), (*text).to_string()))
+        .collect();
+    from_texts(&dir, files)
 }
 
 /// Loads and validates every case under `dir` and `dir/requirements.toml`.
 pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
-    let mut errors = Vec::new();
-    let requirements = load_requirements(&dir.join("requirements.toml"), &mut errors)?;
-    let mut files = Vec::new();
-    collect_toml(dir, &mut files)
+    let requirements = dir.join("requirements.toml");
+    std::fs::metadata(&requirements)
+        .map_err(|e| CatalogError::Io(format!("{}: {e}", requirements.display())))?;
+    let mut paths = Vec::new();
+    collect_toml(dir, &mut paths)
         .map_err(|e| CatalogError::Io(format!("{}: {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
+        files.push((path, text));
+    }
+    from_texts(dir, files)
+}
+
+/// Validates a catalogue given as (path, text) pairs; `dir/requirements.toml` is the
+/// requirement catalogue, every other file a case.
+fn from_texts(dir: &Path, mut files: Vec<(PathBuf, String)>) -> Result<Catalog, CatalogError> {
+    let mut errors = Vec::new();
     files.sort();
+    let req_path = dir.join("requirements.toml");
+    let Some(at) = files.iter().position(|(p, _)| *p == req_path) else {
+        return Err(CatalogError::Io(format!(
+            "{}: no such file",
+            req_path.display()
+        )));
+    };
+    let (_, req_text) = files.remove(at);
+    let requirements = parse_requirements(&req_path, &req_text, &mut errors);
     let mut cases = Vec::new();
-    for path in files {
-        if path.file_name().and_then(|n| n.to_str()) == Some("requirements.toml")
-            && path.parent() == Some(dir)
-        {
+    let client_dir = crate::case::client_scenario::dir_of(dir);
+    for (path, text) in files {
+        // cases/client/ holds client scenarios, a language of their own (case/client_scenario.rs).
+        if path.starts_with(&client_dir) {
             continue;
         }
-        match parse_case_file(&path) {
+        match parse_case(&text, &path) {
             Ok(case) => cases.push(case),
             Err(e) => errors.push(e),
         }
@@ -113,21 +177,20 @@ pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
     })
 }
 
-fn load_requirements(
+fn parse_requirements(
     path: &Path,
+    text: &str,
     errors: &mut Vec<String>,
-) -> Result<BTreeMap<String, Requirement>, CatalogError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
-    let file: RequirementsFile = match toml::from_str(&text) {
+) -> BTreeMap<String, Requirement> {
+    let file: RequirementsFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             errors.push(format!(
                 "{}: {}",
                 path.display(),
-                crate::profile::toml_error(&text, &e)
+                crate::profile::toml_error(text, &e)
             ));
-            return Ok(BTreeMap::new());
+            return BTreeMap::new();
         }
     };
     let mut map = BTreeMap::new();
@@ -139,6 +202,15 @@ fn load_requirements(
                 r.id
             ));
         }
+        for rev in r.sections.keys() {
+            if !["00", "01", "02"].contains(&rev.as_str()) {
+                errors.push(format!(
+                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
+                    path.display(),
+                    r.id
+                ));
+            }
+        }
         if map.insert(r.id.clone(), r.clone()).is_some() {
             errors.push(format!(
                 "{}: requirement {} is listed twice",
@@ -147,7 +219,7 @@ fn load_requirements(
             ));
         }
     }
-    Ok(map)
+    map
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -331,10 +403,11 @@ impl Case {
         };
         for s in &self.steps {
             match s.kind {
-                StepKind::AdvanceClock
-                | StepKind::DisableActor
-                | StepKind::EnableActor
-                | StepKind::RevokeConsent => add("control_api"),
+                // A clock operation, or a real-time wait the profile allows.
+                StepKind::AdvanceClock => add("clock"),
+                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
+                    add("control_api")
+                }
                 StepKind::Introspect => add("introspection"),
                 StepKind::Revoke => add("revocation"),
                 StepKind::Refresh => add("refresh_tokens"),
@@ -345,6 +418,12 @@ impl Case {
                     }
                 }
                 _ => {}
+            }
+            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
+                add("control_mint");
+            }
+            if s.user.as_deref() == Some("second") {
+                add("second_user");
             }
             match s.client.as_deref() {
                 Some("second") => add("second_client"),

@@ -36,6 +36,13 @@ pub(crate) fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<St
         &mut out,
     );
     one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
+    one_of("user", &step.user, &["primary", "second"], &mut out);
+    one_of(
+        "expires",
+        &step.expires,
+        &["actor_token", "code", "access_token"],
+        &mut out,
+    );
     one_of("method", &step.method, &["GET", "POST"], &mut out);
     one_of(
         "consent",
@@ -46,7 +53,7 @@ pub(crate) fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<St
     one_of(
         "auth",
         &step.auth,
-        &["profile", "none", "wrong_secret"],
+        &["profile", "none", "wrong_secret", "wrong_secret_basic"],
         &mut out,
     );
     one_of(
@@ -87,17 +94,34 @@ pub(crate) fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<St
             &["access", "refresh", "actor"],
             &mut out,
         ),
-        StepKind::Revoke => one_of("token", &step.token, &["access", "refresh"], &mut out),
+        // `saved:NAME` names an actor token kept by an `actor_token` step.
+        StepKind::Revoke
+            if step
+                .token
+                .as_deref()
+                .and_then(|t| t.strip_prefix("saved:"))
+                .is_none_or(str::is_empty) =>
+        {
+            one_of("token", &step.token, &["access", "refresh"], &mut out);
+        }
         _ => {}
     }
     if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {
         if let Some(at) = &step.actor_token {
-            let ok = ["a", "b", "disabled", "none", "user_access_token", "garbage"]
-                .contains(&at.as_str())
+            let ok = [
+                "a",
+                "b",
+                "disabled",
+                "none",
+                "user_access_token",
+                "access_token_with_actor_sub",
+                "garbage",
+            ]
+            .contains(&at.as_str())
                 || at.strip_prefix("saved:").is_some_and(|n| !n.is_empty());
             if !ok {
                 out.push(format!(
-                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, garbage, saved:NAME"
+                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, access_token_with_actor_sub, garbage, saved:NAME"
                 ));
             }
         }

@@ -1,5 +1,5 @@
 //! Checks on the claims of the access token a step received (`claims`, `claim_types`,
-//! `claims_absent`, `client_claim`, `act_differs_from_sub`, `scope_within`).
+//! `claims_absent`, `claims_present`, `client_claim`, `act_differs_from_sub`, `scope_within`).
 
 use serde_json::Value;
 
@@ -16,6 +16,7 @@ pub(super) fn claim_checks(
     let wants_claims = e.claims.is_some()
         || e.claim_types.is_some()
         || e.claims_absent.is_some()
+        || e.claims_present.is_some()
         || e.client_claim.is_some()
         || e.act_differs_from_sub.is_some()
         || e.scope_within.is_some();
@@ -38,6 +39,7 @@ pub(super) fn claim_checks(
                 && e.claims.is_none()
                 && e.claim_types.is_none()
                 && e.claims_absent.is_none()
+                && e.claims_present.is_none()
             {
                 return; // scope_within on a response without a token: the response check suffices
             }
@@ -64,6 +66,15 @@ pub(super) fn claim_checks(
             ty.clone(),
             got.map_or("(absent)", type_name),
             ok,
+        ));
+    }
+    for path in e.claims_present.iter().flatten() {
+        let got = lookup(claims, path);
+        out.push(cx.check(
+            format!("claim {path} present"),
+            "present",
+            show(got),
+            got.is_some(),
         ));
     }
     for path in e.claims_absent.iter().flatten() {

@@ -54,6 +54,11 @@ impl<'a> CaseRun<'a> {
         if let Some(s) = &e.scope_within {
             e.scope_within = Some(self.expand(s)?);
         }
+        if let Some(c) = e.challenge.as_mut() {
+            if let Some(s) = &c.scope {
+                c.scope = Some(self.expand(s)?);
+            }
+        }
         if let Some(list) = &e.consent_page_contains {
             e.consent_page_contains =
                 Some(list.iter().map(|s| self.expand(s)).collect::<Flow<_>>()?);
@@ -122,7 +127,9 @@ impl<'a> CaseRun<'a> {
     // ---- client authentication ----------------------------------------------------------
 
     /// Adds client authentication for `client` to a request to `endpoint`.
-    /// `mode`: `profile`, `none` (client_id only) or `wrong_secret`.
+    /// `mode`: `profile`, `none` (client_id only), `wrong_secret`, or `wrong_secret_basic` (a
+    /// wrong secret in HTTP Basic whatever the profile's method: RFC 6749 §2.3.1 makes every AS
+    /// accept Basic from clients with a password, and §5.2 says how it must refuse one).
     pub(crate) fn client_auth(
         &mut self,
         client: &Client,
@@ -133,7 +140,7 @@ impl<'a> CaseRun<'a> {
     ) {
         let id = client.id.clone();
         let secret = match mode {
-            "wrong_secret" => Some(format!("wrong-{}", self.random_b64(9))),
+            "wrong_secret" | "wrong_secret_basic" => Some(format!("wrong-{}", self.random_b64(9))),
             _ => client.secret.clone(),
         };
         let push_id = |pairs: &mut Vec<(String, String)>| {
@@ -145,7 +152,12 @@ impl<'a> CaseRun<'a> {
             push_id(pairs);
             return;
         }
-        match client.auth_method {
+        let method = if mode == "wrong_secret_basic" {
+            AuthMethod::ClientSecretBasic
+        } else {
+            client.auth_method
+        };
+        match method {
             AuthMethod::ClientSecretBasic => {
                 let enc = |s: &str| {
                     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()

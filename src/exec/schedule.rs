@@ -73,7 +73,9 @@ fn case_deadline(target: &Target, opts: &RunOptions) -> Duration {
         Consent::Manual { timeout_secs } => timeout_secs.unwrap_or(300),
         _ => 0,
     };
-    Duration::from_secs(target.profile.http.timeout_secs * 12 + driver * 4 + 30)
+    // A case may wait out a lifetime in real time (`[time] max_wait_secs`).
+    let wait = target.profile.time.max_wait_secs;
+    Duration::from_secs(target.profile.http.timeout_secs * 12 + driver * 4 + 30 + wait * 2)
 }
 
 /// Runs one case in its own task with a deadline; never panics.
@@ -116,6 +118,7 @@ async fn run_one(
             }),
             checks: vec![],
             transcript: vec![],
+            waited_secs: 0,
         },
         Err(_) => {
             abort.abort();
@@ -126,10 +129,17 @@ async fn run_one(
                 )),
                 checks: vec![],
                 transcript: vec![],
+                waited_secs: 0,
             }
         }
     };
-    let (verdict, message) = verdict::decide(&executed.ending, &executed.checks);
+    let (verdict, mut message) = verdict::decide(&executed.ending, &executed.checks);
+    if executed.waited_secs > 0 {
+        message.push_str(&format!(
+            " (waited {} s in real time: the target has no clock operation)",
+            executed.waited_secs
+        ));
+    }
     CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
@@ -245,7 +255,7 @@ fn lost(case: &Case) -> CaseResult {
     }
 }
 
-/// Control-API reset after an exclusive case (clock back, actors enabled).
+/// Control reset after an exclusive case (clock back, actors enabled).
 async fn reset(target: &Target) {
     let Some(control) = exec::control::ControlClient::of(target) else {
         return;
@@ -253,7 +263,7 @@ async fn reset(target: &Target) {
     if !target.has("control_api") {
         return;
     }
-    if let Err(e) = control.reset(target.timeout()).await {
+    if let Err(e) = control.reset().await {
         tracing::warn!("{e}");
     }
 }
@@ -267,6 +277,8 @@ pub fn build_report(
     started_at: time::OffsetDateTime,
     took: Duration,
 ) -> Report {
+    let mut cases = cases;
+    let diagnosis = crate::check::diagnosis::diagnose(&mut cases);
     let cited: BTreeSet<&String> = cases.iter().flat_map(|c| c.requirements.iter()).collect();
     let requirements = cited
         .into_iter()
@@ -275,7 +287,7 @@ pub fn build_report(
                 (
                     id.clone(),
                     RequirementInfo {
-                        section: r.section.clone(),
+                        section: r.section_for(&target.profile.revision).to_string(),
                         level: r.level.clone(),
                         text: r.text.clone(),
                     },
@@ -302,6 +314,7 @@ pub fn build_report(
         summary: Summary::of(&cases),
         cases,
         requirements,
+        diagnosis,
     }
 }
 

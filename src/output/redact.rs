@@ -37,8 +37,29 @@ pub const PRIVATE_KEY: &str = "[PRIVATE KEY]";
 mod structure;
 use structure::{looks_like_jws, redact_jws_signatures, redact_pem_private_keys};
 
-/// Form-field and JSON member names whose value is always a secret.
-const SENSITIVE_FIELDS: &[&str] = &["password", "client_secret", "passwd", "new_password"];
+/// Form-field and JSON member names whose value is always a secret: credentials, and the
+/// one-time values a run observes (authorization codes and PKCE verifiers, RFC 6749 §4.1.2 and
+/// RFC 7636 §4.1; refresh tokens; CSRF and transaction values of login and consent pages).
+const SENSITIVE_FIELDS: &[&str] = &[
+    "password",
+    "client_secret",
+    "passwd",
+    "new_password",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "csrf",
+    "csrf_token",
+    "_csrf",
+    "xsrf_token",
+    "authenticity_token",
+    "tx",
+    "transaction",
+    "transaction_id",
+];
+/// Words that mark a visible text of a login page as a credentials hint ("Demo users: alice /
+/// alice-password").
+const HINT_WORDS: &[&str] = &["password", "credential", "demo", "user", "login", "account"];
 /// Headers whose whole value is a credential.
 const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 
@@ -135,6 +156,8 @@ impl Redactor {
         let text = redact_jws_signatures(&text);
         let text = self.redact_header_lines(&text);
         let text = redact_sensitive_fields(&text);
+        let text = redact_html_inputs(&text);
+        let text = redact_login_hints(&text);
         self.redact_needles(&text)
     }
 
@@ -349,6 +372,92 @@ fn redact_sensitive_fields(text: &str) -> String {
         json_member_spans(text, &lower, field, &mut spans);
     }
     replace_spans(text, spans, REDACTED)
+}
+
+/// `value` attributes of `<input>` elements that hold a password, a hidden value (CSRF tokens,
+/// transaction ids) or a field with a sensitive name.
+fn redact_html_inputs(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<input")) {
+        let start = from + found;
+        let end = lower[start..].find('>').map_or(text.len(), |e| start + e);
+        from = end.max(start + 1);
+        let tag = &lower[start..end];
+        let attr = |name: &str| attribute_span(tag, name).map(|(a, b)| &tag[a..b]);
+        let secret = matches!(attr("type"), Some("password" | "hidden"))
+            || attr("name").is_some_and(is_sensitive_field);
+        if let Some((a, b)) = attribute_span(tag, "value").filter(|_| secret) {
+            if b > a {
+                spans.push((start + a, start + b));
+            }
+        }
+    }
+    replace_spans(text, spans, REDACTED)
+}
+
+/// The value span of attribute `name` in a lowercased tag (quoted or bare).
+fn attribute_span(tag: &str, name: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(found) = tag.get(from..).and_then(|rest| rest.find(name)) {
+        let at = from + found;
+        from = at + name.len();
+        let boundary = tag[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_whitespace() || c == '"' || c == '\'');
+        let rest = tag[from..].trim_start();
+        let Some(value) = rest.strip_prefix('=').filter(|_| boundary) else {
+            continue;
+        };
+        let value = value.trim_start();
+        let value_at = tag.len() - value.len();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let len = value[1..].find(q).unwrap_or(value.len() - 1);
+                (value_at + 1, value_at + 1 + len)
+            }
+            _ => {
+                let len = value
+                    .find(|c: char| c.is_whitespace() || c == '/')
+                    .unwrap_or(value.len());
+                (value_at, value_at + len)
+            }
+        });
+    }
+    None
+}
+
+/// On a login page (one with a password field), the visible texts that look like credentials
+/// hints keep their label and lose what follows its colon: such hints name other users'
+/// passwords, which the profile never declared as secrets.
+fn redact_login_hints(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !(lower.contains("type=\"password\"")
+        || lower.contains("type='password'")
+        || lower.contains("type=password"))
+    {
+        return text.to_string();
+    }
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(open) = lower.get(from..).and_then(|rest| rest.find('>')) {
+        let start = from + open + 1;
+        let end = lower[start..].find('<').map_or(text.len(), |e| start + e);
+        from = end;
+        let node = &lower[start..end];
+        if !HINT_WORDS.iter().any(|w| node.contains(w)) {
+            continue;
+        }
+        if let Some(colon) = node.find(':') {
+            let value = &node[colon + 1..];
+            if !value.trim().is_empty() {
+                spans.push((start + colon + 1, end));
+            }
+        }
+    }
+    replace_spans(text, spans, &format!(" {REDACTED}"))
 }
 
 fn form_field_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {

@@ -3,9 +3,10 @@
 //! `profile_version = 1`. Every table denies unknown fields, so a typo is an error naming the
 //! field and line; [`validate`] then checks what serde cannot (URLs, methods that need a secret,
 //! capabilities that need configuration). [`resolve`] turns a profile into a [`Target`]: RFC 8414
-//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
-//! `reference-form` profiles live in [`reference`].
+//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference`,
+//! `reference-form` and `reference-browser` profiles live in [`reference`].
 
+pub mod control;
 pub mod discovery;
 #[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
@@ -41,6 +42,9 @@ pub enum ProfileError {
     },
     #[error("target {0}")]
     Unreachable(String),
+    /// Discovery names an endpoint on an origin the profile did not declare.
+    #[error("target {0}")]
+    CrossOrigin(String),
 }
 
 impl ProfileError {
@@ -49,6 +53,8 @@ impl ProfileError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ProfileError::Unreachable(_) => exit::HARNESS,
+            // The profile must say more (its endpoints, or that origins are split).
+            ProfileError::CrossOrigin(_) => exit::INVALID,
             _ => exit::INVALID,
         }
     }
@@ -68,9 +74,25 @@ pub fn load_file(path: &Path) -> Result<(Profile, String), ProfileError> {
 
 /// Parses and validates profile text; `file` names it in errors, `base` resolves key files.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileError> {
-    let mut profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
-        file: file.to_string(),
-        msg: toml_error(text, &e),
+    let mut profile: Profile = toml::from_str(text).map_err(|e| {
+        let missing = if e.message().starts_with("missing field") {
+            missing_required(text)
+        } else {
+            Vec::new()
+        };
+        let msg = if missing.is_empty() {
+            toml_error(text, &e)
+        } else {
+            let each: Vec<String> = missing
+                .iter()
+                .map(|(field, what)| format!("field `{field}`: missing {what}"))
+                .collect();
+            each.join("; ")
+        };
+        ProfileError::Invalid {
+            file: file.to_string(),
+            msg,
+        }
     })?;
     validate(&mut profile, base).map_err(|(field, msg)| ProfileError::Field {
         file: file.to_string(),
@@ -78,6 +100,47 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileErro
         msg,
     })?;
     Ok(profile)
+}
+
+/// Required keys and tables absent from a syntactically valid profile, all of them, each named
+/// by its dotted path (serde stops at the first and places a missing nested table at its
+/// parent: `[actor.b]` missing reads as "field actor: missing field b" there). Syntax errors are
+/// left to the deserializer, which reports them with their line.
+fn missing_required(text: &str) -> Vec<(&'static str, &'static str)> {
+    const REQUIRED: &[(&str, &str)] = &[
+        ("profile_version", "key"),
+        ("name", "key"),
+        ("revision", "key"),
+        ("client.primary", "table [client.primary]"),
+        ("client.primary.id", "key"),
+        ("client.primary.auth_method", "key"),
+        ("client.primary.redirect_uri", "key"),
+        ("actor.a", "table [actor.a]"),
+        ("actor.a.id", "key"),
+        ("actor.a.token", "key"),
+        ("actor.b", "table [actor.b]"),
+        ("actor.b.id", "key"),
+        ("actor.b.token", "key"),
+        ("user", "table [user]"),
+        ("consent", "table [consent]"),
+    ];
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let present = |path: &str| {
+        let mut parts = path.split('.');
+        let first = parts.next().and_then(|k| table.get(k));
+        parts
+            .try_fold(first, |v, k| Some(v.and_then(|v| v.get(k))))
+            .flatten()
+            .is_some()
+    };
+    let parent_present = |path: &str| path.rsplit_once('.').is_none_or(|(p, _)| present(p));
+    REQUIRED
+        .iter()
+        .filter(|(path, _)| parent_present(path) && !present(path))
+        .copied()
+        .collect()
 }
 
 /// Resolved endpoints of a target.
@@ -104,6 +167,10 @@ pub struct Target {
     pub digest: String,
     /// Keeps an in-process reference server alive.
     pub server: Option<Arc<reference::ServerGuard>>,
+    /// The run's one headless Chromium (`browser` consent driver), started on first use.
+    pub browser: crate::consent::BrowserSlot,
+    /// Total clock advance since the last reset, for adapters that set an absolute offset.
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Target {
@@ -140,6 +207,7 @@ impl Target {
             s.extend(c.key_pem.clone());
         }
         s.extend(p.user.password.clone());
+        s.extend(p.user.second.as_ref().and_then(|u| u.password.clone()));
         for a in [
             Some(&p.actor.a),
             Some(&p.actor.b),
@@ -155,6 +223,17 @@ impl Target {
                 TokenSource::Static { value } => s.push(value.clone()),
                 TokenSource::Jwt { key_pem, .. } => s.extend(key_pem.clone()),
                 TokenSource::Command { .. } => {}
+            }
+        }
+        // Admin credentials in control hooks (an `Authorization` header, say).
+        if let Some(adapter) = &p.control {
+            for op in control::Operation::ALL {
+                if let Some(control::Hook::Http(h)) = adapter.hook(op) {
+                    for v in h.headers.values() {
+                        s.push(v.clone());
+                        s.extend(v.split_whitespace().nth(1).map(str::to_string));
+                    }
+                }
             }
         }
         s.retain(|x| !x.is_empty());
@@ -204,6 +283,8 @@ impl Target {
         };
         Some(match name {
             "actor.a" => p.actor.a.id.clone(),
+            "actor.a.upper" => case_variant(&p.actor.a.id)?,
+            "actor.a.lookalike" => lookalike(&p.actor.a.id)?,
             "actor.b" => p.actor.b.id.clone(),
             "actor.disabled" => p.actor.disabled.as_ref()?.id.clone(),
             "user.sub" => p.user.sub.clone(),
@@ -232,6 +313,15 @@ impl Target {
         }
     }
 
+    /// The user of an authorization: `primary` (default) or `second`.
+    pub fn user(&self, which: &str) -> Option<&User> {
+        match which {
+            "primary" => Some(&self.profile.user),
+            "second" => self.profile.user.second.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn actor(&self, which: &str) -> Option<&Actor> {
         match which {
             "a" => Some(&self.profile.actor.a),
@@ -243,10 +333,26 @@ impl Target {
 
     /// Stops an in-process reference server, if this target started one.
     pub async fn shutdown(&self) {
+        self.browser.close().await;
         if let Some(s) = &self.server {
             s.shutdown().await;
         }
     }
+}
+
+/// The id with its letters upper-cased; None when that changes nothing (no case to vary).
+fn case_variant(id: &str) -> Option<String> {
+    let upper = id.to_uppercase();
+    (upper != id).then_some(upper)
+}
+
+/// The id with its first ASCII letter or digit replaced by its fullwidth form (U+FF01..): it
+/// looks alike and is NFKC-equal to the id, but is another string. None without such a character.
+fn lookalike(id: &str) -> Option<String> {
+    let i = id.find(|c: char| c.is_ascii_alphanumeric())?;
+    let c = id[i..].chars().next()?;
+    let wide = char::from_u32(c as u32 - 0x21 + 0xFF01)?;
+    Some(format!("{}{wide}{}", &id[..i], &id[i + c.len_utf8()..]))
 }
 
 /// Hex SHA-256 of the profile text.

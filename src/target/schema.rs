@@ -1,10 +1,12 @@
 //! The profile file's serde types (`profile_version = 1`). Every table denies unknown fields,
 //! so a typo is an error naming the field and line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use super::control;
 
 /// The whole profile file.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +33,41 @@ pub struct Profile {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub http: Http,
+    /// The control adapter: how each test-control operation is done on this target.
+    pub control: Option<control::Adapter>,
+    /// Time without a clock operation: real-time waits the profile allows.
+    #[serde(default)]
+    pub time: Time,
+}
+
+/// `[time]`: lifetimes the vendor configured (a test tenant with short TTLs) and the longest
+/// real-time wait a run may make. A case that moves the clock waits out the lifetime instead
+/// when the target has no `advance_clock` operation; a run never waits longer than allowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Time {
+    /// Longest wait of one step; 0 (default): never wait.
+    #[serde(default)]
+    pub max_wait_secs: u64,
+    pub actor_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub access_token_ttl_secs: Option<u64>,
+    /// Clock skew the target tolerates after expiry; default 60.
+    pub clock_skew_secs: Option<u64>,
+}
+
+impl Time {
+    /// The wait that outlives `what` (`actor_token`, `code`, `access_token`): its lifetime plus
+    /// the skew plus one second; None when the profile gives no such lifetime.
+    pub fn wait_for(&self, what: &str) -> Option<u64> {
+        let ttl = match what {
+            "actor_token" => self.actor_token_ttl_secs,
+            "code" => self.code_ttl_secs,
+            "access_token" => self.access_token_ttl_secs,
+            _ => None,
+        }?;
+        Some(ttl + self.clock_skew_secs.unwrap_or(60) + 1)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -132,6 +169,9 @@ pub struct User {
     pub password: Option<String>,
     /// The subject the target puts in access tokens' `sub` for this user.
     pub sub: String,
+    /// `[user.second]`: another user, whose consent pages the consent cases observe without
+    /// revoking anything (no case approves actor A for it with the primary client).
+    pub second: Option<Box<User>>,
 }
 
 /// The consent driver.
@@ -140,10 +180,23 @@ pub struct User {
 pub enum Consent {
     /// The authorization endpoint redirects back with a code by itself.
     Auto {},
-    /// Declarative form steps, one per page.
+    /// Page rules (`[[consent.page]]`) over plain HTTP: forms found with an HTML parser.
+    /// Pages no rule matches are recognised by their shape (login form, consent buttons).
     Form {
-        #[serde(rename = "page")]
+        #[serde(rename = "page", default)]
         pages: Vec<FormPage>,
+    },
+    /// The same page rules in a headless Chromium (pages that need JavaScript).
+    Browser {
+        #[serde(rename = "page", default)]
+        pages: Vec<FormPage>,
+        /// The Chromium program; default `chromium`, `chromium-browser`, `google-chrome` on PATH,
+        /// or `OBO_CHROMIUM`.
+        #[serde(default)]
+        chromium: Option<PathBuf>,
+        /// How long to wait for a page to show something a rule (or shape) recognises.
+        #[serde(default)]
+        wait_secs: Option<u64>,
     },
     /// A program given the authorization URL that prints the final redirect URL.
     Command {
@@ -158,6 +211,16 @@ pub enum Consent {
     },
 }
 
+impl Consent {
+    /// The page rules of the `form` and `browser` drivers.
+    pub fn pages(&self) -> &[FormPage] {
+        match self {
+            Consent::Form { pages } | Consent::Browser { pages, .. } => pages,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageRole {
@@ -166,13 +229,19 @@ pub enum PageRole {
     Other,
 }
 
-/// One page of the form driver: when the page URL matches, fill and submit.
+/// One page rule of the `form` and `browser` drivers: when the page fits every condition given
+/// (`match`, `selector`, `text`), fill and press. A rule with no condition fits the pages whose
+/// shape matches its role (login: a password field; consent: approve and deny controls).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormPage {
     /// Glob (globset syntax) on the page URL without query, or a substring of its path.
     #[serde(rename = "match")]
-    pub url_match: String,
+    pub url_match: Option<String>,
+    /// A CSS selector that must match an element of the page.
+    pub selector: Option<String>,
+    /// Text the page must show (case-insensitive substring of its visible text).
+    pub text: Option<String>,
     pub role: PageRole,
     /// CSS selector of the form; else the form containing `button`, else the only form.
     pub form: Option<String>,
@@ -181,9 +250,44 @@ pub struct FormPage {
     /// Field values; `${user.username}`, `${user.password}` expand.
     #[serde(default)]
     pub fill: BTreeMap<String, String>,
-    /// Button texts on the consent page.
+    /// Consent page: text of the approve control (a submit button of any form, or a link).
     pub approve: Option<String>,
+    /// Consent page: text of the deny control (a button, a link, or a second form's button).
     pub deny: Option<String>,
+}
+
+/// One condition of a page rule, for the overlap check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PageCondition {
+    Url(String),
+    Selector(String),
+    Text(String),
+    /// No explicit condition: the built-in shape of the role.
+    Shape(&'static str),
+}
+
+impl FormPage {
+    /// The rule's conditions; a page fits the rule when it meets all of them.
+    pub fn conditions(&self) -> BTreeSet<PageCondition> {
+        let mut c = BTreeSet::new();
+        if let Some(m) = &self.url_match {
+            c.insert(PageCondition::Url(m.clone()));
+        }
+        if let Some(s) = &self.selector {
+            c.insert(PageCondition::Selector(s.trim().to_string()));
+        }
+        if let Some(t) = &self.text {
+            c.insert(PageCondition::Text(t.trim().to_lowercase()));
+        }
+        if c.is_empty() {
+            c.insert(PageCondition::Shape(match self.role {
+                PageRole::Login => "login",
+                PageRole::Consent => "consent",
+                PageRole::Other => "other",
+            }));
+        }
+        c
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +334,28 @@ pub struct Http {
     pub timeout_secs: u64,
     #[serde(default = "default_max_body")]
     pub max_response_bytes: usize,
+    /// Follow metadata that points an endpoint at an origin the profile did not declare
+    /// (a vendor that splits origins); off by default so client credentials only go where
+    /// the profile says (docs/contracts.md, "Origins").
+    #[serde(default)]
+    pub allow_cross_origin: bool,
+}
+
+/// Command-line settings applied to the profile's `[http]` table before anything is fetched,
+/// discovery included.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOverrides {
+    pub timeout_secs: Option<u64>,
+    pub allow_cross_origin: bool,
+}
+
+impl HttpOverrides {
+    pub fn apply(&self, http: &mut Http) {
+        if let Some(t) = self.timeout_secs {
+            http.timeout_secs = t.clamp(1, 600);
+        }
+        http.allow_cross_origin |= self.allow_cross_origin;
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -244,6 +370,7 @@ impl Default for Http {
         Http {
             timeout_secs: default_timeout(),
             max_response_bytes: default_max_body(),
+            allow_cross_origin: false,
         }
     }
 }

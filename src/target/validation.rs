@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::control;
 use super::schema::*;
 use crate::capability;
 
@@ -44,9 +45,9 @@ pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-type FieldErr = (String, String);
+pub(super) type FieldErr = (String, String);
 
-fn field_err(field: &str, msg: impl Into<String>) -> FieldErr {
+pub(super) fn field_err(field: &str, msg: impl Into<String>) -> FieldErr {
     (field.to_string(), msg.into())
 }
 
@@ -152,6 +153,9 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             return Err(field_err("capabilities", format!("{c:?} is listed twice")));
         }
     }
+    if let Some(adapter) = &p.control {
+        control::validate(adapter, p.endpoints.control.is_some() || p.issuer.is_some())?;
+    }
     let needs_config = [
         ("second_client", p.client.second.is_some(), "client.second"),
         ("public_client", p.client.public.is_some(), "client.public"),
@@ -160,10 +164,11 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             p.actor.disabled.is_some(),
             "actor.disabled",
         ),
+        ("second_user", p.user.second.is_some(), "user.second"),
         ("resource_server", p.resource.is_some(), "resource"),
         (
             "control_mint",
-            seen.contains("control_api"),
+            seen.contains("control_api") || p.control.is_some(),
             "capability control_api",
         ),
     ];
@@ -278,30 +283,7 @@ fn validate_actor(name: &str, a: &mut Actor, base: &Path) -> Result<(), FieldErr
 
 fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
     match &p.consent {
-        Consent::Form { pages } => {
-            if pages.is_empty() {
-                return Err(field_err(
-                    "consent.page",
-                    "the form driver needs at least one [[consent.page]]",
-                ));
-            }
-            for (i, page) in pages.iter().enumerate() {
-                let f = format!("consent.page[{i}]");
-                if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none())
-                {
-                    return Err(field_err(
-                        &format!("{f}.approve"),
-                        "a consent page needs `approve` and `deny` button texts",
-                    ));
-                }
-                if let Some(css) = &page.form {
-                    scraper::Selector::parse(css).map_err(|e| {
-                        field_err(&format!("{f}.form"), format!("bad CSS selector: {e}"))
-                    })?;
-                }
-            }
-            Ok(())
-        }
+        Consent::Form { pages } | Consent::Browser { pages, .. } => validate_pages(pages),
         Consent::Command { command, .. } if command.is_empty() => {
             Err(field_err("consent.command", "needs at least the program"))
         }
@@ -324,4 +306,57 @@ fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
         }
         _ => Ok(()),
     }
+}
+
+/// Page rules: each well-formed, and no two that could both fit one page. Two rules overlap
+/// when every condition of one is also a condition of the other (the same URL glob and nothing
+/// else, say): every page the narrower fits, the wider fits too.
+fn validate_pages(pages: &[FormPage]) -> Result<(), FieldErr> {
+    for (i, page) in pages.iter().enumerate() {
+        let f = format!("consent.page[{i}]");
+        if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none()) {
+            return Err(field_err(
+                &format!("{f}.approve"),
+                "a consent page needs `approve` and `deny` control texts",
+            ));
+        }
+        for (name, css) in [("form", &page.form), ("selector", &page.selector)] {
+            if let Some(css) = css {
+                scraper::Selector::parse(css).map_err(|e| {
+                    field_err(&format!("{f}.{name}"), format!("bad CSS selector: {e}"))
+                })?;
+            }
+        }
+        if let Some(m) = &page.url_match {
+            if m.trim().is_empty() {
+                return Err(field_err(&format!("{f}.match"), "is empty"));
+            }
+            globset::Glob::new(m)
+                .map_err(|e| field_err(&format!("{f}.match"), format!("bad glob: {e}")))?;
+        }
+        if page.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(field_err(&format!("{f}.text"), "is empty"));
+        }
+    }
+    for (j, later) in pages.iter().enumerate() {
+        let cj = later.conditions();
+        for (i, earlier) in pages.iter().enumerate().take(j) {
+            let ci = earlier.conditions();
+            if ci.is_subset(&cj) || cj.is_subset(&ci) {
+                let what = if ci == cj {
+                    "the same conditions".to_string()
+                } else {
+                    "conditions of which one rule's are all the other's".to_string()
+                };
+                return Err(field_err(
+                    &format!("consent.page[{j}]"),
+                    format!(
+                        "overlaps consent.page[{i}]: both could fit one page ({what}); \
+                         add a `selector` or `text` that tells them apart"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -192,6 +192,7 @@ pub fn report(cases: Vec<CaseResult>) -> Report {
         summary: Summary::of(&cases),
         cases,
         requirements,
+        diagnosis: Vec::new(),
     }
 }
 

@@ -148,6 +148,42 @@ fn json_values_are_redacted_recursively() {
 }
 
 #[test]
+fn observed_one_time_values_are_blanked() {
+    let r = Redactor::new(Vec::<String>::new());
+    let location = "https://rp.example/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz";
+    assert_eq!(
+        r.redact(location),
+        "https://rp.example/cb?code=[REDACTED]&state=xyz"
+    );
+    let body = "grant_type=authorization_code&code=abc&code_verifier=def&code_challenge=ghi";
+    let out = r.redact(body);
+    assert!(!out.contains("abc") && !out.contains("def"), "{out}");
+    assert!(out.contains("code_challenge=ghi"), "{out}");
+    let json = r#"{"access_token":"at","refresh_token":"rt-secret"}"#;
+    assert!(!r.redact(json).contains("rt-secret"));
+}
+
+#[test]
+fn hidden_and_password_inputs_and_login_hints_are_blanked() {
+    let r = Redactor::new(Vec::<String>::new());
+    let page = concat!(
+        r#"<form><input type="hidden" name="csrf" value="c5rf-v4lue">"#,
+        r#"<input name='tx' value='tx-v4lue' type='hidden'>"#,
+        r#"<input name="username" value="alice">"#,
+        r#"<input name="password" type="password" value="pw-v4lue"></form>"#,
+        "<p><small>Demo users: alice / alice-password, bob / bob-password.</small></p>",
+    );
+    let out = r.redact(page);
+    for secret in ["c5rf-v4lue", "tx-v4lue", "pw-v4lue", "bob-password"] {
+        assert!(!out.contains(secret), "{secret} in {out}");
+    }
+    assert!(out.contains(r#"name="username" value="alice""#), "{out}");
+    assert!(out.contains("Demo users: [REDACTED]"), "{out}");
+    // Without a password field the page is no login page: its text stays.
+    assert_eq!(r.redact("<p>Users: 3</p>"), "<p>Users: 3</p>");
+}
+
+#[test]
 fn multibyte_text_is_safe() {
     let r = Redactor::new(["é€".to_string()]);
     assert_eq!(r.redact("aé€é€b€"), format!("a{REDACTED}b€"));

@@ -69,7 +69,7 @@ impl FuzzTarget {
 /// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
 async fn reset(t: &Target) -> Result<(), String> {
     match crate::exec::control::ControlClient::of(t) {
-        Some(control) => control.reset(t.timeout()).await.map_err(|e| e.to_string()),
+        Some(control) => control.reset().await.map_err(|e| e.to_string()),
         None => Ok(()),
     }
 }
@@ -188,6 +188,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
             ending: Ending::Errored(format!("the sequence task failed: {e}")),
             checks: vec![],
             transcript: vec![],
+            waited_secs: 0,
         },
         Err(_) => {
             abort.abort();
@@ -198,6 +199,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
                 )),
                 checks: vec![],
                 transcript: vec![],
+                waited_secs: 0,
             }
         }
     };
@@ -392,6 +394,7 @@ pub fn to_report(
             .filter(|(k, _)| reqs.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        diagnosis: Vec::new(),
     }
 }
 
