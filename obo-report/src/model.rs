@@ -26,6 +26,11 @@ pub struct Report {
     /// show the requirement without the catalogue at hand.
     #[serde(default)]
     pub requirements: std::collections::BTreeMap<String, RequirementInfo>,
+    /// The draft's ambiguities (AMB-* of the digest) that the readings of the cases illustrate
+    /// (ID -> question and the suite's recommended reading), so that `interop` needs no
+    /// catalogue at hand.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ambiguities: std::collections::BTreeMap<String, AmbiguityInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +104,40 @@ pub struct CaseResult {
     /// Every HTTP exchange of the case, secrets redacted.
     #[serde(default)]
     pub transcript: Vec<Exchange>,
+    /// Where the case accepts several outcomes for an ambiguity of the draft: which one the
+    /// target chose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<Reading>,
+}
+
+/// The outcome a target chose where the draft allows several (an AMB-* reading of the digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The ambiguity the step illustrates, e.g. "AMB-14".
+    pub ambiguity: String,
+    /// Step index (0-based) whose response gave the reading.
+    pub step: usize,
+    /// Index into `alternatives` of the outcome observed (0 is the recommended reading); `None`
+    /// when no accepted outcome held.
+    pub chosen: Option<usize>,
+    /// The outcome observed: the chosen alternative's label, else what the target did.
+    pub outcome: String,
+    /// Labels of the accepted outcomes, the recommended one first.
+    pub alternatives: Vec<String>,
+}
+
+impl Reading {
+    /// The target followed the suite's recommended reading.
+    pub fn is_recommended(&self) -> bool {
+        self.chosen == Some(0)
+    }
+}
+
+/// One ambiguity of the draft: the question it leaves open and the reading the suite recommends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmbiguityInfo {
+    pub question: String,
+    pub recommended: String,
 }
 
 impl CaseResult {

@@ -31,11 +31,23 @@ pub struct Requirement {
     pub untestable: Option<String>,
 }
 
+/// One `[[ambiguity]]` of cases/requirements.toml: a question the draft leaves open (digest
+/// section 7) and the reading the suite recommends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ambiguity {
+    pub id: String,
+    pub question: String,
+    pub recommended: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RequirementsFile {
     #[serde(default)]
     requirement: Vec<Requirement>,
+    #[serde(default)]
+    ambiguity: Vec<Ambiguity>,
 }
 
 /// The loaded, validated catalogue. Cases are sorted by ID.
@@ -44,6 +56,8 @@ pub struct Catalog {
     pub dir: PathBuf,
     pub cases: Vec<Case>,
     pub requirements: BTreeMap<String, Requirement>,
+    /// The ambiguities a step may name in `reading`.
+    pub ambiguities: BTreeMap<String, Ambiguity>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +88,8 @@ pub fn default_dir() -> PathBuf {
 /// Loads and validates every case under `dir` and `dir/requirements.toml`.
 pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
     let mut errors = Vec::new();
-    let requirements = load_requirements(&dir.join("requirements.toml"), &mut errors)?;
+    let (requirements, ambiguities) =
+        load_requirements(&dir.join("requirements.toml"), &mut errors)?;
     let mut files = Vec::new();
     collect_toml(dir, &mut files)
         .map_err(|e| CatalogError::Io(format!("{}: {e}", dir.display())))?;
@@ -101,6 +116,7 @@ pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
             ));
         }
         validate_case(case, &requirements, &mut errors);
+        validate_readings(case, &ambiguities, &mut errors);
     }
     if !errors.is_empty() {
         return Err(CatalogError::Invalid(errors));
@@ -110,13 +126,49 @@ pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
         dir: dir.to_path_buf(),
         cases,
         requirements,
+        ambiguities,
     })
 }
 
-fn load_requirements(
-    path: &Path,
+/// A step's `reading` names a known ambiguity, and one only: the accepted outcomes of a step
+/// are the readings of a single question.
+fn validate_readings(
+    case: &Case,
+    ambiguities: &BTreeMap<String, Ambiguity>,
     errors: &mut Vec<String>,
-) -> Result<BTreeMap<String, Requirement>, CatalogError> {
+) {
+    for (i, step) in case.steps.iter().enumerate() {
+        let named: BTreeSet<&str> = step
+            .expect
+            .iter()
+            .chain(step.expect_any.iter().flatten())
+            .filter_map(|e| e.reading.as_deref())
+            .collect();
+        let at = format!(
+            "{}: step[{i}] ({}): expect.reading",
+            case.path.display(),
+            step.kind.name()
+        );
+        if named.len() > 1 {
+            errors.push(format!(
+                "{at}: one ambiguity per step, found {}",
+                named.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
+        for a in named {
+            if !ambiguities.contains_key(a) {
+                errors.push(format!(
+                    "{at}: {a} is not an [[ambiguity]] of requirements.toml"
+                ));
+            }
+        }
+    }
+}
+
+type Catalogues = (BTreeMap<String, Requirement>, BTreeMap<String, Ambiguity>);
+
+fn load_requirements(path: &Path, errors: &mut Vec<String>) -> Result<Catalogues, CatalogError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
     let file: RequirementsFile = match toml::from_str(&text) {
@@ -127,7 +179,7 @@ fn load_requirements(
                 path.display(),
                 crate::profile::toml_error(&text, &e)
             ));
-            return Ok(BTreeMap::new());
+            return Ok((BTreeMap::new(), BTreeMap::new()));
         }
     };
     let mut map = BTreeMap::new();
@@ -147,7 +199,27 @@ fn load_requirements(
             ));
         }
     }
-    Ok(map)
+    let mut ambiguities = BTreeMap::new();
+    for a in file.ambiguity {
+        let well_formed =
+            a.id.strip_prefix("AMB-")
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if !well_formed {
+            errors.push(format!(
+                "{}: ambiguity id {:?} is not AMB-<n>",
+                path.display(),
+                a.id
+            ));
+        }
+        if ambiguities.insert(a.id.clone(), a.clone()).is_some() {
+            errors.push(format!(
+                "{}: ambiguity {} is listed twice",
+                path.display(),
+                a.id
+            ));
+        }
+    }
+    Ok((map, ambiguities))
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

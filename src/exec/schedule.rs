@@ -116,6 +116,7 @@ async fn run_one(
             }),
             checks: vec![],
             transcript: vec![],
+            readings: vec![],
         },
         Err(_) => {
             abort.abort();
@@ -126,6 +127,7 @@ async fn run_one(
                 )),
                 checks: vec![],
                 transcript: vec![],
+                readings: vec![],
             }
         }
     };
@@ -142,6 +144,7 @@ async fn run_one(
         checks: executed.checks,
         duration_ms: started.elapsed().as_millis() as u64,
         transcript: executed.transcript,
+        readings: executed.readings,
     }
 }
 
@@ -242,6 +245,7 @@ fn lost(case: &Case) -> CaseResult {
         checks: vec![],
         duration_ms: 0,
         transcript: vec![],
+        readings: vec![],
     }
 }
 
@@ -283,6 +287,22 @@ pub fn build_report(
             })
         })
         .collect();
+    // The ambiguities the readings illustrate, so that `interop` reads the report alone.
+    let ambiguities = cases
+        .iter()
+        .flat_map(|c| c.readings.iter())
+        .filter_map(|r| {
+            catalog.ambiguities.get(&r.ambiguity).map(|a| {
+                (
+                    a.id.clone(),
+                    obo_report::AmbiguityInfo {
+                        question: a.question.clone(),
+                        recommended: a.recommended.clone(),
+                    },
+                )
+            })
+        })
+        .collect();
     Report {
         schema_version: obo_report::SCHEMA_VERSION.to_string(),
         suite_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -302,6 +322,7 @@ pub fn build_report(
         summary: Summary::of(&cases),
         cases,
         requirements,
+        ambiguities,
     }
 }
 
