@@ -246,3 +246,50 @@ impl Summary {
         s
     }
 }
+
+/// Joins the reports of the shards of one run (same target, seed, strictness and suite) into
+/// the report of the whole run: cases sorted by ID, as an unsharded run lists them; the
+/// summary recounted; `started_at` the earliest, `duration_ms` the longest shard (they run at
+/// once). Errors name the report that does not fit, or a case two shards both ran.
+pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
+    let mut it = reports.into_iter();
+    let mut out = it.next().ok_or("merge: no report given")?;
+    for (k, r) in it.enumerate() {
+        let k = k + 2;
+        let fits = [
+            // The issuer may differ: a built-in target listens on a fresh port per process.
+            (
+                "target",
+                Target {
+                    issuer: out.target.issuer.clone(),
+                    ..r.target.clone()
+                } == out.target,
+            ),
+            ("seed", out.seed == r.seed),
+            ("strict", out.strict == r.strict),
+            ("suite_version", out.suite_version == r.suite_version),
+            ("schema_version", out.schema_version == r.schema_version),
+        ];
+        if let Some((what, _)) = fits.iter().find(|(_, ok)| !ok) {
+            return Err(format!(
+                "merge: report {k} differs from the first in {what}: not a shard of the same run"
+            ));
+        }
+        if r.started_at < out.started_at {
+            out.started_at = r.started_at;
+        }
+        out.duration_ms = out.duration_ms.max(r.duration_ms);
+        out.cases.extend(r.cases);
+        out.requirements.extend(r.requirements);
+        out.ambiguities.extend(r.ambiguities);
+    }
+    out.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = out.cases.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(format!(
+            "merge: case {} is in two reports: the shards overlap",
+            w[0].id
+        ));
+    }
+    out.summary = Summary::of(&out.cases);
+    Ok(out)
+}
