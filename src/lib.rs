@@ -43,6 +43,8 @@
 
 pub mod case;
 pub mod check;
+#[cfg(all(feature = "cli", feature = "reference"))]
+pub mod client;
 pub mod exec;
 pub mod jose;
 pub mod output;

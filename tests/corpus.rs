@@ -8,6 +8,9 @@
 //! lists shrink. Every trial writes its verdict table and its fail/error/warn messages to
 //! `target/tmp/corpus/<shape>.txt`.
 //!
+//! A defect counts as detected only when a failed *check* cites a requirement it breaks (the
+//! requirements a case is reported under are those of its failed checks).
+//!
 //! `cargo test --test corpus` runs all shapes; `cargo test --test corpus -- quirk/no-azp` one.
 
 use std::collections::BTreeMap;
@@ -26,48 +29,20 @@ use obo_test_targets::{spawn, Defect, Options, Quirk};
 const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[
     (
         "quirk/one-url-interaction",
-        "form driver matches pages by URL only: login and consent share /interaction/<uid>, the first rule wins and the consent page is treated as the login page",
+        "form driver matches pages by URL only: login and consent share /interaction/<uid>, the first rule wins and the consent page is treated as the login page (every case needing consent ends in error, none fails or passes on it)",
     ),
-    (
-        "quirk/obo-only",
-        "cases needing a plain (no requested_actor) code end in error at set-up; the harness has no OBO-only mode",
-    ),
-    (
-        "quirk/revoke-unsupported-access",
-        "AT-REVOKE-THEN-INACTIVE and RS-REVOKED-TOKEN expect access-token revocation; 400 unsupported_token_type (RFC 7009 2.2.1) is not an accepted outcome",
-    ),
-    (
-        "quirk/token-get-404",
-        "INH-TOKEN-ENDPOINT-GET accepts only 405 or 400; 404 issues no token and meets OBO-INH-2",
-    ),
-    (
-        "quirk/errors-without-pragma",
-        "no_store on error responses is checked at MUST/SHOULD level; RFC 6749 5.2 demands no cache headers on errors",
-    ),
-    (
-        "combo/jwt-not-introspectable+revoke-unsupported-access+token-get-405+errors-without-pragma",
-        "as the single quirks",
-    ),
-    ("combo/obo-only+one-url-interaction", "as the single quirks"),
+    ("combo/obo-only+one-url-interaction", "as quirk/one-url-interaction"),
 ];
 
 /// Defects no case of the catalogue can detect against this target today, and why.
 const KNOWN_UNDETECTED: &[(&str, &str)] = &[
     (
-        "defect/disabled-actor-token-accepted",
-        "ACTOR-TOKEN-DISABLED-AFTER-CONSENT needs control_api (reference contract); no other case presents a disabled actor's token",
-    ),
-    (
         "defect/consent-reused-across-actors",
-        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS needs control_api to revoke stored consent",
-    ),
-    (
-        "defect/deny-issues-code",
-        "AUTHZ-CONSENT-DENY needs control_api to revoke stored consent",
+        "AUTHZ-CONSENT-NOT-REUSED-ACROSS-ACTORS runs (second user, no control API) but is a SHOULD case: the defect gives warn, not fail",
     ),
     (
         "defect/frameable-pages",
-        "INH-CONSENT-PAGE-FRAMING-BLOCKED needs control_api to revoke stored consent",
+        "INH-CONSENT-PAGE-FRAMING-BLOCKED runs (second user, no control API) but its framing check is SHOULD: the defect gives warn, not fail",
     ),
     (
         "defect/user-token-as-actor-token",
@@ -84,7 +59,10 @@ struct Shape {
 }
 
 fn template_for(quirks: &[Quirk]) -> &'static str {
-    if quirks.contains(&Quirk::OneUrlInteraction) {
+    if quirks.contains(&Quirk::OwnControlApi) {
+        // The target's own test API, mapped by the profile's control adapter.
+        "own-control-api.toml"
+    } else if quirks.contains(&Quirk::OneUrlInteraction) {
         "one-url-interaction.toml"
     } else if quirks.contains(&Quirk::ConsentAtAuthorize) {
         "consent-at-authorize.toml"
@@ -133,12 +111,21 @@ fn shapes() -> Vec<Shape> {
         let name = c.iter().map(|q| q.name()).collect::<Vec<_>>().join("+");
         v.push(quirky(format!("combo/{name}"), c.to_vec()));
     }
+    // Defects only a control operation reaches run with the target's own test API, driven
+    // through the control adapter of own-control-api.toml. The consent defects need none: the
+    // consent cases use the profile's second user.
+    let needs_control = [Defect::DisabledActorTokenAccepted];
     for d in Defect::ALL {
+        let quirks = if needs_control.contains(d) {
+            vec![Quirk::OwnControlApi]
+        } else {
+            vec![]
+        };
         v.push(Shape {
             name: format!("defect/{}", d.name()),
-            quirks: vec![],
+            template: template_for(&quirks),
+            quirks,
             defect: Some(*d),
-            template: "clean.toml",
         });
     }
     v
@@ -213,7 +200,7 @@ fn findings(report: &Report) -> String {
             "{:?} {} [{}]: {}\n",
             c.verdict,
             c.id,
-            c.requirements.join(", "),
+            c.failed_requirements().join(", "),
             c.message
         ));
         for k in c.checks.iter().filter(|k| !k.ok) {
@@ -291,7 +278,8 @@ fn judge_defect(shape: &Shape, defect: Defect, report: &Report) -> Result<Comple
         .cases
         .iter()
         .filter(|c| c.verdict == Verdict::Fail)
-        .filter(|c| c.requirements.iter().any(|r| wanted.contains(&r.as_str())))
+        // Per-check attribution: the requirements of the failed checks, not the case's list.
+        .filter(|c| c.failed_requirements().iter().any(|r| wanted.contains(r)))
         .map(|c| c.id.as_str())
         .collect();
     match (citing.is_empty(), known(KNOWN_UNDETECTED, &shape.name)) {

@@ -127,7 +127,8 @@ fn implied_needs_and_exclusivity() {
     let c = catalog::load(&fixture()).unwrap_or_else(|e| panic!("{e}"));
     let clock = c.case("FX-CODE-EXPIRES").expect("fixture case");
     assert!(clock.is_exclusive());
-    assert!(clock.effective_needs().contains("control_api"));
+    // A clock step needs a way to move past a lifetime: a clock operation or a real-time wait.
+    assert!(clock.effective_needs().contains("clock"));
 }
 
 /// No check of the catalogue counts at a level stronger than the requirements it cites.
@@ -153,4 +154,30 @@ fn expect_requirements_must_exist() {
             && msg.contains("OBO-NOPE-1"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_minus_00_run_cites_the_minus_00_section() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let c = catalog::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let r = &c.requirements["OBO-TOKEN-12"];
+    assert_eq!(r.section_for("02"), r.section);
+    assert_eq!(r.section_for("00"), "5.2");
+    // A -00-only requirement cites -00's own section whatever the run.
+    assert_eq!(c.requirements["OBO-SEC-10"].section_for("00"), "7");
+}
+
+#[test]
+fn a_section_for_an_unknown_revision_is_named() {
+    let dir = scratch("sections", "fx-case.toml", BASE);
+    let req = dir.join("requirements.toml");
+    let text = std::fs::read_to_string(&req).expect("read");
+    let text = text.replacen(
+        "id = \"OBO-TOKEN-12\"",
+        "id = \"OBO-TOKEN-12\"\nsections = { \"03\" = \"9\" }",
+        1,
+    );
+    std::fs::write(&req, text).expect("write");
+    let e = errors(&dir);
+    assert!(e.contains("OBO-TOKEN-12: sections.03"), "{e}");
 }

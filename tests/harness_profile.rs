@@ -20,6 +20,7 @@ fn the_examples_are_valid() {
         "reference-subprocess-auto.toml",
         "reference-subprocess-form.toml",
         "vendor-template.toml",
+        "vendor-admin-api.toml",
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples/targets")
@@ -116,4 +117,46 @@ fn token_sources_are_typed() {
         1,
     ));
     assert!(e.contains("actor.a.token.key_pem"), "{e}");
+}
+
+/// A missing nested table is named by its own path, not its parent's, and every missing one is
+/// listed at once.
+#[test]
+fn missing_tables_are_named_by_their_own_path_all_at_once() {
+    let start = GOOD.find("[actor.b]").expect("the example has [actor.b]");
+    let end = GOOD[start..]
+        .find("\n\n")
+        .map_or(GOOD.len(), |i| start + i + 2);
+    let without_b = format!("{}{}", &GOOD[..start], &GOOD[end..]);
+    let e = error_of(&without_b);
+    assert!(
+        e.contains("field `actor.b`: missing table [actor.b]"),
+        "{e}"
+    );
+    let e = error_of(&without_b.replace("revision = \"02\"\n", ""));
+    assert!(
+        e.contains("field `actor.b`") && e.contains("field `revision`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_control_hook_with_an_unknown_variable_is_named() {
+    let text = format!(
+        "{GOOD}\n[control.disable_actor]\nhook = \"http\"\nurl = \"http://127.0.0.1:1/a/${{agent}}\"\n"
+    );
+    let e = error_of(&text);
+    assert!(e.contains("control.disable_actor.url"), "{e}");
+    assert!(e.contains("${agent}"), "{e}");
+}
+
+#[test]
+fn capabilities_follow_from_the_control_adapter() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/targets/vendor-admin-api.toml");
+    let (p, _) = profile::load_file(&path).unwrap();
+    assert!(!p.capabilities.iter().any(|c| c.starts_with("control")));
+    assert!(p
+        .control
+        .as_ref()
+        .is_some_and(|c| c.mint.is_some() && c.reset.is_none()));
 }

@@ -412,7 +412,16 @@ async fn discovery_document_pointing_elsewhere() {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "keys": [] })))
         .mount(&server)
         .await;
+    // By default the harness refuses to follow: credentials would go to an undeclared origin.
     let text = profile_text(&server.uri(), None, None);
+    let err = resolve_error(&text).await;
+    assert!(
+        err.contains("authorization_endpoint") && err.contains("http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(err.contains("allow_cross_origin"), "{err}");
+    // A vendor that splits origins says so; the run then goes there and reports what it meets.
+    let text = format!("{text}allow_cross_origin = true\n");
     let r = run_cases(
         &text,
         &[
@@ -423,4 +432,80 @@ async fn discovery_document_pointing_elsewhere() {
     )
     .await;
     assert_hostile(&r, &["connection", "issuer"]);
+}
+
+/// The error `resolve` gives for a profile, within the run bound.
+async fn resolve_error(text: &str) -> String {
+    let p = profile::parse(text, "hostile", Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    match tokio::time::timeout(RUN_BOUND, profile::resolve(p, text, None)).await {
+        Ok(Ok(_)) => panic!("the profile resolved"),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => panic!("resolve did not end within {RUN_BOUND:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_pointing_at_a_link_local_address_is_never_followed() {
+    let server = MockServer::start().await;
+    let meta = serde_json::json!({
+        "issuer": server.uri(),
+        "authorization_endpoint": format!("{}/authorize", server.uri()),
+        "token_endpoint": "http://169.254.169.254/latest/meta-data/token",
+    });
+    Mock::given(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(meta))
+        .mount(&server)
+        .await;
+    let text = format!(
+        "{}allow_cross_origin = true\n",
+        profile_text(&server.uri(), None, None)
+    );
+    let err = resolve_error(&text).await;
+    assert!(
+        err.contains("token_endpoint") && err.contains("link-local"),
+        "{err}"
+    );
+    // Nothing was sent there: the only requests were the discovery fetch.
+    let received = server.received_requests().await.unwrap_or_default();
+    assert!(received
+        .iter()
+        .all(|r| r.url.path() == "/.well-known/oauth-authorization-server"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_discovery_document_is_refused_at_the_cap() {
+    let base = raw_server(|mut stream| async move {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        if stream.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = format!("1000\r\n{}\r\n", " ".repeat(0x1000));
+        while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+    })
+    .await;
+    let started = Instant::now();
+    let err = resolve_error(&profile_text(&base, None, None)).await;
+    assert!(
+        err.contains("larger than 65536 bytes") && err.contains("max_response_bytes"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_discovery_names_the_timeout() {
+    let base = raw_server(|stream| async move {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(stream);
+    })
+    .await;
+    let err = resolve_error(&profile_text(&base, None, None)).await;
+    assert!(
+        err.contains("timed out after 1 s") && err.contains("timeout"),
+        "{err}"
+    );
 }

@@ -335,3 +335,120 @@ fn refresh_tokens_and_verifiers_never_reach_an_artefact() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// What a run observes is redacted as well as what the profile declares: authorization codes,
+/// PKCE verifiers, refresh tokens, CSRF and transaction values, password fields and the login
+/// page's demo-users hint (another user's password). Whole catalogue, both built-in targets,
+/// all five artefacts.
+#[test]
+fn observed_one_time_values_never_reach_an_artefact() {
+    let secrets = {
+        let mut s = profile_secrets();
+        // Shown on the reference login page's hint; no profile declares it.
+        s.push("bob-password".to_string());
+        s
+    };
+    for target in ["reference", "reference-form"] {
+        let out = scratch(&format!("scan-{target}"));
+        let o = cli(&[
+            "run",
+            "--target",
+            target,
+            "--seed",
+            "3",
+            "--quiet",
+            "--out",
+            &out.to_string_lossy(),
+        ]);
+        assert_eq!(code(&o), 0, "{target}: {}", text(&o));
+        assert_all_artefacts(&out);
+        assert_no_leak(&out, &secrets);
+        for name in ARTEFACTS {
+            let body = std::fs::read_to_string(out.join(name)).expect("artefact reads");
+            for field in ["code=", "code_verifier=", "refresh_token=", "csrf=", "tx="] {
+                for (at, _) in body.match_indices(field) {
+                    let before = body[..at].chars().next_back();
+                    if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        continue;
+                    }
+                    let value = &body[at + field.len()..];
+                    assert!(
+                        value.starts_with("[REDACTED]")
+                            || value.starts_with("%5BREDACTED%5D")
+                            || value.starts_with("&#91;REDACTED")
+                            || value.starts_with('&')
+                            || value.starts_with('"')
+                            || value.starts_with('\\')
+                            || value.starts_with(' '),
+                        "{target}/{name}: {field}{} in clear",
+                        value.chars().take(12).collect::<String>()
+                    );
+                }
+            }
+            for member in ["\"refresh_token\":", "\"code\":"] {
+                for (at, _) in body.match_indices(member) {
+                    let value = body[at + member.len()..].trim_start();
+                    assert!(
+                        !value.starts_with('"') || value.starts_with("\"[REDACTED]\""),
+                        "{target}/{name}: {member}{} in clear",
+                        value.chars().take(12).collect::<String>()
+                    );
+                }
+            }
+            assert!(
+                !body.contains("name=\\\"csrf\\\" value=\\\"")
+                    || body
+                        .matches("name=\\\"csrf\\\" value=\\\"[REDACTED]")
+                        .count()
+                        == body.matches("name=\\\"csrf\\\" value=\\\"").count(),
+                "{target}/{name}: a CSRF input value in clear"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+/// A target that cannot be reached still yields the five artefacts: every case in `error`
+/// with the cause, exit 2 (CI's job summary and JUnit upload still find their files).
+#[test]
+fn an_unreachable_target_still_writes_every_artefact() {
+    let out = scratch("unreachable");
+    let template = std::fs::read_to_string(root().join("examples/targets/vendor-template.toml"))
+        .expect("template reads");
+    let profile_text: String = template
+        .lines()
+        .map(|l| {
+            if l.starts_with("issuer = ") {
+                "issuer = \"http://127.0.0.1:1\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let profile = out.join("profile.toml");
+    std::fs::write(&profile, profile_text).expect("profile written");
+    let reports = out.join("out");
+    let o = cli(&[
+        "run",
+        "--target",
+        &profile.to_string_lossy(),
+        "--quiet",
+        "--out",
+        &reports.to_string_lossy(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert_all_artefacts(&reports);
+    let report = obo_report::read_report(&reports.join("report.json")).expect("report reads");
+    assert!(!report.cases.is_empty());
+    for case in &report.cases {
+        assert_eq!(case.verdict, obo_report::Verdict::Error, "{}", case.id);
+        assert!(
+            case.message.contains("127.0.0.1:1") && case.message.contains("refused"),
+            "{}: {}",
+            case.id,
+            case.message
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -39,11 +39,10 @@ trap cleanup EXIT
 ctx="$work/context"
 mkdir -p "$ctx"
 cp "$dist/obo-conformance" "$dist/obo-reference-server" "$ctx/"
-cp -r cases "$ctx/cases"
 
 echo "== podman build -f Containerfile.ci -t $image"
 start=$(date +%s)
-podman_ build -q -f Containerfile.ci -t "$image" --build-arg CATALOGUE_DIR="$PWD/cases" "$ctx"
+podman_ build -q -f Containerfile.ci -t "$image" "$ctx"
 echo "image build took $(( $(date +%s) - start )) s; size $(podman_ image inspect --format '{{.Size}}' "$image") bytes"
 
 out="$work/out"

@@ -188,7 +188,8 @@ pub fn requirement_group(id: &str) -> &str {
 
 /// Case folders by ID prefix (cases/README.md: folders follow the draft's sections, file name =
 /// ID in lower case). Longest prefix first: `ACTOR-TOKEN-` before `TOKEN-`.
-const CASE_FOLDERS: [(&str, &str); 9] = [
+const CASE_FOLDERS: [(&str, &str); 10] = [
+    ("CLIENT-", "client"),
     ("ACTOR-TOKEN-", "actor-token"),
     ("DISCOVERY-", "discovery"),
     ("AUTHZ-", "authorize"),

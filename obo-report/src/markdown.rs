@@ -34,6 +34,13 @@ pub fn render(report: &Report) -> String {
         "| {} | {} | {} | {} | {} |\n",
         s.passed, s.failed, s.warned, s.skipped, s.errors
     );
+    if !report.diagnosis.is_empty() {
+        let _ = writeln!(md, "**Diagnosis of the target**\n");
+        for f in &report.diagnosis {
+            let _ = writeln!(md, "- {}", inline(&f.message));
+        }
+        md.push('\n');
+    }
     let warnings = warnings::vacuous(report);
     if !warnings.is_empty() {
         let _ = writeln!(md, "> [!WARNING]");

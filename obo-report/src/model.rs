@@ -31,6 +31,18 @@ pub struct Report {
     /// catalogue at hand.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub ambiguities: std::collections::BTreeMap<String, AmbiguityInfo>,
+    /// What the run found out about the target as a whole, one cause per finding, with the
+    /// cases it explains ("the target answers errors with status 200: 33 cases fail for this
+    /// one reason"). Shown at the head of every report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnosis: Vec<Finding>,
+}
+
+/// One diagnosis of the target: a cause and the cases whose verdict it explains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub message: String,
+    pub cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -64,6 +64,29 @@ impl Revision {
     }
 }
 
+/// How the login and consent pages are built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentUi {
+    /// Plain HTML forms (default).
+    #[default]
+    Html,
+    /// A tiny inline script builds the forms from a JSON blob (same fields, CSRF and POST
+    /// endpoints); without JavaScript the page says it needs it. For the harness's browser driver.
+    Spa,
+}
+
+impl ConsentUi {
+    /// Parses "html" or "spa".
+    pub fn parse(s: &str) -> Option<ConsentUi> {
+        match s {
+            "html" => Some(ConsentUi::Html),
+            "spa" => Some(ConsentUi::Spa),
+            _ => None,
+        }
+    }
+}
+
 /// A resource owner who can log in.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,6 +228,8 @@ pub struct Config {
     pub policy: Policy,
     /// Connection limit and timeouts.
     pub connections: crate::connections::Connections,
+    /// Login and consent pages as HTML forms or built by script.
+    pub consent_ui: ConsentUi,
 }
 
 impl Default for Config {
@@ -221,6 +246,7 @@ impl Default for Config {
             ttl: Ttl::default(),
             policy: Policy::default(),
             connections: Default::default(),
+            consent_ui: ConsentUi::Html,
         }
     }
 }
@@ -352,6 +378,7 @@ struct ConfigFile {
     registry: Option<Registry>,
     ttl: Option<Ttl>,
     policy: Option<Policy>,
+    consent_ui: Option<ConsentUi>,
 }
 
 impl Config {
@@ -365,7 +392,7 @@ impl Config {
             .map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))
     }
 
-    /// Parses TOML text (sections `issuer`, `revision`, `[registry]`, `[ttl]`, `[policy]`).
+    /// Parses TOML text (`issuer`, `revision`, `consent_ui`, `[registry]`, `[ttl]`, `[policy]`).
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
         let file: ConfigFile =
             toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
@@ -386,6 +413,9 @@ impl Config {
         }
         if let Some(policy) = file.policy {
             config.policy = policy;
+        }
+        if let Some(ui) = file.consent_ui {
+            config.consent_ui = ui;
         }
         config.registry.validate()?;
         Ok(config)

@@ -150,7 +150,7 @@ faults! {
         "a missing or unsupported response_type is treated as code";
     UnknownClientRedirect, "unknown-client-redirect", ["OBO-AUTHZ-4", "OBO-INH-3"],
         "a missing or unknown client_id gets an error redirect to the unvalidated redirect_uri instead of an error page";
-    IntrospectIgnoresRevocation, "introspect-ignores-revocation", ["OBO-INH-23", "OBO-RS-7"],
+    IntrospectIgnoresRevocation, "introspect-ignores-revocation", ["OBO-INH-23", "OBO-RS-7", "OBO-SEC-10"],
         "introspection reports revoked access tokens as active";
     ActInPlainFlow, "act-in-plain-flow", ["OBO-AT-5"],
         "tokens of a plain code flow (no requested_actor) carry an act naming the client";
@@ -164,6 +164,18 @@ faults! {
         "the refresh_token grant grants a requested scope wider than the original grant (RFC 6749 §6)";
     RefreshClientUnchecked, "refresh-client-unchecked", ["OBO-SEC-6", "OBO-INH-6"],
         "a refresh token issued to one client is redeemed by another (RFC 6749 §6: bound to its client)";
+    ClientAuthChallengeMissing, "client-auth-challenge-missing", ["OBO-INH-8", "OBO-INH-6"],
+        "invalid_client after HTTP Basic authentication comes without WWW-Authenticate (RFC 6749 §5.2)";
+    RsChallengeBare, "rs-challenge-bare", ["OBO-RS-12"],
+        "insufficient_scope challenges name neither the error nor the needed scope in WWW-Authenticate (JSON body only)";
+    AtTypGeneric, "at-typ-generic", ["OBO-AT-1", "OBO-INH-18"],
+        "access tokens carry the header typ JWT instead of at+jwt (RFC 9068 §2.1)";
+    AtAudOmitted, "at-aud-omitted", ["OBO-AT-1", "OBO-INH-18"],
+        "access tokens carry no aud claim (RFC 9068 §2.2)";
+    ActorTokenRevocationUnchecked, "actor-token-revocation-unchecked", ["OBO-TOKEN-10"],
+        "a revoked actor token is accepted at the token endpoint";
+    ChainedActInverted, "chained-act-inverted", ["OBO-INH-17", "OBO-AT-5"],
+        "chained actor tokens are accepted and their own act is put outermost, the requested actor nested inside (RFC 8693 §4.1)";
 }
 
 impl std::fmt::Display for Fault {

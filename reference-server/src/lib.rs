@@ -24,7 +24,7 @@ pub mod store;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-pub use config::{Config, Revision};
+pub use config::{Config, ConsentUi, Revision};
 pub use fault::Fault;
 
 /// A running server.

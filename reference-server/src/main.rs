@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use obo_reference_server::{spawn, Config, Fault, Revision};
+use obo_reference_server::{spawn, Config, ConsentUi, Fault, Revision};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +50,9 @@ struct Args {
     /// Seconds to read a request body and answer (else 408).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     request_timeout: u64,
+    /// Login and consent pages: `html` forms, or `spa` (built by script; needs JavaScript).
+    #[arg(long, value_name = "html|spa")]
+    consent_ui: Option<String>,
 }
 
 #[tokio::main]
@@ -85,6 +88,13 @@ async fn main() -> ExitCode {
         config.issuer = args.issuer;
     }
     config.auto_consent = args.auto_consent;
+    if let Some(ui) = &args.consent_ui {
+        let Some(ui) = ConsentUi::parse(ui) else {
+            eprintln!("error: --consent-ui {ui}: expected html or spa");
+            return ExitCode::from(2);
+        };
+        config.consent_ui = ui;
+    }
     config.control_api = args.control_api;
     config.latency = Duration::from_millis(args.latency_ms);
     config.connections.max_connections = args.max_connections;

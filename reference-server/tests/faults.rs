@@ -408,6 +408,70 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
             };
             token_request(base, client, &form).await.status.to_string()
         }
+        Fault::ClientAuthChallengeMissing => {
+            let code = code_for(base, &authz_params(Some("agent-a")))
+                .await
+                .unwrap();
+            let r = token_request(
+                base,
+                ("obo-client", "wrong-secret"),
+                &code_form(&code, Some(&at_a().await)),
+            )
+            .await;
+            format!("{} {:?}", r.status, r.headers.get("www-authenticate"))
+        }
+        Fault::RsChallengeBare => {
+            let t = exchange(base, "agent-a")
+                .await
+                .access_token()
+                .unwrap()
+                .to_string();
+            let r = http()
+                .get(format!("{base}/resource/write"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap();
+            format!("{:?}", r.headers().get("www-authenticate"))
+        }
+        Fault::AtTypGeneric | Fault::AtAudOmitted => {
+            let r = exchange(base, "agent-a").await;
+            let t = r.access_token().unwrap();
+            format!("{} {}", part(t, 0)["typ"], part(t, 1)["aud"])
+        }
+        Fault::ActorTokenRevocationUnchecked => {
+            let at = at_a().await;
+            let revoked = http()
+                .post(format!("{base}/revoke"))
+                .basic_auth("agent-a", Some("agent-a-secret"))
+                .form(&[("token", at.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status();
+            let r = redeem_with(base, Some(&at), |_| {}).await;
+            format!("{revoked} {}", r.status)
+        }
+        Fault::ChainedActInverted => {
+            let n = now(base).await;
+            let chained = control(
+                base,
+                "mint",
+                json!({"header": {"typ": "actor+jwt"}, "claims": {"iss": base, "aud": base,
+                    "sub": "agent-a", "token_use": "actor", "iat": n, "exp": n + 60,
+                    "jti": "chained-probe", "act": {"sub": "agent-b"}}}),
+            )
+            .await["token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = redeem_with(base, Some(&chained), |_| {}).await;
+            format!(
+                "{} {:?}",
+                r.status,
+                r.claims().map(|c| c["act"]["sub"].to_string())
+            )
+        }
         Fault::LegacyGrantAccepted => redeem_with(base, Some(&at_a().await), |f| {
             set(
                 f,

@@ -29,6 +29,19 @@ pub struct Requirement {
     pub revisions: Option<Vec<String>>,
     #[serde(default)]
     pub untestable: Option<String>,
+    /// Section numbers of other revisions where they differ from `section` (`{ "00" = "7" }`):
+    /// -00 numbered its sections differently, and a -00 run cites the -00 text.
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+}
+
+impl Requirement {
+    /// The section to cite for a run against `revision`.
+    pub fn section_for(&self, revision: &str) -> &str {
+        self.sections
+            .get(revision)
+            .map_or(self.section.as_str(), String::as_str)
+    }
 }
 
 /// One `[[ambiguity]]` of cases/requirements.toml: a question the draft leaves open (digest
@@ -74,34 +87,84 @@ impl Catalog {
     }
 }
 
-/// The cases directory to use when none is given: `./cases` if present, else the one shipped
-/// beside the crate's sources.
-pub fn default_dir() -> PathBuf {
-    let local = PathBuf::from("cases");
-    if local.join("requirements.toml").exists() || local.is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+/// The catalogue the harness was built with (cases/ at build time, embedded by build.rs).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
+}
+
+/// Where a catalogue comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The catalogue embedded at build time: the binary needs no files beside it.
+    Embedded,
+    /// A folder holding requirements.toml and the case files (`--cases-dir`, `OBO_CASES_DIR`).
+    Dir(PathBuf),
+}
+
+impl Source {
+    pub fn load(&self) -> Result<Catalog, CatalogError> {
+        match self {
+            Source::Embedded => load_embedded(),
+            Source::Dir(dir) => load(dir),
+        }
     }
+}
+
+/// The cases folder of the source tree this crate was built from (tests and tools that work on
+/// the sources; the binary uses [`Source::Embedded`] unless told otherwise).
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+/// The embedded catalogue; its case paths read `cases/...` as in the source tree.
+pub fn load_embedded() -> Result<Catalog, CatalogError> {
+    let dir = PathBuf::from("cases");
+    let files = embedded::FILES
+        .iter()
+        .map(|(rel, text)| (dir.join(rel), (*text).to_string()))
+        .collect();
+    from_texts(&dir, files)
 }
 
 /// Loads and validates every case under `dir` and `dir/requirements.toml`.
 pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
-    let mut errors = Vec::new();
-    let (requirements, ambiguities) =
-        load_requirements(&dir.join("requirements.toml"), &mut errors)?;
-    let mut files = Vec::new();
-    collect_toml(dir, &mut files)
+    let requirements = dir.join("requirements.toml");
+    std::fs::metadata(&requirements)
+        .map_err(|e| CatalogError::Io(format!("{}: {e}", requirements.display())))?;
+    let mut paths = Vec::new();
+    collect_toml(dir, &mut paths)
         .map_err(|e| CatalogError::Io(format!("{}: {e}", dir.display())))?;
+    let mut files = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
+        files.push((path, text));
+    }
+    from_texts(dir, files)
+}
+
+/// Validates a catalogue given as (path, text) pairs; `dir/requirements.toml` is the
+/// requirement catalogue, every other file a case.
+fn from_texts(dir: &Path, mut files: Vec<(PathBuf, String)>) -> Result<Catalog, CatalogError> {
+    let mut errors = Vec::new();
     files.sort();
+    let req_path = dir.join("requirements.toml");
+    let Some(at) = files.iter().position(|(p, _)| *p == req_path) else {
+        return Err(CatalogError::Io(format!(
+            "{}: no such file",
+            req_path.display()
+        )));
+    };
+    let (_, req_text) = files.remove(at);
+    let (requirements, ambiguities) = parse_requirements(&req_path, &req_text, &mut errors);
     let mut cases = Vec::new();
-    for path in files {
-        if path.file_name().and_then(|n| n.to_str()) == Some("requirements.toml")
-            && path.parent() == Some(dir)
-        {
+    let client_dir = crate::case::client_scenario::dir_of(dir);
+    for (path, text) in files {
+        // cases/client/ holds client scenarios, a language of their own (case/client_scenario.rs).
+        if path.starts_with(&client_dir) {
             continue;
         }
-        match parse_case_file(&path) {
+        match parse_case(&text, &path) {
             Ok(case) => cases.push(case),
             Err(e) => errors.push(e),
         }
@@ -168,18 +231,16 @@ fn validate_readings(
 
 type Catalogues = (BTreeMap<String, Requirement>, BTreeMap<String, Ambiguity>);
 
-fn load_requirements(path: &Path, errors: &mut Vec<String>) -> Result<Catalogues, CatalogError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CatalogError::Io(format!("{}: {e}", path.display())))?;
-    let file: RequirementsFile = match toml::from_str(&text) {
+fn parse_requirements(path: &Path, text: &str, errors: &mut Vec<String>) -> Catalogues {
+    let file: RequirementsFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             errors.push(format!(
                 "{}: {}",
                 path.display(),
-                crate::profile::toml_error(&text, &e)
+                crate::profile::toml_error(text, &e)
             ));
-            return Ok((BTreeMap::new(), BTreeMap::new()));
+            return (BTreeMap::new(), BTreeMap::new());
         }
     };
     let mut map = BTreeMap::new();
@@ -190,6 +251,15 @@ fn load_requirements(path: &Path, errors: &mut Vec<String>) -> Result<Catalogues
                 path.display(),
                 r.id
             ));
+        }
+        for rev in r.sections.keys() {
+            if !["00", "01", "02"].contains(&rev.as_str()) {
+                errors.push(format!(
+                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
+                    path.display(),
+                    r.id
+                ));
+            }
         }
         if map.insert(r.id.clone(), r.clone()).is_some() {
             errors.push(format!(
@@ -219,7 +289,7 @@ fn load_requirements(path: &Path, errors: &mut Vec<String>) -> Result<Catalogues
             ));
         }
     }
-    Ok((map, ambiguities))
+    (map, ambiguities)
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -445,6 +515,13 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
         &mut out,
     );
     one_of("pkce", &step.pkce, &["S256", "plain", "none"], &mut out);
+    one_of("user", &step.user, &["primary", "second"], &mut out);
+    one_of(
+        "expires",
+        &step.expires,
+        &["actor_token", "code", "access_token"],
+        &mut out,
+    );
     one_of("method", &step.method, &["GET", "POST"], &mut out);
     one_of(
         "consent",
@@ -455,7 +532,7 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
     one_of(
         "auth",
         &step.auth,
-        &["profile", "none", "wrong_secret"],
+        &["profile", "none", "wrong_secret", "wrong_secret_basic"],
         &mut out,
     );
     one_of(
@@ -494,17 +571,34 @@ fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<String> {
             &["access", "refresh", "actor"],
             &mut out,
         ),
-        StepKind::Revoke => one_of("token", &step.token, &["access", "refresh"], &mut out),
+        // `saved:NAME` names an actor token kept by an `actor_token` step.
+        StepKind::Revoke
+            if step
+                .token
+                .as_deref()
+                .and_then(|t| t.strip_prefix("saved:"))
+                .is_none_or(str::is_empty) =>
+        {
+            one_of("token", &step.token, &["access", "refresh"], &mut out);
+        }
         _ => {}
     }
     if matches!(step.kind, StepKind::Token | StepKind::ParallelToken) {
         if let Some(at) = &step.actor_token {
-            let ok = ["a", "b", "disabled", "none", "user_access_token", "garbage"]
-                .contains(&at.as_str())
+            let ok = [
+                "a",
+                "b",
+                "disabled",
+                "none",
+                "user_access_token",
+                "access_token_with_actor_sub",
+                "garbage",
+            ]
+            .contains(&at.as_str())
                 || at.strip_prefix("saved:").is_some_and(|n| !n.is_empty());
             if !ok {
                 out.push(format!(
-                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, garbage, saved:NAME"
+                    "actor_token = {at:?} is not one of a, b, disabled, none, user_access_token, access_token_with_actor_sub, garbage, saved:NAME"
                 ));
             }
         }
@@ -639,10 +733,11 @@ impl Case {
         };
         for s in &self.steps {
             match s.kind {
-                StepKind::AdvanceClock
-                | StepKind::DisableActor
-                | StepKind::EnableActor
-                | StepKind::RevokeConsent => add("control_api"),
+                // A clock operation, or a real-time wait the profile allows.
+                StepKind::AdvanceClock => add("clock"),
+                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
+                    add("control_api")
+                }
                 StepKind::Introspect => add("introspection"),
                 StepKind::Revoke => add("revocation"),
                 StepKind::Refresh => add("refresh_tokens"),
@@ -653,6 +748,12 @@ impl Case {
                     }
                 }
                 _ => {}
+            }
+            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
+                add("control_mint");
+            }
+            if s.user.as_deref() == Some("second") {
+                add("second_user");
             }
             match s.client.as_deref() {
                 Some("second") => add("second_client"),

@@ -6,6 +6,7 @@
 
 pub mod capability;
 pub mod catalog;
+pub mod client_scenario;
 pub mod vars;
 
 use std::collections::BTreeMap;
@@ -125,6 +126,7 @@ impl StepKind {
                 "pkce",
                 "method",
                 "consent",
+                "user",
                 "params",
                 "omit",
                 "append",
@@ -148,11 +150,14 @@ impl StepKind {
                 "save",
             ],
             StepKind::ActorToken => &["actor", "save"],
-            StepKind::AdvanceClock | StepKind::Wait => &["seconds"],
+            StepKind::AdvanceClock => &["seconds", "expires"],
+            StepKind::Wait => &["seconds"],
             StepKind::DisableActor | StepKind::EnableActor => &["actor"],
             StepKind::RevokeConsent => &["actor", "client"],
             StepKind::Refresh => &["tokens", "client", "params", "omit", "save"],
-            StepKind::Introspect | StepKind::Revoke => &["token", "tokens"],
+            StepKind::Introspect => &["token", "tokens"],
+            // `token = "saved:NAME"` revokes a kept actor token as `actor` (default a).
+            StepKind::Revoke => &["token", "tokens", "actor"],
             StepKind::Resource => &["path", "token", "forge", "mint", "tokens"],
             StepKind::Get => &["url"],
         }
@@ -179,6 +184,8 @@ pub struct Step {
     pub pkce: Option<String>,
     pub method: Option<String>,
     pub consent: Option<String>,
+    /// `authorize`: the user who signs in, `primary` (default) or `second`.
+    pub user: Option<String>,
     pub params: Option<BTreeMap<String, toml::Value>>,
     pub omit: Option<Vec<String>>,
     pub append: Option<BTreeMap<String, toml::Value>>,
@@ -191,6 +198,9 @@ pub struct Step {
     pub of: Option<usize>,
     pub count: Option<usize>,
     pub seconds: Option<i64>,
+    /// `advance_clock`: what the advance makes expire (`actor_token`, `code`, `access_token`),
+    /// so a target without a clock operation can wait out that lifetime in real time instead.
+    pub expires: Option<String>,
     pub tokens: Option<String>,
     pub token: Option<String>,
     pub path: Option<String>,
@@ -214,6 +224,7 @@ impl Step {
             pkce,
             method,
             consent,
+            user,
             params,
             omit,
             append,
@@ -226,6 +237,7 @@ impl Step {
             of,
             count,
             seconds,
+            expires,
             tokens,
             token,
             path,
@@ -280,6 +292,12 @@ pub struct Expect {
     pub consent_prompt: Option<bool>,
     pub at_most_one_success: Option<bool>,
     pub www_authenticate: Option<bool>,
+    /// A `WWW-Authenticate` challenge with this scheme, error and scope (`check::challenge`).
+    pub challenge: Option<ChallengeExpect>,
+    /// The access token's JOSE header `typ` (RFC 9068 §2.1: `at+jwt`).
+    pub access_token_typ: Option<String>,
+    /// Claim paths of the access token that must be present, whatever their type.
+    pub claims_present: Option<Vec<String>>,
     pub active: Option<bool>,
     /// Strings that must appear in the consent page's text (interactive drivers).
     pub consent_page_contains: Option<Vec<String>>,
@@ -350,6 +368,18 @@ impl Step {
     }
 }
 
+/// `challenge = { scheme, error, scope }`: what a `WWW-Authenticate` challenge must carry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeExpect {
+    /// The auth-scheme (default `Bearer`); when given, a challenge of it must be present.
+    pub scheme: Option<String>,
+    /// Acceptable `error` auth-param values of that challenge.
+    pub error: Option<OneOrMany<String>>,
+    /// Space-separated scopes the challenge's `scope` or `required_scope` must name (AMB-23).
+    pub scope: Option<String>,
+}
+
 /// Every string of a step that may hold `${...}` variables, with a label for error messages.
 pub fn step_strings(step: &Step) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -393,6 +423,9 @@ pub fn step_strings(step: &Step) -> Vec<(String, String)> {
         }
         if let Some(s) = &e.scope_within {
             out.push(("expect.scope_within".into(), s.clone()));
+        }
+        if let Some(s) = e.challenge.as_ref().and_then(|c| c.scope.as_ref()) {
+            out.push(("expect.challenge.scope".into(), s.clone()));
         }
         for s in e.consent_page_contains.iter().flatten() {
             out.push(("expect.consent_page_contains".into(), s.clone()));

@@ -3,6 +3,8 @@
 /// Variables a case file may use (cases/README.md, "Variables").
 pub const CASE_VARIABLES: &[&str] = &[
     "actor.a",
+    "actor.a.upper",
+    "actor.a.lookalike",
     "actor.b",
     "actor.disabled",
     "user.sub",

@@ -5,6 +5,8 @@
 //! only; a fact the harness could not observe is reported as [`Checks::unobserved`], never as a
 //! failed check (the verdict rules in [`verdict`] turn it into an `error`).
 
+pub mod challenge;
+pub mod diagnosis;
 pub mod verdict;
 
 use serde_json::Value;
@@ -16,6 +18,11 @@ use obo_report::{Check, Level};
 /// `Pragma: no-cache` (SHOULD here: HTTP/1.0 caches, obsolete since RFC 9111). §5.2 error
 /// responses carry no token and are not held to it.
 pub const CACHE_HEADERS: &str = "OBO-INH-7";
+
+/// RFC 6749 §5.2: a token error is answered with 400 (401 for `invalid_client`) and a JSON
+/// `error`. A 2xx answer carrying an error body and no token breaks this requirement, not the
+/// security requirement of the refusal itself (which the `token_issued` check carries).
+pub const ERROR_FORMAT: &str = "OBO-INH-8";
 
 /// The checks of one expectation set, and the facts it needed that the harness could not observe.
 #[derive(Debug, Default)]
@@ -38,6 +45,9 @@ pub struct AuthzView {
     /// The consent driver stopped at a page it could not get through (harness situation):
     /// where and why.
     pub driver_stuck: Option<String>,
+    /// The driver had recognised a login or consent page before it stopped: the AS had
+    /// accepted the request into its interaction, so nothing it would do next was observed.
+    pub in_interaction: bool,
 }
 
 /// What one step observed.
@@ -49,6 +59,8 @@ pub struct Observation {
     /// The error code of the response (JSON body, WWW-Authenticate, or redirect).
     pub error_code: Option<String>,
     pub token_issued: bool,
+    /// The issued access token's JOSE header, when it is a JWT.
+    pub token_header: Option<Value>,
     /// Claims of the issued access token: `Err` says why they could not be read.
     pub claims: Option<Result<Value, String>>,
     pub authz: Option<AuthzView>,
@@ -58,6 +70,8 @@ pub struct Observation {
     pub framing: Vec<(String, bool)>,
     /// (successes, total) of a `parallel_token` step.
     pub parallel: Option<(usize, usize)>,
+    /// The response came from the token endpoint (RFC 6749 §5.2 governs its errors).
+    pub token_endpoint: bool,
 }
 
 impl Observation {
@@ -282,8 +296,20 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
     };
     // A driver that could not get through a page observed nothing about what the AS does next:
     // expectations of a code, an error redirect or a state echo cannot be judged.
-    if let Some(stuck) = obs.authz.as_ref().and_then(|a| a.driver_stuck.as_ref()) {
-        let needs_redirect = e.token_issued == Some(true)
+    if let Some((stuck, in_interaction)) = obs
+        .authz
+        .as_ref()
+        .and_then(|a| a.driver_stuck.as_ref().map(|s| (s, a.in_interaction)))
+    {
+        // Stuck inside the login/consent interaction: even "no code" or "no redirect" would be
+        // the driver's doing, not the AS's answer (a refusal must come from the AS itself).
+        let judges_the_answer = e.redirect.is_some()
+            || e.token_issued.is_some()
+            || e.state_echo.is_some()
+            || e.error.is_some()
+            || e.status.is_some();
+        let needs_redirect = (in_interaction && judges_the_answer)
+            || e.token_issued == Some(true)
             || e.redirect
                 .as_deref()
                 .is_some_and(|r| r == "code" || r == "error")
@@ -311,7 +337,12 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join(" or ");
-        out.push(cx.check("status", exp, actual, ok));
+        match error_with_success_status(obs, &acc) {
+            Some(why) if !ok => {
+                out.push(cx.check_of(ERROR_FORMAT, Level::Must, "status", exp, why, false))
+            }
+            _ => out.push(cx.check("status", exp, actual, ok)),
+        }
     }
     if let Some(err) = &e.error {
         let acc = narrow(err.to_vec());
@@ -377,6 +408,12 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
             has == want,
         ));
     }
+    if let Some(c) = &e.challenge {
+        challenge::checks(obs, c, &cx, &mut out);
+    }
+    if let Some(want) = &e.access_token_typ {
+        out.push(typ_check(obs, want, &cx));
+    }
     if let Some(want) = e.active {
         let got = obs.json.as_ref().and_then(|j| j.get("active")).cloned();
         let ok = got.as_ref().and_then(Value::as_bool) == Some(want);
@@ -387,6 +424,46 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
         checks: out,
         unobserved,
     }
+}
+
+/// "status 200 with an error body (`invalid_grant`): errors must use 400" when a token
+/// endpoint refused (no token, an `error` member) but with a success status where the case
+/// expected an error status.
+fn error_with_success_status(obs: &Observation, accepted: &[u16]) -> Option<String> {
+    let status = obs.status?;
+    let code = obs.error_code.as_ref()?;
+    let wants_error = !accepted.is_empty() && accepted.iter().all(|s| *s >= 400);
+    (obs.token_endpoint && !obs.token_issued && wants_error && (200..300).contains(&status)).then(
+        || {
+            format!(
+                "status {status} with an error body (`{code}`): errors must use {}",
+                accepted[0]
+            )
+        },
+    )
+}
+
+/// RFC 9068 §2.1: the access token's header `typ` is `at+jwt`; RFC 7515 §4.1.9 lets the
+/// `application/` prefix be written or left out, and media types compare case-insensitively.
+fn typ_check(obs: &Observation, want: &str, cx: &CheckContext<'_>) -> Check {
+    let norm = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("application/")
+            .map(str::to_string)
+            .unwrap_or(l)
+    };
+    let (ok, actual) = match &obs.token_header {
+        Some(h) => {
+            let typ = h.get("typ").and_then(Value::as_str);
+            (
+                typ.is_some_and(|t| norm(t) == norm(want)),
+                show_header("typ", typ),
+            )
+        }
+        None if obs.token_issued => (false, "the access token is not a JWT".into()),
+        None => (false, format!("no access token ({})", obs.summary())),
+    };
+    cx.check("access token typ", format!("typ: {want:?}"), actual, ok)
 }
 
 /// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
@@ -489,6 +566,7 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
     let wants_claims = e.claims.is_some()
         || e.claim_types.is_some()
         || e.claims_absent.is_some()
+        || e.claims_present.is_some()
         || e.client_claim.is_some()
         || e.act_differs_from_sub.is_some()
         || e.scope_within.is_some();
@@ -511,6 +589,7 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
                 && e.claims.is_none()
                 && e.claim_types.is_none()
                 && e.claims_absent.is_none()
+                && e.claims_present.is_none()
             {
                 return; // scope_within on a response without a token: the response check suffices
             }
@@ -537,6 +616,15 @@ fn claim_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             ty.clone(),
             got.map_or("(absent)", type_name),
             ok,
+        ));
+    }
+    for path in e.claims_present.iter().flatten() {
+        let got = lookup(claims, path);
+        out.push(cx.check(
+            format!("claim {path} present"),
+            "present",
+            show(got),
+            got.is_some(),
         ));
     }
     for path in e.claims_absent.iter().flatten() {
@@ -679,5 +767,106 @@ fn authz_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut 
             None => continue,
         };
         out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stuck(in_interaction: bool) -> Observation {
+        Observation {
+            status: Some(200),
+            authz: Some(AuthzView {
+                describe: "stopped at https://as.test/interaction/x: the Login page came back"
+                    .into(),
+                driver_stuck: Some("stopped at https://as.test/interaction/x".into()),
+                in_interaction,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn ctx() -> CheckContext<'static> {
+        CheckContext {
+            step: 0,
+            level: Level::Must,
+            requirements: &[],
+            strict: false,
+        }
+    }
+
+    /// A driver stuck inside the login/consent interaction observed no answer of the AS: a
+    /// refusal expectation (`redirect = "none"`, `token_issued = false`) is unobserved, never
+    /// held (no pass on the driver's trouble). Stuck on a first page no rule matches, the AS
+    /// may have answered with an error page: a refusal expectation is judged.
+    #[test]
+    fn stuck_driver_observes_no_answer() {
+        let refusal = Expect {
+            redirect: Some("none".into()),
+            token_issued: Some(false),
+            ..Default::default()
+        };
+        let code = Expect {
+            redirect: Some("code".into()),
+            ..Default::default()
+        };
+        let pages_only = Expect {
+            consent_page_framing_blocked: Some(true),
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let table: Vec<(bool, &Expect, bool)> = vec![
+            // in interaction  expectation   unobserved
+            (true,             &refusal,     true),
+            (true,             &code,        true),
+            (false,            &code,        true),
+            (false,            &refusal,     false),
+        ];
+        for (i, (inside, e, want)) in table.into_iter().enumerate() {
+            let c = checks_of(&stuck(inside), e, &ctx());
+            assert_eq!(!c.unobserved.is_empty(), want, "row {i}: {c:?}");
+            if want {
+                assert!(
+                    c.checks.is_empty(),
+                    "row {i}: no check on an unobserved answer"
+                );
+            }
+        }
+        // A refusal answered with 200 and an error body fails the error-format requirement
+        // only; the refusal itself (no token) holds under the case's requirements.
+        let refused_200 = Observation {
+            status: Some(200),
+            error_code: Some("invalid_grant".into()),
+            token_endpoint: true,
+            ..Default::default()
+        };
+        let refusal_400 = Expect {
+            status: Some(crate::case::OneOrMany::One(400)),
+            token_issued: Some(false),
+            ..Default::default()
+        };
+        let reqs = vec!["OBO-TOKEN-10".to_string()];
+        let c = checks_of(
+            &refused_200,
+            &refusal_400,
+            &CheckContext {
+                requirements: &reqs,
+                ..ctx()
+            },
+        );
+        let failed: Vec<_> = c.checks.iter().filter(|k| !k.ok).collect();
+        assert_eq!(failed.len(), 1, "{c:?}");
+        assert_eq!(failed[0].requirements, vec![ERROR_FORMAT.to_string()]);
+        assert_eq!(
+            failed[0].actual,
+            "status 200 with an error body (`invalid_grant`): errors must use 400"
+        );
+        // Facts about the pages themselves were observed even though the driver stopped.
+        let mut seen = stuck(true);
+        seen.framing = vec![("https://as.test/interaction/x".into(), true)];
+        let c = checks_of(&seen, &pages_only, &ctx());
+        assert!(c.unobserved.is_empty(), "{c:?}");
     }
 }

@@ -27,7 +27,9 @@ fn after_help() -> String {
     after_help = after_help()
 )]
 pub struct Cli {
-    /// Folder of the case catalogue (default: ./cases, else the one shipped with the sources).
+    /// Folder of the case catalogue (requirements.toml and the case files) to use instead of the
+    /// one built into the binary; a `cases/` folder in the working directory is used only when
+    /// named here. Default: the environment variable OBO_CASES_DIR when set and not empty.
     #[arg(long, global = true, value_name = "DIR")]
     pub cases_dir: Option<PathBuf>,
     /// Colour of terminal output; `auto` honours NO_COLOR and CLICOLOR_FORCE.
@@ -103,6 +105,12 @@ pub enum Command {
     /// The suite checks itself: the catalogue against the clean reference server and once per
     /// fault switch; writes kill-matrix.md and kill-matrix.json; exit 1 on an uncaught fault.
     Selfcheck(SelfcheckArgs),
+    /// Judge an OAuth client or AI agent: the reference AS + RS behind a recording proxy, the
+    /// client run once per scenario of cases/client/; same reports and exit codes as `run`.
+    #[command(
+        after_help = "Examples:\n  obo-conformance client --command target/debug/obo-agent-client\n  obo-conformance client --selfcheck\n  obo-conformance client --listen"
+    )]
+    Client(obo_conformance::client::ClientArgs),
     /// What changed between two runs' report.json, regressions first; exit 1 on a regression.
     #[command(
         after_help = "Example:\n  obo-conformance diff main/report.json pr/report.json --md >> comment.md"
@@ -195,9 +203,15 @@ pub struct RunArgs {
     /// Accept only the preferred reading of each list of acceptable outcomes.
     #[arg(long)]
     pub strict: bool,
-    /// Per-request timeout in seconds (overrides the profile's http.timeout_secs).
+    /// Per-request timeout in seconds, discovery and JWKS included (overrides the profile's
+    /// http.timeout_secs).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Follow discovery metadata that names an endpoint on an origin the profile does not
+    /// declare (with a warning); same as the profile's http.allow_cross_origin. Link-local and
+    /// other non-target addresses are refused regardless.
+    #[arg(long)]
+    pub allow_cross_origin: bool,
     /// Exit 1 when a case warns.
     #[arg(long)]
     pub fail_on_warn: bool,

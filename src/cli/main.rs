@@ -35,7 +35,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    let dir = cli.cases_dir.clone().unwrap_or_else(catalog::default_dir);
+    // The embedded catalogue unless a folder is named: a `cases/` in the working directory is
+    // somebody else's files until the user says otherwise.
+    // An empty OBO_CASES_DIR (a CI template's unset variable) means "not set".
+    let from_env = std::env::var_os("OBO_CASES_DIR")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let dir = match cli.cases_dir.clone().or(from_env) {
+        Some(d) => catalog::Source::Dir(d),
+        None => catalog::Source::Embedded,
+    };
     let code = match cli.command {
         Command::Run(args) => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(run::command(&dir, args, cli.color, cli.quiet)),
@@ -54,6 +63,8 @@ fn main() -> ExitCode {
         Command::Selfcheck(args) => {
             load_catalog(&dir).map_or_else(|c| c, |cat| tools::selfcheck(&cat, &args))
         }
+        Command::Client(args) => load_catalog(&dir)
+            .map_or_else(|c| c, |cat| obo_conformance::client::command(&cat, &args)),
         Command::Diff { before, after, md } => artefacts::diff_command(&before, &after, md),
         Command::Merge { shards, out } => artefacts::merge_command(&shards, &out),
         Command::Interop { reports, out } => artefacts::interop_command(&reports, &out),
@@ -75,8 +86,8 @@ fn main() -> ExitCode {
 }
 
 /// The catalogue, or the exit code after printing why it cannot be loaded.
-pub(crate) fn load_catalog(dir: &Path) -> Result<Catalog, i32> {
-    catalog::load(dir).map_err(|e| {
+pub(crate) fn load_catalog(dir: &catalog::Source) -> Result<Catalog, i32> {
+    dir.load().map_err(|e| {
         eprintln!("error: {e}");
         match e {
             catalog::CatalogError::Io(_) => exit::HARNESS,
@@ -85,7 +96,7 @@ pub(crate) fn load_catalog(dir: &Path) -> Result<Catalog, i32> {
     })
 }
 
-fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
+fn cmd_list(dir: &catalog::Source, filters: &[String]) -> i32 {
     let catalog = match load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,
@@ -128,7 +139,7 @@ fn cmd_list(dir: &Path, filters: &[String]) -> i32 {
     exit::OK
 }
 
-fn cmd_explain(dir: &Path, id: &str) -> i32 {
+fn cmd_explain(dir: &catalog::Source, id: &str) -> i32 {
     let catalog = match load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,
@@ -155,6 +166,14 @@ fn cmd_validate(file: &Path) -> i32 {
                 p.revision,
                 p.capabilities.join(", ")
             );
+            if let Some(adapter) = &p.control {
+                let ops: Vec<&str> = profile::control::Operation::ALL
+                    .into_iter()
+                    .filter(|op| adapter.hook(*op).is_some())
+                    .map(|op| op.name())
+                    .collect();
+                println!("control adapter: {}", ops.join(", "));
+            }
             exit::OK
         }
         Err(e) => {

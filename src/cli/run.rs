@@ -9,7 +9,7 @@ use std::time::Duration;
 use obo_conformance::artefacts::{self, Expectations};
 use obo_conformance::output::exit;
 use obo_conformance::profile::reference::{self, ReferenceOptions};
-use obo_conformance::profile::{self, Target};
+use obo_conformance::profile::{self, HttpOverrides, ProfileError, Target};
 use obo_conformance::{report, run};
 use obo_reference_server::fault::Fault;
 
@@ -39,34 +39,70 @@ pub fn is_builtin(target: &str) -> bool {
     reference::BUILTIN.contains(&target) && !Path::new(target).exists()
 }
 
-async fn open_target(args: &RunArgs) -> Result<Target, i32> {
-    let result = if is_builtin(&args.target) {
+/// Why the target could not be opened: the exit code, and for an unreachable target what the
+/// reports say about it.
+struct NotOpened {
+    code: i32,
+    unreachable: Option<(obo_report::Target, String)>,
+}
+
+async fn open_target(args: &RunArgs) -> Result<Target, NotOpened> {
+    let invalid = |code| NotOpened {
+        code,
+        unreachable: None,
+    };
+    let overrides = HttpOverrides {
+        timeout_secs: args.timeout,
+        allow_cross_origin: args.allow_cross_origin,
+    };
+    let (result, described) = if is_builtin(&args.target) {
         let mut opts = ReferenceOptions::for_name(&args.target).unwrap_or_default();
-        opts.faults = parse_faults(&args.fault)?;
+        opts.faults = parse_faults(&args.fault).map_err(invalid)?;
         opts.latency = Duration::from_millis(args.latency_ms);
         opts.revision = args.revision.clone();
-        reference::reference(opts).await
+        let described = obo_report::Target {
+            name: args.target.clone(),
+            issuer: String::new(),
+            revision: opts.revision.clone().unwrap_or_else(|| "02".into()),
+            profile_digest: String::new(),
+            capabilities: vec![],
+        };
+        (reference::reference_with(opts, &overrides).await, described)
     } else {
         if !args.fault.is_empty() || args.latency_ms > 0 || args.revision.is_some() {
             eprintln!("error: --fault, --latency-ms and --revision apply to the built-in reference targets only");
-            return Err(exit::INVALID);
+            return Err(invalid(exit::INVALID));
         }
-        match profile::load_file(Path::new(&args.target)) {
-            Ok((p, text)) => profile::resolve(p, &text, None).await,
-            Err(e) => Err(e),
-        }
+        let (mut p, text) = profile::load_file(Path::new(&args.target)).map_err(|e| {
+            eprintln!("error: {e}");
+            invalid(e.exit_code())
+        })?;
+        overrides.apply(&mut p.http);
+        let described = obo_report::Target {
+            name: p.name.clone(),
+            issuer: p.issuer.clone().unwrap_or_default(),
+            revision: p.revision.clone(),
+            profile_digest: profile::digest(&text),
+            capabilities: p.capabilities.clone(),
+        };
+        (profile::resolve(p, &text, None).await, described)
     };
-    let mut target = result.map_err(|e| {
+    result.map_err(|e| {
         eprintln!("error: {e}");
-        e.exit_code()
-    })?;
-    if let Some(t) = args.timeout {
-        target.profile.http.timeout_secs = t.clamp(1, 600);
-    }
-    Ok(target)
+        NotOpened {
+            code: e.exit_code(),
+            unreachable: matches!(e, ProfileError::Unreachable(_))
+                .then(|| (described, e.to_string())),
+        }
+    })
 }
 
-pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool) -> i32 {
+pub async fn command(
+    dir: &obo_conformance::catalog::Source,
+    args: RunArgs,
+    color: ColorChoice,
+    quiet: bool,
+) -> i32 {
     let catalog = match crate::load_catalog(dir) {
         Ok(c) => c,
         Err(code) => return code,
@@ -100,7 +136,28 @@ pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool)
     }
     let target = match open_target(&args).await {
         Ok(t) => Arc::new(t),
-        Err(code) => return code,
+        Err(NotOpened {
+            code,
+            unreachable: None,
+        }) => return code,
+        Err(NotOpened {
+            code,
+            unreachable: Some((described, cause)),
+        }) => {
+            // CI still gets every artefact: each case in `error` with the cause.
+            let mut rep =
+                report::unreachable(described, &catalog, &cases, seed, args.strict, &cause);
+            let out = args.out.clone().unwrap_or_else(report::default_out_dir);
+            if let Err(e) = artefacts::write_run(&mut rep, &out) {
+                eprintln!("error: cannot write the reports to {}: {e}", out.display());
+            } else if !quiet {
+                eprintln!(
+                    "reports (every case in error): {}",
+                    out.join("report.html").display()
+                );
+            }
+            return code;
+        }
     };
     let stderr_tty = std::io::stderr().is_terminal();
     let reporter = Reporter::new(
@@ -117,10 +174,12 @@ pub async fn command(dir: &Path, args: RunArgs, color: ColorChoice, quiet: bool)
         case_timeout: None,
         progress: reporter.callback.clone(),
     };
+    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
+    // The browser consent driver saves a picture of the page it failed on beside the reports.
+    obo_conformance::consent::set_screenshot_dir(&out.join("screenshots"));
     let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
     target.shutdown().await;
     reporter.finish();
-    let out = args.out.clone().unwrap_or_else(report::default_out_dir);
     let written = artefacts::write_run(&mut rep, &out);
     let html = out.join("report.html");
     let html = written.as_ref().ok().map(|_| html.as_path());

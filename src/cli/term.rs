@@ -49,13 +49,14 @@ fn rank(v: Verdict) -> u8 {
     }
 }
 
-/// One case line: verdict, ID, the requirements it checks, and why.
+/// One case line: verdict, ID, the requirements it is reported under (those of its failed
+/// checks; the case's own when none failed), and why.
 pub fn case_line(c: &CaseResult, color: bool) -> String {
     format!(
         "{} {:<44} [{}] {}",
         verdict_label(c.verdict, color),
         c.id,
-        c.requirements.join(", "),
+        c.failed_requirements().join(", "),
         c.message
     )
 }

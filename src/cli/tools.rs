@@ -192,7 +192,7 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
         capabilities: probe.capabilities.iter().cloned().collect(),
     };
     src.release(&probe).await;
-    let requirements = catalog::load(&catalog::default_dir())
+    let requirements = catalog::load_embedded()
         .map(|c| {
             c.requirements
                 .iter()
@@ -200,7 +200,7 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
                     (
                         k.clone(),
                         RequirementInfo {
-                            section: r.section.clone(),
+                            section: r.section_for(&probe.profile.revision).to_string(),
                             level: r.level.clone(),
                             text: r.text.clone(),
                         },

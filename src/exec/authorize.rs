@@ -59,9 +59,15 @@ impl CaseRun<'_> {
         let registered = Url::parse(&client.redirect_uri)
             .map_err(|e| Stop::Error(format!("bad redirect_uri in the profile: {e}")))?;
         let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
+        let which_user = step.user.as_deref().unwrap_or("primary");
+        let user = self
+            .target
+            .user(which_user)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no {which_user} user")))?;
         let dest = Destination {
             sent: sent_url.as_ref(),
             registered: &registered,
+            user,
         };
         let outcome = consent::drive(&mut self.session, self.target, &req, &dest, decision)
             .await
@@ -82,6 +88,8 @@ impl CaseRun<'_> {
         let driver_stuck = outcome.stopped.clone().filter(|_| {
             outcome.status == Some(200) && outcome.last.as_ref().is_some_and(|r| r.is_html())
         });
+        let plain_request = actor == "none";
+        let in_interaction = !outcome.framing.is_empty() || outcome.consent_prompt == Some(true);
         if pkce != "none" {
             self.dynamic_secrets.push(verifier.clone());
         }
@@ -97,6 +105,18 @@ impl CaseRun<'_> {
         self.authz.insert(name.clone(), record);
         self.last_authz = Some(name);
         if !step.is_check() {
+            // AMB-2: an OBO-only AS may refuse a request without requested_actor with
+            // invalid_request. A case that needs a plain code does not apply to such a target.
+            let refused_plain = plain_request
+                && code.is_none()
+                && to_redirect_uri
+                && outcome.param("error").as_deref() == Some("invalid_request");
+            if refused_plain {
+                return Err(Stop::Skip(format!(
+                    "the target refuses authorization requests without requested_actor \
+                     (OBO-only, allowed by AMB-2): {describe}"
+                )));
+            }
             if code.is_none() {
                 return Err(Stop::Error(format!("no code came back: {describe}")));
             }
@@ -122,6 +142,7 @@ impl CaseRun<'_> {
             json: json_body,
             error_code,
             token_issued: false,
+            token_header: None,
             claims: None,
             authz: Some(AuthzView {
                 to_redirect_uri,
@@ -135,11 +156,13 @@ impl CaseRun<'_> {
                 sent_state,
                 describe,
                 driver_stuck,
+                in_interaction,
             }),
             consent_prompt: outcome.consent_prompt,
             consent_page_text: outcome.consent_page_text.clone(),
             framing: outcome.framing.clone(),
             parallel: None,
+            token_endpoint: false,
         };
         self.record_checks(i, step, &obs)
     }

@@ -84,11 +84,36 @@ impl CaseRun<'_> {
 
     pub(super) async fn introspect(&mut self, i: usize, step: &Step) -> Flow {
         let (token, hint) = self.pick_token(step).await?;
-        let resp = self.introspect_raw(&token, Some(hint)).await?;
+        let mut resp = self.introspect_raw(&token, Some(hint)).await?;
+        if hint == "access_token" && refuses_token_type(&resp) {
+            // The AS does not introspect its access tokens (JWTs, typically). When the case
+            // asks whether the grant was revoked, its refresh token answers as well (RFC 7009
+            // §2.1: revoking a grant invalidates both); otherwise nothing can be observed.
+            let (_, rec) = self.tokens_record(step.tokens.as_deref())?;
+            let wants_inactive = step
+                .expect
+                .as_ref()
+                .is_some_and(|e| e.active == Some(false));
+            match rec.refresh_token {
+                Some(refresh) if wants_inactive => {
+                    resp = self.introspect_raw(&refresh, Some("refresh_token")).await?;
+                }
+                _ => {
+                    return Err(Stop::Skip(format!(
+                        "the target does not introspect its access tokens ({}; RFC 7009 §2.2.1 \
+                         unsupported_token_type)",
+                        summarize(&resp)
+                    )))
+                }
+            }
+        }
         self.observe_plain(i, step, &resp)
     }
 
     pub(super) async fn revoke(&mut self, i: usize, step: &Step) -> Flow {
+        if let Some(name) = step.token.as_deref().and_then(|t| t.strip_prefix("saved:")) {
+            return self.revoke_actor_token(i, step, name).await;
+        }
         let (token, hint) = self.pick_token(step).await?;
         let endpoint = self
             .target
@@ -107,9 +132,70 @@ impl CaseRun<'_> {
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         let resp = self.session.send(&req).await?;
+        // RFC 7009 §2.2.1: an AS that does not revoke this token type answers 400
+        // `unsupported_token_type`. Revoking access tokens is optional (OBO-INH-23), so what the
+        // case checks after the revocation does not apply. `--strict` judges the answer instead.
+        if hint == "access_token" && refuses_token_type(&resp) && !(self.strict && step.is_check())
+        {
+            return Err(Stop::Skip(format!(
+                "the target does not revoke access tokens ({}; RFC 7009 §2.2.1)",
+                summarize(&resp)
+            )));
+        }
         if !step.is_check() && !(200..300).contains(&resp.status) {
             return Err(Stop::Error(format!(
                 "revocation failed: {}",
+                summarize(&resp)
+            )));
+        }
+        self.observe_plain(i, step, &resp)
+    }
+
+    /// Revokes an actor token kept by an `actor_token` step (RFC 7009), authenticated as the
+    /// actor it was issued to (§2.1: a client revokes only its own tokens). A target that cannot
+    /// revoke actor tokens (no endpoint, no actor credentials, `unsupported_token_type`) makes
+    /// the case a skip: the revoked-actor-token check (OBO-TOKEN-10) does not apply to it.
+    async fn revoke_actor_token(&mut self, i: usize, step: &Step, name: &str) -> Flow {
+        let token = self
+            .saved_actor_token(name)
+            .ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?;
+        let endpoint = self.target.endpoints.revocation.clone().ok_or_else(|| {
+            Stop::Skip(
+                "the target has no revocation endpoint: actor tokens cannot be revoked".into(),
+            )
+        })?;
+        let which = step.actor.as_deref().unwrap_or("a");
+        let actor = self
+            .target
+            .actor(which)
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .clone();
+        let client = crate::exec::tokens::actor_token::actor_client(&actor).ok_or_else(|| {
+            Stop::Skip(format!(
+                "actor {which:?} has no client_credentials source: the harness holds no credentials to revoke its token with (RFC 7009 §2.1)"
+            ))
+        })?;
+        let mut pairs = vec![
+            ("token".to_string(), token),
+            ("token_type_hint".into(), "access_token".into()),
+        ];
+        let mut headers = Vec::new();
+        self.client_auth(&client, "profile", &endpoint, &mut pairs, &mut headers);
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        let resp = self.session.send(&req).await?;
+        let error = resp
+            .json()
+            .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_string));
+        if error.as_deref() == Some("unsupported_token_type") {
+            return Err(Stop::Skip(
+                "the target does not revoke actor tokens (unsupported_token_type, RFC 7009 §2.2.1)"
+                    .into(),
+            ));
+        }
+        if !step.is_check() && !(200..300).contains(&resp.status) {
+            return Err(Stop::Error(format!(
+                "revoking the actor token failed: {}",
                 summarize(&resp)
             )));
         }
@@ -137,4 +223,15 @@ impl CaseRun<'_> {
         };
         self.record_checks(i, step, &obs)
     }
+}
+
+/// 400 `unsupported_token_type` (RFC 7009 §2.2.1): the AS does not handle this kind of token at
+/// this endpoint.
+fn refuses_token_type(resp: &Response) -> bool {
+    resp.status == 400
+        && resp
+            .json()
+            .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_string))
+            .as_deref()
+            == Some("unsupported_token_type")
 }

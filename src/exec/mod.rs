@@ -55,7 +55,10 @@ impl From<session::TransportError> for Stop {
 
 impl From<control::ControlError> for Stop {
     fn from(e: control::ControlError) -> Stop {
-        Stop::Error(e.to_string())
+        match e {
+            control::ControlError::Unavailable(_) => Stop::Skip(e.to_string()),
+            _ => Stop::Error(e.to_string()),
+        }
     }
 }
 
@@ -87,6 +90,8 @@ pub struct Executed {
     pub transcript: Vec<Exchange>,
     /// The outcome chosen at each step annotated with an ambiguity (`reading`).
     pub readings: Vec<obo_report::Reading>,
+    /// Seconds waited in real time in place of a clock operation (`[time]`).
+    pub waited_secs: u64,
 }
 
 /// Algorithms the harness accepts when it verifies a target's access token.
@@ -122,6 +127,7 @@ pub(crate) struct CaseRun<'a> {
     requests: HashMap<usize, Request>,
     last_token_step: Option<usize>,
     disabled: Vec<String>,
+    waited_secs: u64,
     /// Credentials met during the case (refresh tokens, PKCE verifiers): redacted from the
     /// transcript at the end, since they appear in responses recorded before they are known.
     dynamic_secrets: Vec<String>,
@@ -148,6 +154,7 @@ pub async fn execute(
                 checks: vec![],
                 transcript: vec![],
                 readings: vec![],
+                waited_secs: 0,
             }
         }
     };
@@ -174,6 +181,7 @@ pub async fn execute(
         requests: HashMap::new(),
         last_token_step: None,
         disabled: Vec::new(),
+        waited_secs: 0,
         dynamic_secrets: Vec::new(),
         step_index: 0,
     };
@@ -190,6 +198,7 @@ pub async fn execute(
         checks: run.checks,
         transcript,
         readings: run.readings,
+        waited_secs: run.waited_secs,
     }
 }
 
@@ -247,9 +256,7 @@ impl<'a> CaseRun<'a> {
     async fn restore(&mut self) {
         let disabled = std::mem::take(&mut self.disabled);
         for actor in disabled {
-            let _ = self
-                .control_raw("actors/enable", json!({ "actor": actor }))
-                .await;
+            let _ = self.control_raw(control::Call::EnableActor { actor }).await;
         }
     }
 
@@ -268,9 +275,15 @@ impl<'a> CaseRun<'a> {
             }
             StepKind::AdvanceClock => {
                 let seconds = step.seconds.unwrap_or(0);
-                self.control("clock/advance", json!({ "seconds": seconds }))
-                    .await
-                    .map(|_| ())
+                let can_move = control::ControlClient::of(self.target)
+                    .is_some_and(|c| c.available(crate::profile::control::Operation::AdvanceClock));
+                if can_move {
+                    self.control(control::Call::AdvanceClock { seconds })
+                        .await
+                        .map(|_| ())
+                } else {
+                    self.wait_out(step.expires.as_deref()).await
+                }
             }
             StepKind::Wait => {
                 tokio::time::sleep(Duration::from_secs(
@@ -282,12 +295,13 @@ impl<'a> CaseRun<'a> {
             StepKind::DisableActor | StepKind::EnableActor => {
                 let which = step.actor.clone().unwrap_or_else(|| "a".into());
                 let id = self.actor_id(&which)?;
-                let (path, disable) = if step.kind == StepKind::DisableActor {
-                    ("actors/disable", true)
+                let disable = step.kind == StepKind::DisableActor;
+                let call = if disable {
+                    control::Call::DisableActor { actor: id.clone() }
                 } else {
-                    ("actors/enable", false)
+                    control::Call::EnableActor { actor: id.clone() }
                 };
-                self.control(path, json!({ "actor": id })).await?;
+                self.control(call).await?;
                 if disable {
                     self.disabled.push(id);
                 } else {
@@ -302,10 +316,11 @@ impl<'a> CaseRun<'a> {
                     .id
                     .clone();
                 let user = self.target.profile.user.username.clone();
-                self.control(
-                    "consents/revoke",
-                    json!({ "user": user, "client_id": client, "actor": actor }),
-                )
+                self.control(control::Call::RevokeConsent {
+                    user,
+                    client_id: client,
+                    actor,
+                })
                 .await
                 .map(|_| ())
             }
@@ -315,6 +330,33 @@ impl<'a> CaseRun<'a> {
             StepKind::Resource => self.resource(i, step).await,
             StepKind::Get => self.get(i, step).await,
         }
+    }
+
+    /// Without a clock operation: waits out the lifetime of `expires` in real time, when the
+    /// profile gives it and allows the wait (`[time]`); otherwise skips saying why.
+    async fn wait_out(&mut self, expires: Option<&str>) -> Flow {
+        let time = &self.target.profile.time;
+        let what = expires.ok_or_else(|| {
+            Stop::Skip(
+                "the target has no advance_clock operation and the step names nothing to wait out"
+                    .into(),
+            )
+        })?;
+        let wait = time.wait_for(what).ok_or_else(|| {
+            Stop::Skip(format!(
+                "the target has no advance_clock operation and the profile gives no [time] {what}_ttl_secs"
+            ))
+        })?;
+        if wait > time.max_wait_secs {
+            return Err(Stop::Skip(format!(
+                "the target has no advance_clock operation; outliving the {what} needs a {wait} s wait, the profile allows max_wait_secs = {}",
+                time.max_wait_secs
+            )));
+        }
+        tracing::info!("waiting {wait} s in real time for the {what} to expire");
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        self.waited_secs += wait;
+        Ok(())
     }
 
     // ---- values -------------------------------------------------------------------------
@@ -377,6 +419,11 @@ impl<'a> CaseRun<'a> {
         }
         if let Some(s) = &e.scope_within {
             e.scope_within = Some(self.expand(s)?);
+        }
+        if let Some(c) = e.challenge.as_mut() {
+            if let Some(s) = &c.scope {
+                c.scope = Some(self.expand(s)?);
+            }
         }
         if let Some(list) = &e.consent_page_contains {
             e.consent_page_contains =
@@ -446,7 +493,9 @@ impl<'a> CaseRun<'a> {
     // ---- client authentication ----------------------------------------------------------
 
     /// Adds client authentication for `client` to a request to `endpoint`.
-    /// `mode`: `profile`, `none` (client_id only) or `wrong_secret`.
+    /// `mode`: `profile`, `none` (client_id only), `wrong_secret`, or `wrong_secret_basic` (a
+    /// wrong secret in HTTP Basic whatever the profile's method: RFC 6749 §2.3.1 makes every AS
+    /// accept Basic from clients with a password, and §5.2 says how it must refuse one).
     pub(crate) fn client_auth(
         &mut self,
         client: &Client,
@@ -457,7 +506,7 @@ impl<'a> CaseRun<'a> {
     ) {
         let id = client.id.clone();
         let secret = match mode {
-            "wrong_secret" => Some(format!("wrong-{}", self.random_b64(9))),
+            "wrong_secret" | "wrong_secret_basic" => Some(format!("wrong-{}", self.random_b64(9))),
             _ => client.secret.clone(),
         };
         let push_id = |pairs: &mut Vec<(String, String)>| {
@@ -469,7 +518,12 @@ impl<'a> CaseRun<'a> {
             push_id(pairs);
             return;
         }
-        match client.auth_method {
+        let method = if mode == "wrong_secret_basic" {
+            AuthMethod::ClientSecretBasic
+        } else {
+            client.auth_method
+        };
+        match method {
             AuthMethod::ClientSecretBasic => {
                 let enc = |s: &str| {
                     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
@@ -608,6 +662,35 @@ pub fn summarize(resp: &Response) -> String {
         Some(e) => format!("status {}, error {e}", resp.status),
         None => format!("status {}", resp.status),
     }
+}
+
+/// Why a token endpoint response gave no usable access token, naming the cause: an error
+/// answer, a body cut at the size cap, a compressed body, a body that is not JSON, or JSON
+/// without `access_token`.
+pub fn why_no_token(resp: &Response) -> String {
+    let json = resp.json();
+    let error = json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(Value::as_str);
+    let cause = if let Some(e) = error {
+        format!("error {e}")
+    } else if resp.truncated {
+        "the body is too large (cut at the size cap)".to_string()
+    } else if let Some(enc) = resp
+        .header("content-encoding")
+        .filter(|e| !e.eq_ignore_ascii_case("identity"))
+        .filter(|_| json.is_none())
+    {
+        format!("the body is compressed (Content-Encoding: {enc}) and not JSON")
+    } else if json.is_none() {
+        "the body is not JSON".to_string()
+    } else if !(200..300).contains(&resp.status) {
+        "no access_token".to_string()
+    } else {
+        "the JSON body has no access_token string".to_string()
+    };
+    format!("status {}, {cause}", resp.status)
 }
 
 pub fn now_unix() -> i64 {

@@ -115,12 +115,8 @@ impl CaseRun<'_> {
     }
 
     pub(crate) async fn mint(&mut self, claims: Value, header: Value) -> Flow<String> {
-        let resp = self
-            .control("mint", json!({ "claims": claims, "header": header }))
-            .await?;
-        resp.get("token")
-            .and_then(Value::as_str)
-            .map(str::to_string)
+        self.control(super::control::Call::Mint { claims, header })
+            .await?
             .ok_or_else(|| Stop::Error("control mint answered without a token".into()))
     }
 

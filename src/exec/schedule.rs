@@ -73,7 +73,9 @@ fn case_deadline(target: &Target, opts: &RunOptions) -> Duration {
         Consent::Manual { timeout_secs } => timeout_secs.unwrap_or(300),
         _ => 0,
     };
-    Duration::from_secs(target.profile.http.timeout_secs * 12 + driver * 4 + 30)
+    // A case may wait out a lifetime in real time (`[time] max_wait_secs`).
+    let wait = target.profile.time.max_wait_secs;
+    Duration::from_secs(target.profile.http.timeout_secs * 12 + driver * 4 + 30 + wait * 2)
 }
 
 /// Runs one case in its own task with a deadline; never panics.
@@ -117,6 +119,7 @@ async fn run_one(
             checks: vec![],
             transcript: vec![],
             readings: vec![],
+            waited_secs: 0,
         },
         Err(_) => {
             abort.abort();
@@ -128,10 +131,17 @@ async fn run_one(
                 checks: vec![],
                 transcript: vec![],
                 readings: vec![],
+                waited_secs: 0,
             }
         }
     };
-    let (verdict, message) = verdict::decide(&executed.ending, &executed.checks);
+    let (verdict, mut message) = verdict::decide(&executed.ending, &executed.checks);
+    if executed.waited_secs > 0 {
+        message.push_str(&format!(
+            " (waited {} s in real time: the target has no clock operation)",
+            executed.waited_secs
+        ));
+    }
     CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
@@ -249,7 +259,7 @@ fn lost(case: &Case) -> CaseResult {
     }
 }
 
-/// Control-API reset after an exclusive case (clock back, actors enabled).
+/// Control reset after an exclusive case (clock back, actors enabled).
 async fn reset(target: &Target) {
     let Some(control) = exec::control::ControlClient::of(target) else {
         return;
@@ -257,7 +267,7 @@ async fn reset(target: &Target) {
     if !target.has("control_api") {
         return;
     }
-    if let Err(e) = control.reset(target.timeout()).await {
+    if let Err(e) = control.reset().await {
         tracing::warn!("{e}");
     }
 }
@@ -271,6 +281,8 @@ pub fn build_report(
     started_at: time::OffsetDateTime,
     took: Duration,
 ) -> Report {
+    let mut cases = cases;
+    let diagnosis = crate::check::diagnosis::diagnose(&mut cases);
     let cited: BTreeSet<&String> = cases.iter().flat_map(|c| c.requirements.iter()).collect();
     let requirements = cited
         .into_iter()
@@ -279,7 +291,7 @@ pub fn build_report(
                 (
                     id.clone(),
                     RequirementInfo {
-                        section: r.section.clone(),
+                        section: r.section_for(&target.profile.revision).to_string(),
                         level: r.level.clone(),
                         text: r.text.clone(),
                     },
@@ -323,6 +335,7 @@ pub fn build_report(
         cases,
         requirements,
         ambiguities,
+        diagnosis,
     }
 }
 

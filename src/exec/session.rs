@@ -10,8 +10,14 @@ use url::Url;
 
 use crate::redact::Redactor;
 
-/// Bytes of a response body kept in the transcript.
+/// Bytes of a request or response body kept in the transcript.
 const TRANSCRIPT_BODY: usize = 4096;
+/// Bytes of one header value kept in the transcript.
+const TRANSCRIPT_HEADER: usize = 1024;
+/// Bytes of a recorded value that are redacted before the cut: a value is redacted on this
+/// window (so a huge body costs no more than a small one) and cut to its recording limit after,
+/// so the markers replace whole secrets that straddle the limit.
+const REDACTION_WINDOW: usize = 64 * 1024;
 
 /// A request as the harness built it; kept so that `replay` can send it again byte for byte.
 #[derive(Debug, Clone)]
@@ -140,11 +146,29 @@ pub struct TransportError {
     pub msg: String,
 }
 
+impl TransportError {
+    /// Names the timeout that expired, in seconds.
+    pub fn with_timeout(mut self, timeout: Duration) -> TransportError {
+        if let Some(rest) = self.msg.strip_prefix(TIMED_OUT) {
+            self.msg = format!(
+                "timed out after {} s{rest} (--timeout or the profile's http.timeout_secs)",
+                timeout.as_secs()
+            );
+        }
+        self
+    }
+}
+
+const TIMED_OUT: &str = "timed out";
+
 /// One case's HTTP client and transcript.
 pub struct Session {
     client: reqwest::Client,
+    /// The case's cookies (shared with the `browser` consent driver's context).
+    jar: Arc<reqwest::cookie::Jar>,
     redactor: Arc<Redactor>,
     max_body: usize,
+    timeout: Duration,
     /// Step index recorded with each exchange.
     pub step: usize,
     pub transcript: Vec<Exchange>,
@@ -156,8 +180,9 @@ impl Session {
         max_body: usize,
         redactor: Arc<Redactor>,
     ) -> Result<Session, String> {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -165,8 +190,10 @@ impl Session {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Session {
             client,
+            jar,
             redactor,
             max_body,
+            timeout,
             step: 0,
             transcript: Vec::new(),
         })
@@ -178,6 +205,11 @@ impl Session {
         self.client.clone()
     }
 
+    /// The case's cookie jar.
+    pub fn cookie_jar(&self) -> Arc<reqwest::cookie::Jar> {
+        self.jar.clone()
+    }
+
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
     }
@@ -185,7 +217,9 @@ impl Session {
     /// Sends `req`, records the exchange, returns the response or the transport error.
     pub async fn send(&mut self, req: &Request) -> Result<Response, TransportError> {
         let started = Instant::now();
-        let result = send_raw(&self.client, req, self.max_body).await;
+        let result = send_raw(&self.client, req, self.max_body)
+            .await
+            .map_err(|e| e.with_timeout(self.timeout));
         self.record(req, &result, started.elapsed());
         result
     }
@@ -208,48 +242,46 @@ impl Session {
         took: Duration,
     ) -> Exchange {
         let r = &self.redactor;
+        let header =
+            |k: &str, v: &str| cut_and_mark(v, TRANSCRIPT_HEADER, false, |w| r.redact_header(k, w));
         let mut req_headers: Vec<(String, String)> = req
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), r.redact_header(k, v)))
+            .map(|(k, v)| (k.clone(), header(k, v)))
             .collect();
         if let Some(ct) = &req.content_type {
-            req_headers.push(("content-type".into(), ct.clone()));
+            req_headers.push(("content-type".into(), header("content-type", ct)));
         }
         let request = HttpRequest {
             method: req.method.clone(),
-            url: r.redact(req.url.as_str()),
+            url: record(r, req.url.as_str(), TRANSCRIPT_BODY, false),
             headers: req_headers,
-            body: req.body.as_ref().map(|b| r.redact(b)),
+            body: req
+                .body
+                .as_ref()
+                .map(|b| record(r, b, TRANSCRIPT_BODY, false)),
         };
         let (response, error) = match result {
             Ok(resp) => {
-                let mut body = r.redact(&resp.body);
-                let mut truncated = resp.truncated;
-                if body.len() > TRANSCRIPT_BODY {
-                    let mut cut = TRANSCRIPT_BODY;
-                    while !body.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    body.truncate(cut);
-                    truncated = true;
-                }
+                let body =
+                    cut_and_mark(&resp.body, TRANSCRIPT_BODY, resp.truncated, |w| r.redact(w));
+                let cut = body.len() > TRANSCRIPT_BODY || resp.truncated;
                 let headers = resp
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.clone(), r.redact_header(k, v)))
+                    .map(|(k, v)| (k.clone(), header(k, v)))
                     .collect();
                 (
                     Some(HttpResponse {
                         status: resp.status,
                         headers,
                         body: (!body.is_empty()).then_some(body),
-                        truncated,
+                        truncated: cut,
                     }),
                     None,
                 )
             }
-            Err(e) => (None, Some(r.redact(&e.msg))),
+            Err(e) => (None, Some(record(r, &e.msg, TRANSCRIPT_BODY, false))),
         };
         Exchange {
             step: self.step,
@@ -258,6 +290,43 @@ impl Session {
             error,
             duration_ms: took.as_millis() as u64,
         }
+    }
+}
+
+/// `text` redacted and cut to `limit` bytes, with a marker of how much was cut.
+fn record(r: &Redactor, text: &str, limit: usize, capped: bool) -> String {
+    cut_and_mark(text, limit, capped, |w| r.redact(w))
+}
+
+/// Redacts the first [`REDACTION_WINDOW`] bytes of `text` with `redact`, cuts the result to
+/// `limit` bytes and appends the marker of how much was left out.
+fn cut_and_mark(text: &str, limit: usize, capped: bool, redact: impl Fn(&str) -> String) -> String {
+    let (window, cut) = clip(text, REDACTION_WINDOW);
+    let redacted = redact(window);
+    let (value, more) = clip(&redacted, limit);
+    with_cut_marker(value, cut + more, capped)
+}
+
+/// The first `limit` bytes of `text` (on a character boundary) and how many bytes were left out.
+fn clip(text: &str, limit: usize) -> (&str, usize) {
+    if text.len() <= limit {
+        return (text, 0);
+    }
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    (&text[..cut], text.len() - cut)
+}
+
+/// Appends the marker of a cut: `capped` says the body had already been cut at the response
+/// size cap, so the count is a lower bound.
+fn with_cut_marker(value: &str, cut: usize, capped: bool) -> String {
+    match (cut, capped) {
+        (0, false) => value.to_string(),
+        (0, true) => format!("{value}[... more bytes past the response size cap not read]"),
+        (n, false) => format!("{value}[... {n} more bytes not recorded]"),
+        (n, true) => format!("{value}[... {n} more bytes not recorded, and more past the response size cap not read]"),
     }
 }
 
@@ -311,6 +380,7 @@ pub async fn send_raw(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(terr(format!("{TIMED_OUT} reading the body"))),
             Err(e) => return Err(terr(format!("reading the body: {}", describe(&e)))),
         }
     }
@@ -325,7 +395,7 @@ pub async fn send_raw(
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "timed out".into()
+        TIMED_OUT.into()
     } else if e.is_connect() {
         format!("connection failed: {e}")
     } else {
@@ -336,6 +406,22 @@ fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_values_are_cut_with_a_marker_of_the_bytes_left_out() {
+        let r = Redactor::new(vec!["s3cret".to_string()]);
+        let long = format!("s3cret{}", "é".repeat(5000));
+        let out = record(&r, &long, TRANSCRIPT_BODY, false);
+        assert!(out.starts_with("[REDACTED]"), "{out}");
+        assert!(out.ends_with("more bytes not recorded]"), "{out}");
+        assert!(out.len() < TRANSCRIPT_BODY + 64);
+        assert_eq!(record(&r, "short", TRANSCRIPT_BODY, false), "short");
+        assert!(record(&r, "x", TRANSCRIPT_BODY, true).contains("response size cap"));
+        // A value past the redaction window is never redacted nor kept.
+        let huge = "a".repeat(REDACTION_WINDOW * 4);
+        let out = record(&r, &huge, TRANSCRIPT_HEADER, false);
+        assert!(out.contains(&format!("{} more bytes", huge.len() - TRANSCRIPT_HEADER)));
+    }
 
     #[test]
     fn get_query_keeps_the_endpoint_query_and_duplicates() {

@@ -140,7 +140,10 @@ impl CaseRun<'_> {
         let issued = access.is_some() && (200..300).contains(&resp.status);
         if !step.is_check() {
             if !issued {
-                return Err(Stop::Error(format!("no token issued: {}", summarize(resp))));
+                return Err(Stop::Error(format!(
+                    "no token issued: {}",
+                    why_no_token(resp)
+                )));
             }
             return Ok(());
         }
@@ -158,7 +161,12 @@ impl CaseRun<'_> {
                 .map(str::to_string),
             json,
             token_issued: issued,
+            token_header: access
+                .as_deref()
+                .and_then(|t| jose::decode_unverified(t).ok())
+                .map(|j| j.header),
             claims,
+            token_endpoint: true,
             ..Default::default()
         };
         self.record_checks(i, step, &obs)
@@ -172,6 +180,7 @@ impl CaseRun<'_> {
                 e.claims.is_some()
                     || e.claim_types.is_some()
                     || e.claims_absent.is_some()
+                    || e.claims_present.is_some()
                     || e.client_claim.is_some()
                     || e.act_differs_from_sub.is_some()
                     || e.scope_within.is_some()
@@ -284,6 +293,7 @@ impl CaseRun<'_> {
             json,
             token_issued: wins > 0,
             parallel: Some((wins, count)),
+            token_endpoint: true,
             ..Default::default()
         };
         self.record_checks(i, step, &obs)

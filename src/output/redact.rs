@@ -34,8 +34,29 @@ pub const REDACTED: &str = "[REDACTED]";
 pub const SIGNATURE: &str = "[SIGNATURE]";
 pub const PRIVATE_KEY: &str = "[PRIVATE KEY]";
 
-/// Form-field and JSON member names whose value is always a secret.
-const SENSITIVE_FIELDS: &[&str] = &["password", "client_secret", "passwd", "new_password"];
+/// Form-field and JSON member names whose value is always a secret: credentials, and the
+/// one-time values a run observes (authorization codes and PKCE verifiers, RFC 6749 §4.1.2 and
+/// RFC 7636 §4.1; refresh tokens; CSRF and transaction values of login and consent pages).
+const SENSITIVE_FIELDS: &[&str] = &[
+    "password",
+    "client_secret",
+    "passwd",
+    "new_password",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "csrf",
+    "csrf_token",
+    "_csrf",
+    "xsrf_token",
+    "authenticity_token",
+    "tx",
+    "transaction",
+    "transaction_id",
+];
+/// Words that mark a visible text of a login page as a credentials hint ("Demo users: alice /
+/// alice-password").
+const HINT_WORDS: &[&str] = &["password", "credential", "demo", "user", "login", "account"];
 /// Headers whose whole value is a credential.
 const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 
@@ -132,6 +153,8 @@ impl Redactor {
         let text = redact_jws_signatures(&text);
         let text = self.redact_header_lines(&text);
         let text = redact_sensitive_fields(&text);
+        let text = redact_html_inputs(&text);
+        let text = redact_login_hints(&text);
         self.redact_needles(&text)
     }
 
@@ -429,6 +452,92 @@ fn redact_sensitive_fields(text: &str) -> String {
     replace_spans(text, spans, REDACTED)
 }
 
+/// `value` attributes of `<input>` elements that hold a password, a hidden value (CSRF tokens,
+/// transaction ids) or a field with a sensitive name.
+fn redact_html_inputs(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<input")) {
+        let start = from + found;
+        let end = lower[start..].find('>').map_or(text.len(), |e| start + e);
+        from = end.max(start + 1);
+        let tag = &lower[start..end];
+        let attr = |name: &str| attribute_span(tag, name).map(|(a, b)| &tag[a..b]);
+        let secret = matches!(attr("type"), Some("password" | "hidden"))
+            || attr("name").is_some_and(is_sensitive_field);
+        if let Some((a, b)) = attribute_span(tag, "value").filter(|_| secret) {
+            if b > a {
+                spans.push((start + a, start + b));
+            }
+        }
+    }
+    replace_spans(text, spans, REDACTED)
+}
+
+/// The value span of attribute `name` in a lowercased tag (quoted or bare).
+fn attribute_span(tag: &str, name: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(found) = tag.get(from..).and_then(|rest| rest.find(name)) {
+        let at = from + found;
+        from = at + name.len();
+        let boundary = tag[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_whitespace() || c == '"' || c == '\'');
+        let rest = tag[from..].trim_start();
+        let Some(value) = rest.strip_prefix('=').filter(|_| boundary) else {
+            continue;
+        };
+        let value = value.trim_start();
+        let value_at = tag.len() - value.len();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let len = value[1..].find(q).unwrap_or(value.len() - 1);
+                (value_at + 1, value_at + 1 + len)
+            }
+            _ => {
+                let len = value
+                    .find(|c: char| c.is_whitespace() || c == '/')
+                    .unwrap_or(value.len());
+                (value_at, value_at + len)
+            }
+        });
+    }
+    None
+}
+
+/// On a login page (one with a password field), the visible texts that look like credentials
+/// hints keep their label and lose what follows its colon: such hints name other users'
+/// passwords, which the profile never declared as secrets.
+fn redact_login_hints(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !(lower.contains("type=\"password\"")
+        || lower.contains("type='password'")
+        || lower.contains("type=password"))
+    {
+        return text.to_string();
+    }
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(open) = lower.get(from..).and_then(|rest| rest.find('>')) {
+        let start = from + open + 1;
+        let end = lower[start..].find('<').map_or(text.len(), |e| start + e);
+        from = end;
+        let node = &lower[start..end];
+        if !HINT_WORDS.iter().any(|w| node.contains(w)) {
+            continue;
+        }
+        if let Some(colon) = node.find(':') {
+            let value = &node[colon + 1..];
+            if !value.trim().is_empty() {
+                spans.push((start + colon + 1, end));
+            }
+        }
+    }
+    replace_spans(text, spans, &format!(" {REDACTED}"))
+}
+
 fn form_field_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {
     let key = format!("{field}=");
     let mut from = 0;
@@ -671,6 +780,42 @@ mod tests {
         assert_eq!(out["nested"][0]["client_secret"], REDACTED);
         assert_eq!(out["nested"][1], format!("with {REDACTED} inside"));
         assert!(out["access_token"].as_str().unwrap().ends_with(SIGNATURE));
+    }
+
+    #[test]
+    fn observed_one_time_values_are_blanked() {
+        let r = Redactor::new(Vec::<String>::new());
+        let location = "https://rp.example/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz";
+        assert_eq!(
+            r.redact(location),
+            "https://rp.example/cb?code=[REDACTED]&state=xyz"
+        );
+        let body = "grant_type=authorization_code&code=abc&code_verifier=def&code_challenge=ghi";
+        let out = r.redact(body);
+        assert!(!out.contains("abc") && !out.contains("def"), "{out}");
+        assert!(out.contains("code_challenge=ghi"), "{out}");
+        let json = r#"{"access_token":"at","refresh_token":"rt-secret"}"#;
+        assert!(!r.redact(json).contains("rt-secret"));
+    }
+
+    #[test]
+    fn hidden_and_password_inputs_and_login_hints_are_blanked() {
+        let r = Redactor::new(Vec::<String>::new());
+        let page = concat!(
+            r#"<form><input type="hidden" name="csrf" value="c5rf-v4lue">"#,
+            r#"<input name='tx' value='tx-v4lue' type='hidden'>"#,
+            r#"<input name="username" value="alice">"#,
+            r#"<input name="password" type="password" value="pw-v4lue"></form>"#,
+            "<p><small>Demo users: alice / alice-password, bob / bob-password.</small></p>",
+        );
+        let out = r.redact(page);
+        for secret in ["c5rf-v4lue", "tx-v4lue", "pw-v4lue", "bob-password"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.contains(r#"name="username" value="alice""#), "{out}");
+        assert!(out.contains("Demo users: [REDACTED]"), "{out}");
+        // Without a password field the page is no login page: its text stays.
+        assert_eq!(r.redact("<p>Users: 3</p>"), "<p>Users: 3</p>");
     }
 
     #[test]

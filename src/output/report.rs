@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use obo_report::Report;
+use obo_report::{CaseResult, Report, RequirementInfo, Summary, Verdict};
+
+use crate::case::Case;
+use crate::catalog::Catalog;
 
 use super::exit;
 
@@ -36,5 +39,64 @@ pub fn exit_code(report: &Report, fail_on_warn: bool) -> i32 {
         exit::TARGET_FAILED
     } else {
         exit::OK
+    }
+}
+
+/// The report of a run that could not start because the target could not be reached: every
+/// selected case in `error` with the cause, so CI still gets all five artefacts (an `error` is
+/// the harness's failure to drive the target, never the target's fail).
+pub fn unreachable(
+    target: obo_report::Target,
+    catalog: &Catalog,
+    cases: &[Case],
+    seed: u64,
+    strict: bool,
+    cause: &str,
+) -> Report {
+    let results: Vec<CaseResult> = cases
+        .iter()
+        .map(|case| CaseResult {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            verdict: Verdict::Error,
+            requirements: case.requirements.clone(),
+            scenarios: case.scenarios.clone(),
+            level: case.level.into(),
+            tags: case.tags.clone(),
+            message: format!("not run: {cause}"),
+            checks: vec![],
+            duration_ms: 0,
+            transcript: vec![],
+            readings: Vec::new(),
+        })
+        .collect();
+    let requirements = results
+        .iter()
+        .flat_map(|c| c.requirements.iter())
+        .filter_map(|id| {
+            let r = catalog.requirements.get(id)?;
+            let info = RequirementInfo {
+                section: r.section.clone(),
+                level: r.level.clone(),
+                text: r.text.clone(),
+            };
+            Some((id.clone(), info))
+        })
+        .collect();
+    Report {
+        schema_version: obo_report::SCHEMA_VERSION.to_string(),
+        suite_version: env!("CARGO_PKG_VERSION").to_string(),
+        target,
+        seed,
+        strict,
+        started_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        duration_ms: 0,
+        summary: Summary::of(&results),
+        cases: results,
+        requirements,
+        diagnosis: Vec::new(),
+        ambiguities: Default::default(),
     }
 }

@@ -3,9 +3,10 @@
 //! `profile_version = 1`. Every table denies unknown fields, so a typo is an error naming the
 //! field and line; [`validate`] then checks what serde cannot (URLs, methods that need a secret,
 //! capabilities that need configuration). [`resolve`] turns a profile into a [`Target`]: RFC 8414
-//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference` and
-//! `reference-form` profiles live in [`reference`].
+//! discovery of the endpoints, the JWKS, the declared capabilities. The built-in `reference`,
+//! `reference-form` and `reference-browser` profiles live in [`reference`].
 
+pub mod control;
 #[cfg_attr(not(feature = "reference"), path = "no_reference.rs")]
 pub mod reference;
 
@@ -45,6 +46,41 @@ pub struct Profile {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub http: Http,
+    /// The control adapter: how each test-control operation is done on this target.
+    pub control: Option<control::Adapter>,
+    /// Time without a clock operation: real-time waits the profile allows.
+    #[serde(default)]
+    pub time: Time,
+}
+
+/// `[time]`: lifetimes the vendor configured (a test tenant with short TTLs) and the longest
+/// real-time wait a run may make. A case that moves the clock waits out the lifetime instead
+/// when the target has no `advance_clock` operation; a run never waits longer than allowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Time {
+    /// Longest wait of one step; 0 (default): never wait.
+    #[serde(default)]
+    pub max_wait_secs: u64,
+    pub actor_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub access_token_ttl_secs: Option<u64>,
+    /// Clock skew the target tolerates after expiry; default 60.
+    pub clock_skew_secs: Option<u64>,
+}
+
+impl Time {
+    /// The wait that outlives `what` (`actor_token`, `code`, `access_token`): its lifetime plus
+    /// the skew plus one second; None when the profile gives no such lifetime.
+    pub fn wait_for(&self, what: &str) -> Option<u64> {
+        let ttl = match what {
+            "actor_token" => self.actor_token_ttl_secs,
+            "code" => self.code_ttl_secs,
+            "access_token" => self.access_token_ttl_secs,
+            _ => None,
+        }?;
+        Some(ttl + self.clock_skew_secs.unwrap_or(60) + 1)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -146,6 +182,9 @@ pub struct User {
     pub password: Option<String>,
     /// The subject the target puts in access tokens' `sub` for this user.
     pub sub: String,
+    /// `[user.second]`: another user, whose consent pages the consent cases observe without
+    /// revoking anything (no case approves actor A for it with the primary client).
+    pub second: Option<Box<User>>,
 }
 
 /// The consent driver.
@@ -154,10 +193,23 @@ pub struct User {
 pub enum Consent {
     /// The authorization endpoint redirects back with a code by itself.
     Auto {},
-    /// Declarative form steps, one per page.
+    /// Page rules (`[[consent.page]]`) over plain HTTP: forms found with an HTML parser.
+    /// Pages no rule matches are recognised by their shape (login form, consent buttons).
     Form {
-        #[serde(rename = "page")]
+        #[serde(rename = "page", default)]
         pages: Vec<FormPage>,
+    },
+    /// The same page rules in a headless Chromium (pages that need JavaScript).
+    Browser {
+        #[serde(rename = "page", default)]
+        pages: Vec<FormPage>,
+        /// The Chromium program; default `chromium`, `chromium-browser`, `google-chrome` on PATH,
+        /// or `OBO_CHROMIUM`.
+        #[serde(default)]
+        chromium: Option<PathBuf>,
+        /// How long to wait for a page to show something a rule (or shape) recognises.
+        #[serde(default)]
+        wait_secs: Option<u64>,
     },
     /// A program given the authorization URL that prints the final redirect URL.
     Command {
@@ -172,6 +224,16 @@ pub enum Consent {
     },
 }
 
+impl Consent {
+    /// The page rules of the `form` and `browser` drivers.
+    pub fn pages(&self) -> &[FormPage] {
+        match self {
+            Consent::Form { pages } | Consent::Browser { pages, .. } => pages,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageRole {
@@ -180,13 +242,19 @@ pub enum PageRole {
     Other,
 }
 
-/// One page of the form driver: when the page URL matches, fill and submit.
+/// One page rule of the `form` and `browser` drivers: when the page fits every condition given
+/// (`match`, `selector`, `text`), fill and press. A rule with no condition fits the pages whose
+/// shape matches its role (login: a password field; consent: approve and deny controls).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormPage {
     /// Glob (globset syntax) on the page URL without query, or a substring of its path.
     #[serde(rename = "match")]
-    pub url_match: String,
+    pub url_match: Option<String>,
+    /// A CSS selector that must match an element of the page.
+    pub selector: Option<String>,
+    /// Text the page must show (case-insensitive substring of its visible text).
+    pub text: Option<String>,
     pub role: PageRole,
     /// CSS selector of the form; else the form containing `button`, else the only form.
     pub form: Option<String>,
@@ -195,9 +263,44 @@ pub struct FormPage {
     /// Field values; `${user.username}`, `${user.password}` expand.
     #[serde(default)]
     pub fill: BTreeMap<String, String>,
-    /// Button texts on the consent page.
+    /// Consent page: text of the approve control (a submit button of any form, or a link).
     pub approve: Option<String>,
+    /// Consent page: text of the deny control (a button, a link, or a second form's button).
     pub deny: Option<String>,
+}
+
+/// One condition of a page rule, for the overlap check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PageCondition {
+    Url(String),
+    Selector(String),
+    Text(String),
+    /// No explicit condition: the built-in shape of the role.
+    Shape(&'static str),
+}
+
+impl FormPage {
+    /// The rule's conditions; a page fits the rule when it meets all of them.
+    pub fn conditions(&self) -> BTreeSet<PageCondition> {
+        let mut c = BTreeSet::new();
+        if let Some(m) = &self.url_match {
+            c.insert(PageCondition::Url(m.clone()));
+        }
+        if let Some(s) = &self.selector {
+            c.insert(PageCondition::Selector(s.trim().to_string()));
+        }
+        if let Some(t) = &self.text {
+            c.insert(PageCondition::Text(t.trim().to_lowercase()));
+        }
+        if c.is_empty() {
+            c.insert(PageCondition::Shape(match self.role {
+                PageRole::Login => "login",
+                PageRole::Consent => "consent",
+                PageRole::Other => "other",
+            }));
+        }
+        c
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,6 +347,28 @@ pub struct Http {
     pub timeout_secs: u64,
     #[serde(default = "default_max_body")]
     pub max_response_bytes: usize,
+    /// Follow metadata that points an endpoint at an origin the profile did not declare
+    /// (a vendor that splits origins); off by default so client credentials only go where
+    /// the profile says (docs/contracts.md, "Origins").
+    #[serde(default)]
+    pub allow_cross_origin: bool,
+}
+
+/// Command-line settings applied to the profile's `[http]` table before anything is fetched,
+/// discovery included.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOverrides {
+    pub timeout_secs: Option<u64>,
+    pub allow_cross_origin: bool,
+}
+
+impl HttpOverrides {
+    pub fn apply(&self, http: &mut Http) {
+        if let Some(t) = self.timeout_secs {
+            http.timeout_secs = t.clamp(1, 600);
+        }
+        http.allow_cross_origin |= self.allow_cross_origin;
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -258,6 +383,7 @@ impl Default for Http {
         Http {
             timeout_secs: default_timeout(),
             max_response_bytes: default_max_body(),
+            allow_cross_origin: false,
         }
     }
 }
@@ -277,6 +403,9 @@ pub enum ProfileError {
     },
     #[error("target {0}")]
     Unreachable(String),
+    /// Discovery names an endpoint on an origin the profile did not declare.
+    #[error("target {0}")]
+    CrossOrigin(String),
 }
 
 impl ProfileError {
@@ -284,6 +413,8 @@ impl ProfileError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ProfileError::Unreachable(_) => 2,
+            // The profile must say more (its endpoints, or that origins are split).
+            ProfileError::CrossOrigin(_) => 3,
             _ => 3,
         }
     }
@@ -303,9 +434,25 @@ pub fn load_file(path: &Path) -> Result<(Profile, String), ProfileError> {
 
 /// Parses and validates profile text; `file` names it in errors, `base` resolves key files.
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileError> {
-    let mut profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
-        file: file.to_string(),
-        msg: toml_error(text, &e),
+    let mut profile: Profile = toml::from_str(text).map_err(|e| {
+        let missing = if e.message().starts_with("missing field") {
+            missing_required(text)
+        } else {
+            Vec::new()
+        };
+        let msg = if missing.is_empty() {
+            toml_error(text, &e)
+        } else {
+            let each: Vec<String> = missing
+                .iter()
+                .map(|(field, what)| format!("field `{field}`: missing {what}"))
+                .collect();
+            each.join("; ")
+        };
+        ProfileError::Invalid {
+            file: file.to_string(),
+            msg,
+        }
     })?;
     validate(&mut profile, base).map_err(|(field, msg)| ProfileError::Field {
         file: file.to_string(),
@@ -313,6 +460,47 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileErro
         msg,
     })?;
     Ok(profile)
+}
+
+/// Required keys and tables absent from a syntactically valid profile, all of them, each named
+/// by its dotted path (serde stops at the first and places a missing nested table at its
+/// parent: `[actor.b]` missing reads as "field actor: missing field b" there). Syntax errors are
+/// left to the deserializer, which reports them with their line.
+fn missing_required(text: &str) -> Vec<(&'static str, &'static str)> {
+    const REQUIRED: &[(&str, &str)] = &[
+        ("profile_version", "key"),
+        ("name", "key"),
+        ("revision", "key"),
+        ("client.primary", "table [client.primary]"),
+        ("client.primary.id", "key"),
+        ("client.primary.auth_method", "key"),
+        ("client.primary.redirect_uri", "key"),
+        ("actor.a", "table [actor.a]"),
+        ("actor.a.id", "key"),
+        ("actor.a.token", "key"),
+        ("actor.b", "table [actor.b]"),
+        ("actor.b.id", "key"),
+        ("actor.b.token", "key"),
+        ("user", "table [user]"),
+        ("consent", "table [consent]"),
+    ];
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let present = |path: &str| {
+        let mut parts = path.split('.');
+        let first = parts.next().and_then(|k| table.get(k));
+        parts
+            .try_fold(first, |v, k| Some(v.and_then(|v| v.get(k))))
+            .flatten()
+            .is_some()
+    };
+    let parent_present = |path: &str| path.rsplit_once('.').is_none_or(|(p, _)| present(p));
+    REQUIRED
+        .iter()
+        .filter(|(path, _)| parent_present(path) && !present(path))
+        .copied()
+        .collect()
 }
 
 /// A toml error with the dotted field it is about, when the span points at a `key = value` line.
@@ -458,6 +646,9 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             return Err(field_err("capabilities", format!("{c:?} is listed twice")));
         }
     }
+    if let Some(adapter) = &p.control {
+        control::validate(adapter, p.endpoints.control.is_some() || p.issuer.is_some())?;
+    }
     let needs_config = [
         ("second_client", p.client.second.is_some(), "client.second"),
         ("public_client", p.client.public.is_some(), "client.public"),
@@ -466,10 +657,11 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
             p.actor.disabled.is_some(),
             "actor.disabled",
         ),
+        ("second_user", p.user.second.is_some(), "user.second"),
         ("resource_server", p.resource.is_some(), "resource"),
         (
             "control_mint",
-            seen.contains("control_api"),
+            seen.contains("control_api") || p.control.is_some(),
             "capability control_api",
         ),
     ];
@@ -584,30 +776,7 @@ fn validate_actor(name: &str, a: &mut Actor, base: &Path) -> Result<(), FieldErr
 
 fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
     match &p.consent {
-        Consent::Form { pages } => {
-            if pages.is_empty() {
-                return Err(field_err(
-                    "consent.page",
-                    "the form driver needs at least one [[consent.page]]",
-                ));
-            }
-            for (i, page) in pages.iter().enumerate() {
-                let f = format!("consent.page[{i}]");
-                if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none())
-                {
-                    return Err(field_err(
-                        &format!("{f}.approve"),
-                        "a consent page needs `approve` and `deny` button texts",
-                    ));
-                }
-                if let Some(css) = &page.form {
-                    scraper::Selector::parse(css).map_err(|e| {
-                        field_err(&format!("{f}.form"), format!("bad CSS selector: {e}"))
-                    })?;
-                }
-            }
-            Ok(())
-        }
+        Consent::Form { pages } | Consent::Browser { pages, .. } => validate_pages(pages),
         Consent::Command { command, .. } if command.is_empty() => {
             Err(field_err("consent.command", "needs at least the program"))
         }
@@ -630,6 +799,59 @@ fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
         }
         _ => Ok(()),
     }
+}
+
+/// Page rules: each well-formed, and no two that could both fit one page. Two rules overlap
+/// when every condition of one is also a condition of the other (the same URL glob and nothing
+/// else, say): every page the narrower fits, the wider fits too.
+fn validate_pages(pages: &[FormPage]) -> Result<(), FieldErr> {
+    for (i, page) in pages.iter().enumerate() {
+        let f = format!("consent.page[{i}]");
+        if page.role == PageRole::Consent && (page.approve.is_none() || page.deny.is_none()) {
+            return Err(field_err(
+                &format!("{f}.approve"),
+                "a consent page needs `approve` and `deny` control texts",
+            ));
+        }
+        for (name, css) in [("form", &page.form), ("selector", &page.selector)] {
+            if let Some(css) = css {
+                scraper::Selector::parse(css).map_err(|e| {
+                    field_err(&format!("{f}.{name}"), format!("bad CSS selector: {e}"))
+                })?;
+            }
+        }
+        if let Some(m) = &page.url_match {
+            if m.trim().is_empty() {
+                return Err(field_err(&format!("{f}.match"), "is empty"));
+            }
+            globset::Glob::new(m)
+                .map_err(|e| field_err(&format!("{f}.match"), format!("bad glob: {e}")))?;
+        }
+        if page.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(field_err(&format!("{f}.text"), "is empty"));
+        }
+    }
+    for (j, later) in pages.iter().enumerate() {
+        let cj = later.conditions();
+        for (i, earlier) in pages.iter().enumerate().take(j) {
+            let ci = earlier.conditions();
+            if ci.is_subset(&cj) || cj.is_subset(&ci) {
+                let what = if ci == cj {
+                    "the same conditions".to_string()
+                } else {
+                    "conditions of which one rule's are all the other's".to_string()
+                };
+                return Err(field_err(
+                    &format!("consent.page[{j}]"),
+                    format!(
+                        "overlaps consent.page[{i}]: both could fit one page ({what}); \
+                         add a `selector` or `text` that tells them apart"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Resolved endpoints of a target.
@@ -656,6 +878,10 @@ pub struct Target {
     pub digest: String,
     /// Keeps an in-process reference server alive.
     pub server: Option<Arc<reference::ServerGuard>>,
+    /// The run's one headless Chromium (`browser` consent driver), started on first use.
+    pub browser: crate::consent::BrowserSlot,
+    /// Total clock advance since the last reset, for adapters that set an absolute offset.
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Target {
@@ -692,6 +918,7 @@ impl Target {
             s.extend(c.key_pem.clone());
         }
         s.extend(p.user.password.clone());
+        s.extend(p.user.second.as_ref().and_then(|u| u.password.clone()));
         for a in [
             Some(&p.actor.a),
             Some(&p.actor.b),
@@ -707,6 +934,17 @@ impl Target {
                 TokenSource::Static { value } => s.push(value.clone()),
                 TokenSource::Jwt { key_pem, .. } => s.extend(key_pem.clone()),
                 TokenSource::Command { .. } => {}
+            }
+        }
+        // Admin credentials in control hooks (an `Authorization` header, say).
+        if let Some(adapter) = &p.control {
+            for op in control::Operation::ALL {
+                if let Some(control::Hook::Http(h)) = adapter.hook(op) {
+                    for v in h.headers.values() {
+                        s.push(v.clone());
+                        s.extend(v.split_whitespace().nth(1).map(str::to_string));
+                    }
+                }
             }
         }
         s.retain(|x| !x.is_empty());
@@ -756,6 +994,8 @@ impl Target {
         };
         Some(match name {
             "actor.a" => p.actor.a.id.clone(),
+            "actor.a.upper" => case_variant(&p.actor.a.id)?,
+            "actor.a.lookalike" => lookalike(&p.actor.a.id)?,
             "actor.b" => p.actor.b.id.clone(),
             "actor.disabled" => p.actor.disabled.as_ref()?.id.clone(),
             "user.sub" => p.user.sub.clone(),
@@ -784,6 +1024,15 @@ impl Target {
         }
     }
 
+    /// The user of an authorization: `primary` (default) or `second`.
+    pub fn user(&self, which: &str) -> Option<&User> {
+        match which {
+            "primary" => Some(&self.profile.user),
+            "second" => self.profile.user.second.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn actor(&self, which: &str) -> Option<&Actor> {
         match which {
             "a" => Some(&self.profile.actor.a),
@@ -795,10 +1044,26 @@ impl Target {
 
     /// Stops an in-process reference server, if this target started one.
     pub async fn shutdown(&self) {
+        self.browser.close().await;
         if let Some(s) = &self.server {
             s.shutdown().await;
         }
     }
+}
+
+/// The id with its letters upper-cased; None when that changes nothing (no case to vary).
+fn case_variant(id: &str) -> Option<String> {
+    let upper = id.to_uppercase();
+    (upper != id).then_some(upper)
+}
+
+/// The id with its first ASCII letter or digit replaced by its fullwidth form (U+FF01..): it
+/// looks alike and is NFKC-equal to the id, but is another string. None without such a character.
+fn lookalike(id: &str) -> Option<String> {
+    let i = id.find(|c: char| c.is_ascii_alphanumeric())?;
+    let c = id[i..].chars().next()?;
+    let wide = char::from_u32(c as u32 - 0x21 + 0xFF01)?;
+    Some(format!("{}{wide}{}", &id[..i], &id[i + c.len_utf8()..]))
 }
 
 /// Hex SHA-256 of the profile text.
@@ -822,9 +1087,11 @@ pub async fn resolve(
     text: &str,
     server: Option<Arc<reference::ServerGuard>>,
 ) -> Result<Target, ProfileError> {
+    let timeout = Duration::from_secs(profile.http.timeout_secs);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(profile.http.timeout_secs))
+        .timeout(timeout)
+        .connect_timeout(timeout)
         .build()
         .map_err(|e| ProfileError::Unreachable(format!("HTTP client: {e}")))?;
     let mut metadata = None;
@@ -835,7 +1102,7 @@ pub async fn resolve(
         let url = metadata_url(&iss_url);
         let explicit =
             profile.endpoints.authorization.is_some() && profile.endpoints.token.is_some();
-        match fetch_json(&client, &url, profile.http.max_response_bytes).await {
+        match fetch_json(&client, &url, profile.http.max_response_bytes, timeout).await {
             Ok(m) => {
                 // A wrong `issuer` member is the target's problem (cases check the metadata),
                 // not a reason to stop the run.
@@ -868,20 +1135,38 @@ pub async fn resolve(
             ))
         })
     };
+    let found = |explicit: &Option<String>, member: &'static str| {
+        let url = pick(explicit, member)?;
+        Some((url, explicit.is_none().then_some(member)))
+    };
+    let declared = declared_origins(&profile);
+    let allowed = |f: Option<(Url, Option<&'static str>)>| -> Result<Option<Url>, ProfileError> {
+        let Some((url, member)) = f else {
+            return Ok(None);
+        };
+        match member {
+            Some(member) => check_origin(&url, member, &declared, profile.http.allow_cross_origin)
+                .map(|()| Some(url)),
+            None => Ok(Some(url)),
+        }
+    };
     let endpoints = ResolvedEndpoints {
         metadata: metadata_u,
         authorization: need(
-            pick(&e.authorization, "authorization_endpoint"),
+            allowed(found(&e.authorization, "authorization_endpoint"))?,
             "authorization endpoint",
         )?,
-        token: need(pick(&e.token, "token_endpoint"), "token endpoint")?,
-        jwks: pick(&e.jwks, "jwks_uri"),
-        introspection: pick(&e.introspection, "introspection_endpoint"),
-        revocation: pick(&e.revocation, "revocation_endpoint"),
-        control: pick(&e.control, "obo_test_control_endpoint"),
+        token: need(
+            allowed(found(&e.token, "token_endpoint"))?,
+            "token endpoint",
+        )?,
+        jwks: allowed(found(&e.jwks, "jwks_uri"))?,
+        introspection: allowed(found(&e.introspection, "introspection_endpoint"))?,
+        revocation: allowed(found(&e.revocation, "revocation_endpoint"))?,
+        control: allowed(found(&e.control, "obo_test_control_endpoint"))?,
     };
     let jwks = match &endpoints.jwks {
-        Some(u) => Some(fetch_json(&client, u, profile.http.max_response_bytes).await?),
+        Some(u) => Some(fetch_json(&client, u, profile.http.max_response_bytes, timeout).await?),
         None => None,
     };
     let mut capabilities: BTreeSet<String> = profile.capabilities.iter().cloned().collect();
@@ -889,14 +1174,13 @@ pub async fn resolve(
     for (cap, present) in [
         ("introspection", endpoints.introspection.is_some()),
         ("revocation", endpoints.revocation.is_some()),
-        ("control_api", endpoints.control.is_some()),
-        ("control_mint", endpoints.control.is_some()),
         ("jwt_access_tokens", jwks.is_some()),
     ] {
         if !present {
             capabilities.remove(cap);
         }
     }
+    control_capabilities(&profile, endpoints.control.is_some(), &mut capabilities);
     let issuer = profile
         .issuer
         .clone()
@@ -909,36 +1193,222 @@ pub async fn resolve(
         capabilities,
         digest: digest(text),
         server,
+        browser: Default::default(),
         profile,
+        clock_offset: Default::default(),
     })
 }
 
+/// `control_api` and `control_mint` follow from the adapter: with a `[control]` table, from the
+/// operations it maps (a case needing an unmapped one skips naming it); without one, from the
+/// declared capabilities and a control endpoint for the built-in contract.
+fn control_capabilities(profile: &Profile, has_base: bool, caps: &mut BTreeSet<String>) {
+    use control::Operation;
+    let available = |op: Operation| match &profile.control {
+        Some(a) => match a.hook(op) {
+            Some(control::Hook::Contract {}) => has_base,
+            Some(_) => true,
+            None => false,
+        },
+        None => has_base,
+    };
+    let state_ops = [
+        Operation::AdvanceClock,
+        Operation::DisableActor,
+        Operation::RevokeConsent,
+        Operation::Reset,
+    ];
+    let api = state_ops.into_iter().any(available);
+    if available(Operation::AdvanceClock) || profile.time.max_wait_secs > 0 {
+        caps.insert("clock".to_string());
+    }
+    let mint = available(Operation::Mint);
+    for (cap, present) in [("control_api", api), ("control_mint", mint)] {
+        if !present {
+            caps.remove(cap);
+        } else if profile.control.is_some() {
+            caps.insert(cap.to_string());
+        }
+    }
+}
+
+/// Origins the profile names: the issuer's and every explicit endpoint's.
+fn declared_origins(profile: &Profile) -> Vec<url::Origin> {
+    let e = &profile.endpoints;
+    [
+        &profile.issuer,
+        &e.authorization,
+        &e.token,
+        &e.jwks,
+        &e.introspection,
+        &e.revocation,
+        &e.control,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|u| Url::parse(u).ok())
+    .map(|u| u.origin())
+    .collect()
+}
+
+/// The origin rule for an endpoint taken from the metadata: client credentials and the user's
+/// password go only to origins the profile declares (RFC 8414 §2 lets metadata name any URL;
+/// a conformance run must not hand credentials to whatever it names). Another origin is an
+/// error unless `allow_cross_origin`, then a warning; an address that cannot belong to the
+/// target (link-local such as cloud metadata services, unspecified, multicast, broadcast, or
+/// loopback/private when the profile declares none) is refused always.
+fn check_origin(
+    url: &Url,
+    member: &str,
+    declared: &[url::Origin],
+    allow_cross_origin: bool,
+) -> Result<(), ProfileError> {
+    if declared.contains(&url.origin()) {
+        return Ok(());
+    }
+    let origin = url.origin().ascii_serialization();
+    if let Some(why) = non_target_address(url, declared) {
+        return Err(ProfileError::CrossOrigin(format!(
+            "metadata member {member} points at {origin}, {why}: refused whatever \
+             allow_cross_origin says"
+        )));
+    }
+    let names: Vec<String> = declared.iter().map(|o| o.ascii_serialization()).collect();
+    if allow_cross_origin {
+        eprintln!(
+            "warning: metadata member {member} points at {origin}, not an origin the profile \
+             declares ({}); followed because cross-origin endpoints are allowed",
+            names.join(", ")
+        );
+        return Ok(());
+    }
+    Err(ProfileError::CrossOrigin(format!(
+        "metadata member {member} points at {origin}, not an origin the profile declares ({}); \
+         set that endpoint in the profile's [endpoints], or set http.allow_cross_origin = true \
+         (or pass --allow-cross-origin) if the vendor really serves it from another origin",
+        names.join(", ")
+    )))
+}
+
+/// Why `url`'s host cannot be part of the target, if it cannot.
+fn non_target_address(url: &Url, declared: &[url::Origin]) -> Option<&'static str> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(a) => std::net::IpAddr::V4(a),
+        url::Host::Ipv6(a) => std::net::IpAddr::V6(a),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let local = d == "localhost" || d.ends_with(".localhost");
+            return (local && !declared.iter().any(is_local_origin))
+                .then_some("a loopback name the profile does not use");
+        }
+    };
+    if is_link_local(&ip) {
+        return Some("a link-local address (as used by cloud metadata services)");
+    }
+    if ip.is_unspecified() || ip.is_multicast() || is_broadcast(&ip) {
+        return Some("an address no server answers on");
+    }
+    if is_internal(&ip) && !declared.iter().any(is_local_origin) {
+        return Some("a loopback or private address while the profile declares a public target");
+    }
+    None
+}
+
+fn is_link_local(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_link_local(),
+        std::net::IpAddr::V6(a) => (a.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+fn is_broadcast(ip: &std::net::IpAddr) -> bool {
+    matches!(ip, std::net::IpAddr::V4(a) if a.is_broadcast())
+}
+
+fn is_internal(ip: &std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_loopback() || a.is_private(),
+        std::net::IpAddr::V6(a) => a.is_loopback() || (a.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Whether an origin is on this machine or a private network.
+fn is_local_origin(origin: &url::Origin) -> bool {
+    let url::Origin::Tuple(_, host, _) = origin else {
+        return false;
+    };
+    match host {
+        url::Host::Ipv4(a) => is_internal(&std::net::IpAddr::V4(*a)),
+        url::Host::Ipv6(a) => is_internal(&std::net::IpAddr::V6(*a)),
+        url::Host::Domain(d) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || !d.contains('.')
+        }
+    }
+}
+
+/// An error and its chain of causes ("error sending request: connection refused"): reqwest's
+/// own message alone does not say why.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// GETs a JSON document, reading at most `cap` bytes of it: the body is streamed and the fetch
+/// stops at the first chunk past the cap, so a hostile endless body costs `cap` bytes.
 async fn fetch_json(
     client: &reqwest::Client,
     url: &Url,
     cap: usize,
+    timeout: Duration,
 ) -> Result<serde_json::Value, ProfileError> {
-    let resp = client
+    let failed = |e: reqwest::Error| {
+        let why = if e.is_timeout() {
+            format!(
+                "timed out after {} s (--timeout or the profile's http.timeout_secs)",
+                timeout.as_secs()
+            )
+        } else {
+            with_causes(&e)
+        };
+        ProfileError::Unreachable(format!("unreachable: GET {url}: {why}"))
+    };
+    let mut resp = client
         .get(url.clone())
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|e| ProfileError::Unreachable(format!("unreachable: GET {url}: {e}")))?;
+        .map_err(failed)?;
     let status = resp.status();
     if !status.is_success() {
         return Err(ProfileError::Unreachable(format!(
             "GET {url} answered {status}"
         )));
     }
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| ProfileError::Unreachable(format!("GET {url}: {e}")))?;
-    if bytes.len() > cap {
-        return Err(ProfileError::Unreachable(format!(
-            "GET {url}: body larger than {cap} bytes"
-        )));
+    let too_big = || {
+        ProfileError::Unreachable(format!(
+            "GET {url}: body larger than {cap} bytes (http.max_response_bytes)"
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_big());
     }
-    serde_json::from_slice(&bytes)
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
+        if chunk.len() > cap.saturating_sub(body.len()) {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body)
         .map_err(|e| ProfileError::Unreachable(format!("GET {url}: not JSON: {e}")))
 }

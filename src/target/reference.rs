@@ -1,6 +1,7 @@
-//! The built-in profiles `reference` (auto-consent) and `reference-form` (real login and
-//! consent pages, `form` driver): the bundled reference server started in-process on an
-//! ephemeral loopback port, with the test-control API on.
+//! The built-in profiles `reference` (auto-consent), `reference-form` (real login and consent
+//! pages, `form` driver) and `reference-browser` (pages built by JavaScript, `browser` driver in
+//! headless Chromium): the bundled reference server started in-process on an ephemeral loopback
+//! port, with the test-control API on.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,19 +9,24 @@ use std::time::Duration;
 
 use obo_reference_server::fault::Fault;
 
-use super::{resolve, ProfileError, Target};
+use super::{resolve, HttpOverrides, ProfileError, Target};
 
 /// Names accepted by `--target` for the built-in profiles.
-pub const BUILTIN: &[&str] = &["reference", "reference-form"];
+pub const BUILTIN: &[&str] = &["reference", "reference-form", "reference-browser"];
 
 const AUTO: &str = include_str!("reference-auto.toml");
 const FORM: &str = include_str!("reference-form.toml");
+const BROWSER: &str = include_str!("reference-browser.toml");
 
 /// How to start the in-process reference server.
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceOptions {
     /// Real login and consent pages driven by the `form` driver (`reference-form`).
     pub form: bool,
+    /// Login and consent pages built by script (`consent_ui = "spa"`); with `form`.
+    pub spa: bool,
+    /// The `browser` driver (headless Chromium) instead of the `form` driver; with `form`.
+    pub browser: bool,
     /// Fault switches (the self-check runs the catalogue once per fault).
     pub faults: Vec<Fault>,
     /// Added to every response (benchmarks).
@@ -30,12 +36,18 @@ pub struct ReferenceOptions {
 }
 
 impl ReferenceOptions {
-    /// Options for a built-in profile name (`reference`, `reference-form`).
+    /// Options for a built-in profile name (`reference`, `reference-form`, `reference-browser`).
     pub fn for_name(name: &str) -> Option<ReferenceOptions> {
         match name {
             "reference" => Some(ReferenceOptions::default()),
             "reference-form" => Some(ReferenceOptions {
                 form: true,
+                ..Default::default()
+            }),
+            "reference-browser" => Some(ReferenceOptions {
+                form: true,
+                spa: true,
+                browser: true,
                 ..Default::default()
             }),
             _ => None,
@@ -72,6 +84,14 @@ fn revision(r: &str) -> Result<obo_reference_server::Revision, ProfileError> {
 
 /// Starts the reference server and resolves the matching built-in profile against it.
 pub async fn reference(opts: ReferenceOptions) -> Result<Target, ProfileError> {
+    reference_with(opts, &HttpOverrides::default()).await
+}
+
+/// [`reference`] with command-line HTTP settings applied before discovery.
+pub async fn reference_with(
+    opts: ReferenceOptions,
+    overrides: &HttpOverrides,
+) -> Result<Target, ProfileError> {
     let rev = opts.revision.clone().unwrap_or_else(|| "02".into());
     let config = obo_reference_server::Config {
         auto_consent: if opts.form {
@@ -83,6 +103,11 @@ pub async fn reference(opts: ReferenceOptions) -> Result<Target, ProfileError> {
         faults: opts.faults.clone(),
         latency: opts.latency,
         revision: revision(&rev)?,
+        consent_ui: if opts.form && opts.spa {
+            obo_reference_server::ConsentUi::Spa
+        } else {
+            obo_reference_server::ConsentUi::Html
+        },
         ..Default::default()
     };
     let handle = obo_reference_server::spawn(config)
@@ -94,19 +119,32 @@ pub async fn reference(opts: ReferenceOptions) -> Result<Target, ProfileError> {
     });
     // The digest covers the template, revision and faults, not the ephemeral port, so two runs
     // of the same built-in profile compare equal.
-    let mut template = if opts.form { FORM } else { AUTO }.replace("@REVISION@", &rev);
+    let name = match (opts.form, opts.spa, opts.browser) {
+        (false, _, _) => "reference",
+        (true, _, true) => "reference-browser",
+        (true, false, false) => "reference-form",
+        // The form driver against pages built by script: it cannot drive them (a check that the
+        // driver says so).
+        (true, true, false) => "reference-form-spa",
+    };
+    let source = match name {
+        "reference" => AUTO,
+        "reference-browser" => BROWSER,
+        _ => FORM,
+    };
+    let mut template = source
+        .replace("@REVISION@", &rev)
+        .replace("name = \"reference-form\"", &format!("name = \"{name}\""));
     if !opts.faults.is_empty() {
         let names: Vec<&str> = opts.faults.iter().map(|f| f.name()).collect();
         template.push_str(&format!("\n# faults: {}\n", names.join(", ")));
     }
     let text = template.replace("@BASE@", &base);
-    let name = if opts.form {
-        "reference-form"
-    } else {
-        "reference"
-    };
     let profile = match super::parse(&text, name, Path::new(".")) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            overrides.apply(&mut p.http);
+            p
+        }
         Err(e) => {
             guard.shutdown().await;
             return Err(e);

@@ -85,11 +85,18 @@ impl Default for Registry {
                 actor("agent-b", "Agent B (expenses)", true),
                 actor("agent-disabled", "Agent D (retired)", false),
             ],
-            users: vec![UserReg {
-                username: "alice".into(),
-                password: "password".into(),
-                sub: "uid-alice".into(),
-            }],
+            users: vec![
+                UserReg {
+                    username: "alice".into(),
+                    password: "password".into(),
+                    sub: "uid-alice".into(),
+                },
+                UserReg {
+                    username: "bob".into(),
+                    password: "password".into(),
+                    sub: "uid-bob".into(),
+                },
+            ],
             scopes: vec!["docs.read".into(), "docs.write".into()],
             default_scope: "docs.read".into(),
             trusted_issuers: vec![TrustedIssuer {

@@ -194,6 +194,7 @@ pub fn report(cases: Vec<CaseResult>) -> Report {
         cases,
         requirements,
         ambiguities: Default::default(),
+        diagnosis: Vec::new(),
     }
 }
 

@@ -59,7 +59,10 @@ impl App {
             keys: Keys::generate()?,
             store: Store::new(clock.clone(), &config.ttl),
             clock,
-            pages: pages::Pages::new(config.faults.contains(&Fault::ConsentPageFramable))?,
+            pages: pages::Pages::new(
+                config.faults.contains(&Fault::ConsentPageFramable),
+                config.consent_ui,
+            )?,
             config,
             base_url,
             issuer,

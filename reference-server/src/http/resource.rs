@@ -72,12 +72,13 @@ fn guard(app: &App, headers: &HeaderMap, scope: &str, actor: Option<&str>) -> Re
     // OBO-RS-8.
     let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
     if !granted.split(' ').any(|s| s == scope) && !app.fault(Fault::RsScopeUnchecked) {
-        return insufficient(scope, "the token lacks the required scope");
+        return insufficient(app, scope, "the token lacks the required scope");
     }
     // OBO-RS-9, OBO-INH-17: only the outermost actor counts.
     if let Some(required) = actor {
         if !actor_matches(app, &claims, required) {
             return insufficient(
+                app,
                 scope,
                 "this resource requires a token delegated to another actor",
             );
@@ -185,7 +186,16 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     Ok(Some(token))
 }
 
-fn insufficient(scope: &str, msg: &str) -> Response {
+/// OBO-RS-12, AMB-23: the challenge names the error and the needed scope, as RFC 6750's
+/// `scope` and the draft example's `required_scope`, and the JSON body repeats them.
+fn insufficient(app: &App, scope: &str, msg: &str) -> Response {
+    if app.fault(Fault::RsChallengeBare) {
+        return challenge(
+            StatusCode::FORBIDDEN,
+            format!("Bearer realm=\"{REALM}\""),
+            json!({"error": "insufficient_scope", "error_description": msg, "required_scope": scope}),
+        );
+    }
     challenge(
         StatusCode::FORBIDDEN,
         format!(

@@ -113,7 +113,8 @@ fn error(app: &App, e: OAuthError, method: &Method) -> Response {
         json!({"error": e.error, "error_description": e.description}),
     );
     let h = resp.headers_mut();
-    if e.error == "invalid_client" {
+    // RFC 6749 §5.2: 401 invalid_client carries a challenge of the scheme the client used.
+    if e.error == "invalid_client" && !app.fault(Fault::ClientAuthChallengeMissing) {
         h.insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"obo-reference\""),
@@ -147,6 +148,8 @@ struct Delegation {
     actor: Option<String>,
     scope: Vec<String>,
     audience: String,
+    /// The `chained-act-inverted` defect: the actor token's own `act`, put outermost.
+    prior_act: Option<Value>,
 }
 
 async fn code_grant(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value, OAuthError> {
@@ -217,6 +220,7 @@ async fn code_grant(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value,
         actor,
         scope,
         audience: req.audience.clone(),
+        prior_act: inverted_chain(app, p),
     };
     let (access, jti) = mint_access_token(app, &d)?;
     let refresh = issue_refresh(app, client, &d);
@@ -319,13 +323,30 @@ fn token_scope(
     Ok(requested)
 }
 
+/// The `chained-act-inverted` defect: the `act` of an accepted chained actor token. The reference
+/// refuses chained actor tokens (AMB-19); a server that chains must keep the requested actor
+/// outermost (RFC 8693 §4.1, OBO-INH-17), which this defect inverts.
+fn inverted_chain(app: &App, p: &Params) -> Option<Value> {
+    if !app.fault(Fault::ChainedActInverted) {
+        return None;
+    }
+    let token = p.get(app.config.revision.actor_token_param())?;
+    crate::keys::Jws::parse(token)
+        .ok()?
+        .claims
+        .get("act")
+        .cloned()
+}
+
 /// RFC 9068 access token with the delegation claims of draft §4.3 (OBO-AT-1..7).
 fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAuthError> {
     let now = app.now();
     let jti = random_token();
     let mut claims = Map::new();
     claims.insert("iss".into(), app.issuer.clone().into());
-    claims.insert("aud".into(), d.audience.clone().into());
+    if !app.fault(Fault::AtAudOmitted) {
+        claims.insert("aud".into(), d.audience.clone().into());
+    }
     // AMB-18: sub is the user, never the actor.
     let sub = match &d.actor {
         Some(actor) if app.fault(Fault::ActorInSub) => actor.clone(),
@@ -349,13 +370,24 @@ fn mint_access_token(app: &App, d: &Delegation) -> Result<(String, String), OAut
         // OBO-AT-3..5: act is an object whose sub is the bound actor.
         if app.fault(Fault::ActAsString) {
             claims.insert("act".into(), actor.clone().into());
+        } else if let Some(Value::Object(prior)) = &d.prior_act {
+            let mut act = prior.clone();
+            act.insert("act".into(), json!({ "sub": actor }));
+            claims.insert("act".into(), Value::Object(act));
         } else if !app.fault(Fault::ActOmitted) {
             claims.insert("act".into(), json!({ "sub": actor }));
         }
     }
     let token = app
         .keys
-        .sign_typed("at+jwt", &Value::Object(claims))
+        .sign_typed(
+            if app.fault(Fault::AtTypGeneric) {
+                "JWT"
+            } else {
+                "at+jwt"
+            },
+            &Value::Object(claims),
+        )
         .map_err(|e| {
             tracing::error!("signing access token: {e}");
             OAuthError::new("server_error", "could not sign the token")
@@ -470,6 +502,7 @@ fn refresh(app: &App, caller: &Caller<'_>, p: &Params) -> Result<Value, OAuthErr
         },
         scope,
         audience: rec.audience.clone(),
+        prior_act: None,
     };
     let (access, _) = mint_access_token(app, &d)?;
     let new_refresh = rec.rotate.then(|| issue_refresh(app, client, &d));

@@ -1,11 +1,9 @@
-//! The `form` driver's page step: find the `[[consent.page]]` for the page, fill and submit.
+//! The `form` driver's page step: recognise the page (a `[[consent.page]]` rule or a built-in
+//! shape, [`super::recognise`]), fill and submit over HTTP.
 
-use globset::Glob;
-use url::Url;
-
+use super::recognise::{self, NoFit, PageView, Plan, Press};
 use super::{AuthzOutcome, Decision};
-use crate::html_form;
-use crate::profile::{FormPage, PageRole, Target};
+use crate::profile::{FormPage, PageRole, Target, User};
 use crate::session::{Request, Response};
 
 pub(super) enum Next {
@@ -51,7 +49,7 @@ pub(super) fn page_text(html: &str) -> String {
 
 /// The page forbids being framed: `X-Frame-Options: DENY|SAMEORIGIN` or a CSP with
 /// `frame-ancestors` (clickjacking of the consent page, ADV-50).
-fn framing_blocked(resp: &Response) -> bool {
+pub(super) fn framing_blocked(resp: &Response) -> bool {
     let xfo = resp.headers_named("x-frame-options").iter().any(|v| {
         let v = v.trim().to_ascii_lowercase();
         v == "deny" || v == "sameorigin"
@@ -63,101 +61,100 @@ fn framing_blocked(resp: &Response) -> bool {
     xfo || csp
 }
 
-fn matches(page: &FormPage, url: &Url) -> bool {
-    let mut bare = url.clone();
-    bare.set_query(None);
-    bare.set_fragment(None);
-    if let Ok(g) = Glob::new(&page.url_match) {
-        if g.compile_matcher().is_match(bare.as_str()) {
-            return true;
-        }
-    }
-    !page.url_match.contains('*') && url.path().contains(&page.url_match)
-}
-
-fn expand(target: &Target, value: &str) -> Result<String, String> {
+pub(super) fn expand(target: &Target, user: &User, value: &str) -> Result<String, String> {
     crate::vars::substitute(value, |name| match name {
-        "user.password" => target.profile.user.password.clone(),
+        "user.username" => Some(user.username.clone()),
+        "user.password" => user.password.clone(),
         other => target.variable(other),
     })
-    .map_err(|n| format!("form driver: unknown variable ${{{n}}} in a fill value"))
+    .map_err(|n| format!("consent driver: unknown variable ${{{n}}} in a fill value"))
+}
+
+/// What a driver does with a page no rule or shape fits: an error when the page looks like one
+/// the driver should have handled (forms, or JavaScript that builds them), a stop otherwise (an
+/// error page of the AS, which checks may observe).
+pub(super) fn unrecognised(
+    view: &PageView,
+    status: u16,
+    outcome: &mut AuthzOutcome,
+) -> Result<Next, String> {
+    let msg = format!(
+        "stopped at a page (status {status}) that fits no [[consent.page]] rule and looks neither like a login page nor like a consent page: {}",
+        view.describe()
+    );
+    if view.forms.is_empty() && !view.needs_javascript() {
+        outcome.stopped = Some(msg);
+        return Ok(Next::Stop);
+    }
+    Err(msg)
 }
 
 /// Decides what to do with an HTML page (status 200) the AS showed.
 pub(super) fn next(
     target: &Target,
+    user: &User,
     pages: &[FormPage],
     resp: &Response,
     decision: Decision,
     outcome: &mut AuthzOutcome,
     submitted: &mut Vec<String>,
 ) -> Result<Next, String> {
-    let Some(page) = pages.iter().find(|p| matches(p, &resp.url)) else {
-        let found = html_form::forms(&resp.body, &resp.url).len();
-        outcome.stopped = Some(format!(
-            "stopped at {}: status 200, a page{} with {found} form(s) that no [[consent.page]] matches",
-            resp.url,
-            title(&resp.body).map(|t| format!(" titled {t:?}")).unwrap_or_default()
-        ));
-        return Ok(Next::Stop);
+    let view = PageView::parse(&resp.body, &resp.url);
+    let fit = match recognise::recognise(&view, pages) {
+        Ok(f) => f,
+        Err(NoFit::Ambiguous(i, j)) => {
+            return Err(format!(
+                "the page {} fits both consent.page[{i}] and consent.page[{j}]: add a `selector` or `text` that tells them apart",
+                resp.url
+            ))
+        }
+        Err(NoFit::Unrecognised) => return unrecognised(&view, resp.status, outcome),
     };
     let mut bare = resp.url.clone();
     bare.set_query(None);
-    let key = format!("{:?} {}", page.role, bare);
+    let key = format!("{:?} {}", fit.role, bare);
     if submitted.iter().filter(|k| **k == key).count() >= 2 {
         outcome.stopped = Some(format!(
-            "stopped at {}: the {:?} page came back after being submitted twice (wrong credentials or a rejected form?)",
-            resp.url, page.role
+            "stopped at {}: the {} came back after being submitted twice (wrong credentials or a rejected form?)",
+            resp.url,
+            fit.name()
         ));
         return Ok(Next::Stop);
     }
     submitted.push(key);
-    if matches!(page.role, PageRole::Login | PageRole::Consent) {
+    if matches!(fit.role, PageRole::Login | PageRole::Consent) {
         outcome
             .framing
             .push((bare.to_string(), framing_blocked(resp)));
     }
-    let button = match page.role {
-        PageRole::Consent => {
-            outcome.consent_prompt = Some(true);
-            outcome.consent_page_text = Some(page_text(&resp.body));
-            match decision {
-                Decision::Observe => return Ok(Next::Stop),
-                Decision::Approve => page.approve.clone(),
-                Decision::Deny => page.deny.clone(),
+    if fit.role == PageRole::Consent {
+        outcome.consent_prompt = Some(true);
+        outcome.consent_page_text = Some(view.text.clone());
+    }
+    let expand = |v: &str| expand(target, user, v);
+    let username = user.username.clone();
+    let Some(plan) = recognise::plan(&view, &fit, pages, decision, &username, &expand)? else {
+        return Ok(Next::Stop);
+    };
+    Ok(Next::Submit(request_for(&view, &plan)))
+}
+
+/// The HTTP request pressing the plan's control sends.
+fn request_for(view: &PageView, plan: &Plan) -> Request {
+    match plan.press {
+        Press::Link { link } => Request::get(view.links[link].href.clone()),
+        Press::Form { form, button } => {
+            let mut f = view.forms[form].1.clone();
+            for (name, value) in &plan.fills {
+                f.fill(name, value);
+            }
+            let (method, action, fields) = f.submission_pressing(button);
+            // For GET the submission URL already carries the fields as its query.
+            if method.eq_ignore_ascii_case("POST") {
+                Request::post_form(action, &fields)
+            } else {
+                Request::get(action)
             }
         }
-        PageRole::Login | PageRole::Other => page.button.clone(),
-    };
-    let mut form = match html_form::find_form(
-        &resp.body,
-        &resp.url,
-        page.form.as_deref(),
-        button.as_deref(),
-    ) {
-        Ok(f) => f,
-        Err(e) => {
-            outcome.stopped = Some(format!(
-                "stopped at {}: status 200, form not found: {e}",
-                resp.url
-            ));
-            return Ok(Next::Stop);
-        }
-    };
-    for (name, value) in &page.fill {
-        form.fill(name, &expand(target, value)?);
     }
-    let (method, action, fields) = match form.try_submission(button.as_deref()) {
-        Ok(s) => s,
-        Err(e) => {
-            outcome.stopped = Some(format!("stopped at {}: status 200, {e}", resp.url));
-            return Ok(Next::Stop);
-        }
-    };
-    // For GET the submission URL already carries the fields as its query.
-    Ok(Next::Submit(if method.eq_ignore_ascii_case("POST") {
-        Request::post_form(action, &fields)
-    } else {
-        Request::get(action)
-    }))
 }

@@ -123,6 +123,11 @@ impl Form {
         Ok(self.submit_with(button))
     }
 
+    /// What pressing the `index`-th submit button (or, with `None`, no button) would send.
+    pub fn submission_pressing(&self, index: Option<usize>) -> Submission {
+        self.submit_with(index.and_then(|i| self.buttons.get(i)))
+    }
+
     fn submit_with(&self, button: Option<&Button>) -> Submission {
         let mut fields = self.fields.clone();
         let mut method = self.method.clone();
@@ -183,6 +188,20 @@ pub fn forms(html: &str, page_url: &Url) -> Vec<Form> {
     parsed_forms(&document, page_url)
         .into_iter()
         .map(|(_, form)| form)
+        .collect()
+}
+
+/// Every form of the page with its position among the document's `<form>` elements (forms
+/// whose action is not a URL are left out, so the positions may skip).
+pub fn forms_indexed(html: &str, page_url: &Url) -> Vec<(usize, Form)> {
+    let document = Html::parse_document(html);
+    let Ok(selector) = Selector::parse("form") else {
+        return Vec::new();
+    };
+    document
+        .select(&selector)
+        .enumerate()
+        .filter_map(|(i, el)| build_form(&document, el, page_url).map(|form| (i, form)))
         .collect()
 }
 

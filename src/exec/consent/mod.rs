@@ -2,20 +2,24 @@
 //!
 //! - `auto`: the authorization endpoint (possibly after redirects inside the AS) redirects back
 //!   with a code; cookies kept by the session.
-//! - `form`: declarative pages (`[[consent.page]]`): fill and submit forms found with a real
-//!   HTML parser, in the session's cookie jar.
+//! - `form`: page rules (`[[consent.page]]`, matched on URL and/or content) and built-in shapes
+//!   ([`recognise`]): fill and submit forms found with a real HTML parser, in the session's
+//!   cookie jar.
+//! - `browser`: the same rules in headless Chromium, for pages built by JavaScript.
 //! - `command`: a program given the authorization URL prints the final redirect URL.
 //! - `manual`: prints the URL and listens on the loopback redirect_uri, with a timeout.
 //!
 //! Every driver detects the final redirect itself (no callback server except `manual`) and,
 //! when it cannot get there, says where it stopped ("stopped at URL, status, ...").
 
-pub mod html_form;
-
+mod browser;
 mod command;
 mod form;
+pub mod html_form;
 mod manual;
+pub mod recognise;
 
+pub use browser::{find_chromium, set_screenshot_dir, BrowserSlot};
 pub(crate) use command::run as run_program;
 
 use url::Url;
@@ -119,6 +123,8 @@ pub fn is_redirect_uri(loc: &Url, redirect_uri: &Url) -> bool {
 pub struct Destination<'a> {
     pub sent: Option<&'a Url>,
     pub registered: &'a Url,
+    /// The user who signs in on the login page.
+    pub user: &'a crate::profile::User,
 }
 
 impl Destination<'_> {
@@ -148,6 +154,17 @@ pub async fn drive(
                 Some(pages),
             )
             .await
+        }
+        Consent::Browser {
+            pages,
+            chromium,
+            wait_secs,
+        } => {
+            let opts = browser::Options {
+                chromium: chromium.clone(),
+                wait: std::time::Duration::from_secs(wait_secs.unwrap_or(10)),
+            };
+            browser::drive(session, target, initial, dest, decision, pages, &opts).await
         }
         Consent::Command {
             command,
@@ -213,7 +230,15 @@ async fn follow(
         let html = resp.status == 200 && resp.is_html();
         match (pages, html) {
             (Some(pages), true) => {
-                match form::next(target, pages, &resp, decision, &mut outcome, &mut submitted)? {
+                match form::next(
+                    target,
+                    dest.user,
+                    pages,
+                    &resp,
+                    decision,
+                    &mut outcome,
+                    &mut submitted,
+                )? {
                     form::Next::Submit(r) => {
                         req = r;
                         continue;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::exec::{now_unix, summarize, CaseRun, Stop};
+use crate::exec::{now_unix, why_no_token, CaseRun, Stop};
 use crate::forge::{self, ClaimDefect, Forgery};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
@@ -31,6 +31,7 @@ impl CaseRun<'_> {
         let token = match which {
             "none" => return Ok(None),
             "garbage" => format!("not-a-jwt-{}", self.random_b64(12)),
+            "access_token_with_actor_sub" => self.access_token_with_actor_sub().await?,
             "user_access_token" => self.last_access_token().ok_or_else(|| {
                 Stop::Error("actor_token = \"user_access_token\" needs an earlier token step that got an access token".into())
             })?,
@@ -83,23 +84,9 @@ impl CaseRun<'_> {
                 timeout_secs,
             } => self.command_token(command, *timeout_secs, &actor.id).await,
             TokenSource::Jwt { .. } => self.jwt_token(which, None).await,
-            TokenSource::ClientCredentials {
-                client_id,
-                client_secret,
-                auth_method,
-                scope,
-            } => {
-                let client = Client {
-                    id: client_id.clone().unwrap_or_else(|| actor.id.clone()),
-                    secret: client_secret.clone(),
-                    auth_method: auth_method.unwrap_or(if client_secret.is_some() {
-                        AuthMethod::ClientSecretBasic
-                    } else {
-                        AuthMethod::None
-                    }),
-                    redirect_uri: String::new(),
-                    key_pem: None,
-                    key_file: None,
+            TokenSource::ClientCredentials { scope, .. } => {
+                let Some(client) = actor_client(&actor) else {
+                    return Ok(Err("the actor has no client_credentials source".into()));
                 };
                 self.client_credentials(&client, scope.as_deref()).await
             }
@@ -130,7 +117,7 @@ impl CaseRun<'_> {
             Some(t) if (200..300).contains(&resp.status) => Ok(t),
             _ => Err(format!(
                 "client_credentials at the token endpoint gave no token: {}",
-                summarize(&resp)
+                why_no_token(&resp)
             )),
         }
     }
@@ -236,6 +223,36 @@ impl CaseRun<'_> {
         self.mint(claims, header).await
     }
 
+    /// The user's access token re-signed by the target (`mint`) with `sub` = actor A and no
+    /// `act`: a token of the target's own whose subject is the bound actor but which is no actor
+    /// token, so only a token-type check can refuse it (OBO-TOKEN-3, OBO-INH-20).
+    async fn access_token_with_actor_sub(&mut self) -> Flow<String> {
+        if !self.target.has("control_mint") {
+            return Err(Stop::Skip(
+                "a token of the target's own with chosen claims needs control_mint".into(),
+            ));
+        }
+        let base = self.last_access_token().ok_or_else(|| {
+            Stop::Error(
+                "actor_token = \"access_token_with_actor_sub\" needs an earlier token step that got an access token".into(),
+            )
+        })?;
+        let jwt = jose::decode_unverified(&base).map_err(|e| {
+            Stop::Skip(format!(
+                "the access token is not a JWT ({e}); cannot re-mint it"
+            ))
+        })?;
+        let actor = self.actor_id("a")?;
+        let jti = self.random_b64(16);
+        let mut claims = jwt.claims.clone();
+        if let Some(m) = claims.as_object_mut() {
+            m.insert("sub".into(), Value::String(actor));
+            m.insert("jti".into(), Value::String(jti));
+            m.remove("act");
+        }
+        self.mint(claims, header_typ(&jwt.header)).await
+    }
+
     /// A still-valid actor token for `actor_id`, signed by the target through `mint`, shaped
     /// like a genuine token of actor a.
     async fn minted_actor_token(&mut self, actor_id: &str) -> Flow<String> {
@@ -320,4 +337,30 @@ impl Defect {
             }
         }
     }
+}
+
+/// The client identity an actor authenticates with at the target (its `client_credentials`
+/// source), if the profile gives one.
+pub(crate) fn actor_client(actor: &crate::profile::Actor) -> Option<Client> {
+    let TokenSource::ClientCredentials {
+        client_id,
+        client_secret,
+        auth_method,
+        ..
+    } = &actor.token
+    else {
+        return None;
+    };
+    Some(Client {
+        id: client_id.clone().unwrap_or_else(|| actor.id.clone()),
+        secret: client_secret.clone(),
+        auth_method: auth_method.unwrap_or(if client_secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        }),
+        redirect_uri: String::new(),
+        key_pem: None,
+        key_file: None,
+    })
 }

@@ -39,6 +39,7 @@ const FAMILIES: &[(&str, &str)] = &[
     ("OBO-RS", "Resource server (draft 4.4)"),
     ("OBO-SEC", "Security considerations (draft 5)"),
     ("OBO-INH", "Inherited from the RFCs"),
+    ("OBO-CLIENT", "Client and agent (client conformance mode)"),
 ];
 
 const REVISIONS: &[&str] = &["00", "01", "02"];
@@ -131,14 +132,24 @@ impl Coverage {
 
 /// Builds the matrix from the loaded catalogue.
 pub fn compute(catalog: &Catalog) -> Coverage {
-    let mut citing: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut citing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut scenario_cases: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Client scenarios (cases/client/, `obo-conformance client`) cover client-side requirements.
+    let client = crate::case::client_scenario::citations(&catalog.dir);
+    for (id, reqs, advs) in &client {
+        for r in reqs {
+            citing.entry(r.clone()).or_default().insert(id.clone());
+        }
+        for s in advs {
+            scenario_cases
+                .entry(s.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+    }
     for case in &catalog.cases {
         for r in &case.requirements {
-            citing
-                .entry(r.as_str())
-                .or_default()
-                .insert(case.id.as_str());
+            citing.entry(r.clone()).or_default().insert(case.id.clone());
         }
         for s in &case.scenarios {
             scenario_cases
@@ -189,10 +200,14 @@ pub fn compute(catalog: &Catalog) -> Coverage {
             revisions
                 .iter()
                 .filter(|rev| {
-                    !catalog
+                    // Client scenarios run against the -02 reference server.
+                    let by_client =
+                        rev.as_str() == "02" && client.iter().any(|(id, _, _)| cases.contains(id));
+                    let by_case = catalog
                         .cases
                         .iter()
-                        .any(|c| cases.contains(&c.id) && c.applies_to(rev))
+                        .any(|c| cases.contains(&c.id) && c.applies_to(rev));
+                    !(by_case || by_client)
                 })
                 .cloned()
                 .collect()

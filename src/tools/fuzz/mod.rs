@@ -69,7 +69,7 @@ impl FuzzTarget {
 /// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
 async fn reset(t: &Target) -> Result<(), String> {
     match crate::exec::control::ControlClient::of(t) {
-        Some(control) => control.reset(t.timeout()).await.map_err(|e| e.to_string()),
+        Some(control) => control.reset().await.map_err(|e| e.to_string()),
         None => Ok(()),
     }
 }
@@ -189,6 +189,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
             checks: vec![],
             transcript: vec![],
             readings: vec![],
+            waited_secs: 0,
         },
         Err(_) => {
             abort.abort();
@@ -200,6 +201,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
                 checks: vec![],
                 transcript: vec![],
                 readings: vec![],
+                waited_secs: 0,
             }
         }
     };
@@ -396,6 +398,7 @@ pub fn to_report(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         ambiguities: Default::default(),
+        diagnosis: Vec::new(),
     }
 }
 
