@@ -26,13 +26,7 @@ use obo_report::{Report, Verdict};
 use obo_test_targets::{spawn, Defect, Options, Quirk};
 
 /// Quirk shapes that give false fails or errors with the harness as it is, and why.
-const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[
-    (
-        "quirk/one-url-interaction",
-        "form driver matches pages by URL only: login and consent share /interaction/<uid>, the first rule wins and the consent page is treated as the login page (every case needing consent ends in error, none fails or passes on it)",
-    ),
-    ("combo/obo-only+one-url-interaction", "as quirk/one-url-interaction"),
-];
+const KNOWN_HARNESS_GAPS: &[(&str, &str)] = &[];
 
 /// Defects no case of the catalogue can detect against this target today, and why.
 const KNOWN_UNDETECTED: &[(&str, &str)] = &[

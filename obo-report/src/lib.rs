@@ -10,6 +10,7 @@ pub mod curl;
 pub mod diff;
 mod escape;
 mod html;
+pub mod interop;
 mod junit;
 pub mod leak;
 mod markdown;

@@ -45,7 +45,9 @@ struct Matrix {
     divergent: usize,
 }
 
-fn build(reports: &[Report]) -> Matrix {
+/// One label per report: "name -revision", told apart by the profile digest, then by position
+/// when the same target and revision appear twice.
+pub fn column_labels(reports: &[Report]) -> Vec<String> {
     let mut labels: Vec<String> = reports
         .iter()
         .map(|r| format!("{} -{}", r.target.name, r.target.revision))
@@ -64,6 +66,11 @@ fn build(reports: &[Report]) -> Matrix {
         nth += 1;
         label.push_str(&format!(" ({nth})"));
     });
+    labels
+}
+
+fn build(reports: &[Report]) -> Matrix {
+    let labels = column_labels(reports);
     let columns = reports
         .iter()
         .zip(labels)

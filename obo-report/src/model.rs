@@ -26,6 +26,11 @@ pub struct Report {
     /// show the requirement without the catalogue at hand.
     #[serde(default)]
     pub requirements: std::collections::BTreeMap<String, RequirementInfo>,
+    /// The draft's ambiguities (AMB-* of the digest) that the readings of the cases illustrate
+    /// (ID -> question and the suite's recommended reading), so that `interop` needs no
+    /// catalogue at hand.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ambiguities: std::collections::BTreeMap<String, AmbiguityInfo>,
     /// What the run found out about the target as a whole, one cause per finding, with the
     /// cases it explains ("the target answers errors with status 200: 33 cases fail for this
     /// one reason"). Shown at the head of every report.
@@ -111,6 +116,40 @@ pub struct CaseResult {
     /// Every HTTP exchange of the case, secrets redacted.
     #[serde(default)]
     pub transcript: Vec<Exchange>,
+    /// Where the case accepts several outcomes for an ambiguity of the draft: which one the
+    /// target chose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<Reading>,
+}
+
+/// The outcome a target chose where the draft allows several (an AMB-* reading of the digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The ambiguity the step illustrates, e.g. "AMB-14".
+    pub ambiguity: String,
+    /// Step index (0-based) whose response gave the reading.
+    pub step: usize,
+    /// Index into `alternatives` of the outcome observed (0 is the recommended reading); `None`
+    /// when no accepted outcome held.
+    pub chosen: Option<usize>,
+    /// The outcome observed: the chosen alternative's label, else what the target did.
+    pub outcome: String,
+    /// Labels of the accepted outcomes, the recommended one first.
+    pub alternatives: Vec<String>,
+}
+
+impl Reading {
+    /// The target followed the suite's recommended reading.
+    pub fn is_recommended(&self) -> bool {
+        self.chosen == Some(0)
+    }
+}
+
+/// One ambiguity of the draft: the question it leaves open and the reading the suite recommends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmbiguityInfo {
+    pub question: String,
+    pub recommended: String,
 }
 
 impl CaseResult {
@@ -218,4 +257,51 @@ impl Summary {
         }
         s
     }
+}
+
+/// Joins the reports of the shards of one run (same target, seed, strictness and suite) into
+/// the report of the whole run: cases sorted by ID, as an unsharded run lists them; the
+/// summary recounted; `started_at` the earliest, `duration_ms` the longest shard (they run at
+/// once). Errors name the report that does not fit, or a case two shards both ran.
+pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
+    let mut it = reports.into_iter();
+    let mut out = it.next().ok_or("merge: no report given")?;
+    for (k, r) in it.enumerate() {
+        let k = k + 2;
+        let fits = [
+            // The issuer may differ: a built-in target listens on a fresh port per process.
+            (
+                "target",
+                Target {
+                    issuer: out.target.issuer.clone(),
+                    ..r.target.clone()
+                } == out.target,
+            ),
+            ("seed", out.seed == r.seed),
+            ("strict", out.strict == r.strict),
+            ("suite_version", out.suite_version == r.suite_version),
+            ("schema_version", out.schema_version == r.schema_version),
+        ];
+        if let Some((what, _)) = fits.iter().find(|(_, ok)| !ok) {
+            return Err(format!(
+                "merge: report {k} differs from the first in {what}: not a shard of the same run"
+            ));
+        }
+        if r.started_at < out.started_at {
+            out.started_at = r.started_at;
+        }
+        out.duration_ms = out.duration_ms.max(r.duration_ms);
+        out.cases.extend(r.cases);
+        out.requirements.extend(r.requirements);
+        out.ambiguities.extend(r.ambiguities);
+    }
+    out.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = out.cases.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(format!(
+            "merge: case {} is in two reports: the shards overlap",
+            w[0].id
+        ));
+    }
+    out.summary = Summary::of(&out.cases);
+    Ok(out)
 }

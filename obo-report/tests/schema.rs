@@ -216,6 +216,7 @@ fn case() -> impl Strategy<Value = CaseResult> {
                     checks,
                     duration_ms,
                     transcript,
+                    readings: vec![],
                 }
             },
         )

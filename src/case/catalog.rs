@@ -44,11 +44,23 @@ impl Requirement {
     }
 }
 
+/// One `[[ambiguity]]` of cases/requirements.toml: a question the draft leaves open (digest
+/// section 7) and the reading the suite recommends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ambiguity {
+    pub id: String,
+    pub question: String,
+    pub recommended: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RequirementsFile {
     #[serde(default)]
     requirement: Vec<Requirement>,
+    #[serde(default)]
+    ambiguity: Vec<Ambiguity>,
 }
 
 /// The loaded, validated catalogue. Cases are sorted by ID.
@@ -57,6 +69,8 @@ pub struct Catalog {
     pub dir: PathBuf,
     pub cases: Vec<Case>,
     pub requirements: BTreeMap<String, Requirement>,
+    /// The ambiguities a step may name in `reading`.
+    pub ambiguities: BTreeMap<String, Ambiguity>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +156,7 @@ fn from_texts(dir: &Path, mut files: Vec<(PathBuf, String)>) -> Result<Catalog, 
         )));
     };
     let (_, req_text) = files.remove(at);
-    let requirements = parse_requirements(&req_path, &req_text, &mut errors);
+    let (requirements, ambiguities) = parse_requirements(&req_path, &req_text, &mut errors);
     let mut cases = Vec::new();
     let client_dir = crate::case::client_scenario::dir_of(dir);
     for (path, text) in files {
@@ -165,6 +179,7 @@ fn from_texts(dir: &Path, mut files: Vec<(PathBuf, String)>) -> Result<Catalog, 
             ));
         }
         validate_case(case, &requirements, &mut errors);
+        validate_readings(case, &ambiguities, &mut errors);
     }
     if !errors.is_empty() {
         return Err(CatalogError::Invalid(errors));
@@ -174,14 +189,49 @@ fn from_texts(dir: &Path, mut files: Vec<(PathBuf, String)>) -> Result<Catalog, 
         dir: dir.to_path_buf(),
         cases,
         requirements,
+        ambiguities,
     })
 }
 
-fn parse_requirements(
-    path: &Path,
-    text: &str,
+/// A step's `reading` names a known ambiguity, and one only: the accepted outcomes of a step
+/// are the readings of a single question.
+fn validate_readings(
+    case: &Case,
+    ambiguities: &BTreeMap<String, Ambiguity>,
     errors: &mut Vec<String>,
-) -> BTreeMap<String, Requirement> {
+) {
+    for (i, step) in case.steps.iter().enumerate() {
+        let named: BTreeSet<&str> = step
+            .expect
+            .iter()
+            .chain(step.expect_any.iter().flatten())
+            .filter_map(|e| e.reading.as_deref())
+            .collect();
+        let at = format!(
+            "{}: step[{i}] ({}): expect.reading",
+            case.path.display(),
+            step.kind.name()
+        );
+        if named.len() > 1 {
+            errors.push(format!(
+                "{at}: one ambiguity per step, found {}",
+                named.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
+        for a in named {
+            if !ambiguities.contains_key(a) {
+                errors.push(format!(
+                    "{at}: {a} is not an [[ambiguity]] of requirements.toml"
+                ));
+            }
+        }
+    }
+}
+
+type Catalogues = (BTreeMap<String, Requirement>, BTreeMap<String, Ambiguity>);
+
+fn parse_requirements(path: &Path, text: &str, errors: &mut Vec<String>) -> Catalogues {
     let file: RequirementsFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
@@ -190,7 +240,7 @@ fn parse_requirements(
                 path.display(),
                 crate::profile::toml_error(text, &e)
             ));
-            return BTreeMap::new();
+            return (BTreeMap::new(), BTreeMap::new());
         }
     };
     let mut map = BTreeMap::new();
@@ -219,7 +269,27 @@ fn parse_requirements(
             ));
         }
     }
-    map
+    let mut ambiguities = BTreeMap::new();
+    for a in file.ambiguity {
+        let well_formed =
+            a.id.strip_prefix("AMB-")
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if !well_formed {
+            errors.push(format!(
+                "{}: ambiguity id {:?} is not AMB-<n>",
+                path.display(),
+                a.id
+            ));
+        }
+        if ambiguities.insert(a.id.clone(), a.clone()).is_some() {
+            errors.push(format!(
+                "{}: ambiguity {} is listed twice",
+                path.display(),
+                a.id
+            ));
+        }
+    }
+    (map, ambiguities)
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -310,6 +310,64 @@ pub struct Expect {
     /// Requirement IDs the checks of this table verify (default: the case's); the cache-header
     /// checks (`no_store`) always verify the cache-header requirement.
     pub requirements: Option<Vec<String>>,
+    /// The ambiguity of the draft (`AMB-*`, cases/requirements.toml `[[ambiguity]]`) whose
+    /// readings this step's accepted outcomes are: report.json records which one the target
+    /// chose.
+    pub reading: Option<String>,
+    /// A short name of this outcome for the ambiguity report ("refused", "plain flow");
+    /// default: a description of the table's status, error and token checks.
+    pub label: Option<String>,
+}
+
+impl Expect {
+    /// The outcome this table accepts, for the ambiguity report: its label, else
+    /// "status 400, error invalid_grant | invalid_request, no token".
+    pub fn outcome_label(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
+        let mut parts = Vec::new();
+        if let Some(s) = &self.status {
+            let s: Vec<String> = s.to_vec().iter().map(u16::to_string).collect();
+            parts.push(format!("status {}", s.join(" | ")));
+        }
+        if let Some(e) = &self.error {
+            parts.push(format!("error {}", e.to_vec().join(" | ")));
+        }
+        if let Some(r) = &self.redirect {
+            parts.push(format!("redirect {r}"));
+        }
+        match self.token_issued {
+            Some(true) => parts.push("token issued".into()),
+            Some(false) => parts.push("no token".into()),
+            None => {}
+        }
+        if let Some(p) = self.consent_prompt {
+            parts.push(
+                if p {
+                    "consent prompt"
+                } else {
+                    "no consent prompt"
+                }
+                .into(),
+            );
+        }
+        if parts.is_empty() {
+            "accepted".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+impl Step {
+    /// The ambiguity this step's accepted outcomes illustrate, if annotated.
+    pub fn reading(&self) -> Option<&str> {
+        self.expect
+            .iter()
+            .chain(self.expect_any.iter().flatten())
+            .find_map(|e| e.reading.as_deref())
+    }
 }
 
 /// `challenge = { scheme, error, scope }`: what a `WWW-Authenticate` challenge must carry.

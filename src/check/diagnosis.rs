@@ -161,6 +161,7 @@ mod tests {
             checks,
             duration_ms: 0,
             transcript: vec![],
+            readings: Vec::new(),
         }
     }
 

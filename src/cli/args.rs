@@ -125,6 +125,27 @@ pub enum Command {
         md: bool,
     },
     /// Runs side by side (one column per target and revision); Markdown when -o ends in .md.
+    /// Join the shard reports of one run (`run --shard K/N`) into one report.
+    #[command(after_help = "Example:\n  obo-conformance merge out/shard-*/ --out out/merged")]
+    Merge {
+        /// Shard output folders (holding report.json) or report.json files.
+        #[arg(required = true, value_name = "DIR|REPORT.json")]
+        shards: Vec<PathBuf>,
+        /// Folder for the merged run's artefacts.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Ambiguity report and per-requirement matrix over runs of several implementations.
+    #[command(
+        after_help = "Example:\n  obo-conformance interop merged/*/report.json --out interop"
+    )]
+    Interop {
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Folder for interop.md and interop.html.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     Matrix {
         /// Two or more report.json files.
         #[arg(required = true, value_name = "REPORT.json")]
@@ -213,6 +234,10 @@ pub struct RunArgs {
     /// Case results on standard output as text (`human`) or JSON lines (`json`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Run only shard K of N (1 <= K <= N) of the selected cases: a deterministic slice
+    /// balanced by estimated cost; give every shard the same --seed, then `merge` them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<obo_conformance::exec::schedule::Shard>,
 }
 
 /// `obo-conformance fuzz` arguments.

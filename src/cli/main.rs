@@ -66,6 +66,8 @@ fn main() -> ExitCode {
         Command::Client(args) => load_catalog(&dir)
             .map_or_else(|c| c, |cat| obo_conformance::client::command(&cat, &args)),
         Command::Diff { before, after, md } => artefacts::diff_command(&before, &after, md),
+        Command::Merge { shards, out } => artefacts::merge_command(&shards, &out),
+        Command::Interop { reports, out } => artefacts::interop_command(&reports, &out),
         Command::Matrix { reports, out } => artefacts::matrix_command(&reports, &out),
         Command::Render {
             report,

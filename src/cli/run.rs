@@ -114,6 +114,10 @@ pub async fn command(
             return exit::INVALID;
         }
     };
+    let cases = match args.shard {
+        Some(shard) => run::shard_of(&cases, shard),
+        None => cases,
+    };
     let expectations = match (&args.expectations, args.update_expectations) {
         (Some(p), true) => Expectations::Update(p.clone()),
         (Some(p), false) => Expectations::Judge(p.clone()),

@@ -275,6 +275,7 @@ fn result(
         checks,
         duration_ms: started.elapsed().as_millis() as u64,
         transcript,
+        readings: Vec::new(),
     }
 }
 
@@ -429,6 +430,7 @@ fn build_report(
         },
         seed,
         diagnosis: Vec::new(),
+        ambiguities: Default::default(),
         strict: false,
         started_at: started_at
             .format(&time::format_description::well_known::Rfc3339)

@@ -88,6 +88,8 @@ pub struct Executed {
     pub ending: Ending,
     pub checks: Vec<Check>,
     pub transcript: Vec<Exchange>,
+    /// The outcome chosen at each step annotated with an ambiguity (`reading`).
+    pub readings: Vec<obo_report::Reading>,
     /// Seconds waited in real time in place of a clock operation (`[time]`).
     pub waited_secs: u64,
 }
@@ -114,6 +116,7 @@ pub(crate) struct CaseRun<'a> {
     key_seed: u64,
     attacker: Option<SigningKey>,
     checks: Vec<Check>,
+    readings: Vec<obo_report::Reading>,
     /// Facts the case's expectations needed that the harness could not observe.
     unobserved: Vec<String>,
     authz: HashMap<String, AuthzRecord>,
@@ -150,6 +153,7 @@ pub async fn execute(
                 ending: Ending::Errored(e),
                 checks: vec![],
                 transcript: vec![],
+                readings: vec![],
                 waited_secs: 0,
             }
         }
@@ -167,6 +171,7 @@ pub async fn execute(
         key_seed: u64::from_le_bytes(key_seed_bytes),
         attacker: None,
         checks: Vec::new(),
+        readings: Vec::new(),
         unobserved: Vec::new(),
         authz: HashMap::new(),
         last_authz: None,
@@ -192,6 +197,7 @@ pub async fn execute(
         ending,
         checks: run.checks,
         transcript,
+        readings: run.readings,
         waited_secs: run.waited_secs,
     }
 }
@@ -398,6 +404,11 @@ impl<'a> CaseRun<'a> {
         if let Some(e) = &step.expect {
             let e = self.expand_expect(e)?;
             let out = check::checks_of(obs, &e, &ctx);
+            if let Some(amb) = step.reading() {
+                let held = out.unobserved.is_empty() && out.checks.iter().all(|c| c.ok);
+                self.readings
+                    .push(check::reading_of_list(amb, i, obs, &e, self.strict, held));
+            }
             self.checks.extend(out.checks);
             self.unobserved.extend(out.unobserved);
             return Ok(());
@@ -409,7 +420,7 @@ impl<'a> CaseRun<'a> {
                 alts.iter().collect()
             };
             let mut evaluated = Vec::new();
-            for e in alts {
+            for e in &alts {
                 let e = self.expand_expect(e)?;
                 evaluated.push(check::checks_of(obs, &e, &ctx));
             }
@@ -421,6 +432,11 @@ impl<'a> CaseRun<'a> {
                         .iter()
                         .all(|c| c.ok || c.level != obo_report::Level::Must)
             });
+            if let Some(amb) = step.reading() {
+                let labels = alts.iter().map(|e| e.outcome_label()).collect();
+                self.readings
+                    .push(check::reading_of_alternatives(amb, i, obs, chosen, labels));
+            }
             match chosen {
                 Some(k) => {
                     let mut cs = evaluated.swap_remove(k).checks;

@@ -118,6 +118,7 @@ async fn run_one(
             }),
             checks: vec![],
             transcript: vec![],
+            readings: vec![],
             waited_secs: 0,
         },
         Err(_) => {
@@ -129,6 +130,7 @@ async fn run_one(
                 )),
                 checks: vec![],
                 transcript: vec![],
+                readings: vec![],
                 waited_secs: 0,
             }
         }
@@ -152,6 +154,7 @@ async fn run_one(
         checks: executed.checks,
         duration_ms: started.elapsed().as_millis() as u64,
         transcript: executed.transcript,
+        readings: executed.readings,
     }
 }
 
@@ -252,6 +255,7 @@ fn lost(case: &Case) -> CaseResult {
         checks: vec![],
         duration_ms: 0,
         transcript: vec![],
+        readings: vec![],
     }
 }
 
@@ -295,6 +299,22 @@ pub fn build_report(
             })
         })
         .collect();
+    // The ambiguities the readings illustrate, so that `interop` reads the report alone.
+    let ambiguities = cases
+        .iter()
+        .flat_map(|c| c.readings.iter())
+        .filter_map(|r| {
+            catalog.ambiguities.get(&r.ambiguity).map(|a| {
+                (
+                    a.id.clone(),
+                    obo_report::AmbiguityInfo {
+                        question: a.question.clone(),
+                        recommended: a.recommended.clone(),
+                    },
+                )
+            })
+        })
+        .collect();
     Report {
         schema_version: obo_report::SCHEMA_VERSION.to_string(),
         suite_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -314,6 +334,7 @@ pub fn build_report(
         summary: Summary::of(&cases),
         cases,
         requirements,
+        ambiguities,
         diagnosis,
     }
 }
@@ -372,4 +393,83 @@ fn glob(pattern: &str) -> Result<globset::GlobMatcher, String> {
     globset::Glob::new(pattern)
         .map(|g| g.compile_matcher())
         .map_err(|e| format!("bad pattern {pattern:?}: {e}"))
+}
+
+/// One slice of a sharded run: shard `index` of `count`, counted from 1 (`--shard 2/4`), as
+/// CI matrices and Kubernetes Indexed Jobs (`JOB_COMPLETION_INDEX + 1`) number them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard: {s:?} is not K/N with 1 <= K <= N (e.g. 2/4)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Estimated cost of a case: its HTTP round trips (an `authorize` drives login and consent,
+/// a `parallel_token` sends `count` requests). Exclusive cases also wait for a reset.
+pub fn estimated_cost(case: &Case) -> u64 {
+    let steps: u64 = case
+        .steps
+        .iter()
+        .map(|s| match s.kind.name() {
+            "authorize" => 4,
+            "parallel_token" => s.count.unwrap_or(8) as u64,
+            _ => 1,
+        })
+        .sum();
+    steps + if case.is_exclusive() { 2 } else { 0 }
+}
+
+/// The cases of `shard`, in the order given. Deterministic (depends on the case IDs and their
+/// costs only, never on the seed), a partition of `cases` over the shards, balanced greedily
+/// by [`estimated_cost`] (largest first onto the lightest shard); exclusive cases, which run
+/// one at a time, are dealt first so they spread across shards.
+pub fn shard_of(cases: &[Case], shard: Shard) -> Vec<Case> {
+    let n = shard.count.max(1);
+    let mut order: Vec<(bool, u64, &str, usize)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.is_exclusive(), estimated_cost(c), c.id.as_str(), i))
+        .collect();
+    // Exclusive first, then dearest first; the ID breaks ties.
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
+    let mut load = vec![(0u64, 0u64); n]; // (exclusive cost, shared cost) per shard
+    let mut owner = vec![0usize; cases.len()];
+    for (exclusive, cost, _, i) in order {
+        // Exclusive cases run serially: balance them on their own, then the rest on the total.
+        let pick = (0..n)
+            .min_by_key(|&s| {
+                if exclusive {
+                    (load[s].0, s as u64)
+                } else {
+                    (load[s].0 + load[s].1, s as u64)
+                }
+            })
+            .unwrap_or(0);
+        if exclusive {
+            load[pick].0 += cost;
+        } else {
+            load[pick].1 += cost;
+        }
+        owner[i] = pick;
+    }
+    cases
+        .iter()
+        .zip(owner)
+        .filter(|(_, o)| *o + 1 == shard.index)
+        .map(|(c, _)| c.clone())
+        .collect()
 }

@@ -192,6 +192,94 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Report>, i32> {
         .collect()
 }
 
+/// `obo-conformance merge SHARD... --out DIR`: the shard reports of one run (folders holding a
+/// report.json, as `run --shard K/N --out DIR` leaves them, other files such as `exit-code`
+/// ignored; or report.json files) joined into one run's five artefacts. Exit code: that of the
+/// merged run (0 or 1); 3 when an input is unreadable or the shards do not fit together.
+pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
+    let paths: Vec<PathBuf> = inputs
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.join("report.json")
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    let reports = match read_all(&paths) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut merged = match obo_report::merge(reports) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    match write_run(&mut merged, out) {
+        Ok(_) => {
+            let s = &merged.summary;
+            println!(
+                "merged {} shards: {} cases ({} passed, {} failed, {} warned, {} skipped, {} errors) into {}",
+                paths.len(),
+                merged.cases.len(),
+                s.passed,
+                s.failed,
+                s.warned,
+                s.skipped,
+                s.errors,
+                out.display()
+            );
+            super::report::exit_code(&merged, false)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_HARNESS
+        }
+    }
+}
+
+/// `obo-conformance interop REPORT... --out DIR`: the ambiguity report (readings chosen per
+/// AMB-*, divergences flagged) and the per-requirement matrix over runs of several
+/// implementations and revisions, as `interop.md` (plain Markdown) and `interop.html`.
+pub fn interop_command(inputs: &[PathBuf], out: &Path) -> i32 {
+    let reports = match read_all(inputs) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let model = obo_report::interop::build(&reports);
+    let write = |name: &str, text: String| {
+        let path = out.join(name);
+        std::fs::create_dir_all(out)
+            .and_then(|_| std::fs::write(&path, text))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let written = write("interop.md", obo_report::interop::render_md(&model))
+        .and_then(|_| write("interop.html", obo_report::interop::render_html(&model)));
+    match written {
+        Ok(()) => {
+            let flagged = model
+                .ambiguities
+                .iter()
+                .filter(|a| a.disagree() || a.all_deviate())
+                .count();
+            println!(
+                "interop: {} runs, {} ambiguities ({flagged} flagged): {}",
+                reports.len(),
+                model.ambiguities.len(),
+                out.join("interop.md").display()
+            );
+            super::exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_HARNESS
+        }
+    }
+}
+
 /// `obo-conformance diff A.json B.json [--md]`: changes from A to B, regressions first; exit 1
 /// on a regression, 3 when a file is not a readable report.
 pub fn diff_command(before: &Path, after: &Path, markdown: bool) -> i32 {

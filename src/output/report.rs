@@ -67,6 +67,7 @@ pub fn unreachable(
             checks: vec![],
             duration_ms: 0,
             transcript: vec![],
+            readings: Vec::new(),
         })
         .collect();
     let requirements = results
@@ -96,5 +97,6 @@ pub fn unreachable(
         cases: results,
         requirements,
         diagnosis: Vec::new(),
+        ambiguities: Default::default(),
     }
 }

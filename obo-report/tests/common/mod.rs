@@ -122,6 +122,7 @@ pub fn case(id: &str, verdict: Verdict) -> CaseResult {
         checks: vec![],
         duration_ms: 7,
         transcript: vec![],
+        readings: vec![],
     }
 }
 
@@ -192,6 +193,7 @@ pub fn report(cases: Vec<CaseResult>) -> Report {
         summary: Summary::of(&cases),
         cases,
         requirements,
+        ambiguities: Default::default(),
         diagnosis: Vec::new(),
     }
 }
@@ -199,6 +201,7 @@ pub fn report(cases: Vec<CaseResult>) -> Report {
 /// One case of every verdict, with transcripts.
 pub fn synthetic() -> Report {
     let mismatch = CaseResult {
+        readings: vec![],
         id: "TOKEN-ACTOR-MISMATCH".into(),
         title: "A token request whose actor token names another actor is refused".into(),
         verdict: Verdict::Fail,
@@ -259,6 +262,7 @@ pub fn synthetic() -> Report {
         ],
     };
     let act = CaseResult {
+        readings: vec![],
         id: "AT-ACT-CLAIM".into(),
         title: "The access token names the actor in act.sub".into(),
         verdict: Verdict::Pass,
@@ -292,6 +296,7 @@ pub fn synthetic() -> Report {
         transcript: vec![authorize_exchange()],
     };
     let pragma = CaseResult {
+        readings: vec![],
         id: "TOKEN-NO-STORE".into(),
         title: "Token responses forbid caching".into(),
         verdict: Verdict::Warn,
@@ -330,8 +335,10 @@ pub fn synthetic() -> Report {
         checks: vec![],
         duration_ms: 0,
         transcript: vec![],
+        readings: vec![],
     };
     let expired = CaseResult {
+        readings: vec![],
         id: "CODE-EXPIRED".into(),
         title: "An expired code is refused".into(),
         verdict: Verdict::Error,

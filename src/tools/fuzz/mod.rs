@@ -188,6 +188,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
             ending: Ending::Errored(format!("the sequence task failed: {e}")),
             checks: vec![],
             transcript: vec![],
+            readings: vec![],
             waited_secs: 0,
         },
         Err(_) => {
@@ -199,6 +200,7 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
                 )),
                 checks: vec![],
                 transcript: vec![],
+                readings: vec![],
                 waited_secs: 0,
             }
         }
@@ -374,6 +376,7 @@ pub fn to_report(
             checks: vec![],
             duration_ms: outcome.took.as_millis() as u64,
             transcript: vec![],
+            readings: vec![],
         },
     };
     let cases = vec![case];
@@ -394,6 +397,7 @@ pub fn to_report(
             .filter(|(k, _)| reqs.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        ambiguities: Default::default(),
         diagnosis: Vec::new(),
     }
 }
@@ -448,6 +452,7 @@ fn counterexample_case(outcome: &FuzzOutcome, cx: &Counterexample) -> CaseResult
         checks,
         duration_ms: outcome.took.as_millis() as u64,
         transcript: cx.minimal.executed.transcript.clone(),
+        readings: vec![],
     }
 }
 

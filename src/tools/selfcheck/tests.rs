@@ -20,6 +20,7 @@ fn result(id: &str, verdict: Verdict) -> CaseResult {
         checks: vec![],
         duration_ms: 0,
         transcript: vec![],
+        readings: vec![],
     }
 }
 
