@@ -23,7 +23,19 @@ fn run_in(dir: &Path, bin: &Path, args: &[&str], cases_env: Option<&str>) -> Out
     if let Some(v) = cases_env {
         cmd.env("OBO_CASES_DIR", v);
     }
-    cmd.output().expect("the binary runs")
+    // A binary copied while another test thread forks can be briefly held open for writing by
+    // the child (the copy's descriptor is inherited until exec), and exec then fails with
+    // ETXTBSY; the kernel clears it as soon as that child execs, so a few retries suffice.
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("the binary runs"),
+        }
+    }
 }
 
 fn text(o: &Output) -> String {
