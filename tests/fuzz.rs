@@ -223,7 +223,7 @@ async fn counterexample_case_file_fails_on_the_faulty_server_only() {
         Fault::RsIgnoresAct,
         Fault::DisabledActorAccepted,
     ] {
-        let out = fuzz_with(vec![fault], 1, 60).await;
+        let out = fuzz_with(vec![fault], 7, 60).await;
         let Some(cx) = &out.counterexample else {
             panic!("{fault:?}: no counterexample")
         };

@@ -243,8 +243,9 @@ pub struct RunArgs {
 /// `obo-conformance fuzz` arguments.
 #[derive(clap::Args)]
 pub struct FuzzArgs {
-    /// A profile file (needs a control API to reset between sequences), or `reference` /
-    /// `reference-form` (a fresh in-process server per sequence).
+    /// A profile file (no control API needed: each sequence is self-contained; the control
+    /// adapter's operations are used when mapped), or `reference` / `reference-form` (a fresh
+    /// in-process server per sequence).
     #[arg(long, default_value = "reference")]
     pub target: String,
     /// Built-in targets only: start the reference server with this fault (repeatable).

@@ -124,9 +124,6 @@ async fn open(args: &FuzzArgs) -> Result<FuzzTarget, i32> {
         eprintln!("error: {e}");
         e.exit_code()
     })?;
-    if !t.has("control_api") {
-        eprintln!("warning: the target has no control API: sequences cannot be isolated by a reset, and clock/actor operations are left out");
-    }
     Ok(FuzzTarget::Profile(Arc::new(t)))
 }
 
@@ -213,6 +210,9 @@ async fn run_command(args: &FuzzArgs, src: &FuzzTarget) -> i32 {
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("error: cannot create {}: {e}", out.display());
         return exit::HARNESS;
+    }
+    for l in &outcome.left_out {
+        eprintln!("left out: {l}");
     }
     for n in &outcome.incomplete_notes {
         eprintln!("incomplete: {n}");

@@ -4,8 +4,13 @@
 //! and approve or deny, redeem a code with some actor's token, replay, parallel redemptions,
 //! advance the clock, disable/enable an actor, revoke consent, refresh, call the resource
 //! server). [`script::build`] turns a sequence into a case of the case language, which the
-//! harness's own interpreter ([`crate::exec`]) runs against a fresh target (a new in-process
-//! reference server, or a profile target reset through its control API). [`model::check`] then
+//! harness's own interpreter ([`crate::exec`]) runs against a target: a new in-process
+//! reference server per sequence, or a profile target. A profile target needs no reset: every
+//! sequence is self-contained (fresh authorizations with fresh state and PKCE, actor tokens
+//! fetched at its start, the model tracking only what the sequence created), and the control
+//! adapter's `reset` is called before each sequence only when the profile maps one. Operations
+//! that need a control operation the target lacks are left out ([`Plan::left_out`]).
+//! [`model::check`] then
 //! walks the observations and reports any success the draft forbids. A counterexample is
 //! shrunk by delta debugging ([`shrink`]), re-running each candidate on a fresh target, and
 //! reported as a failing case of a report.json, with the sequence saved for `--replay`.
@@ -26,7 +31,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::exec::control::{Call, ControlClient};
 use crate::exec::{self, Executed};
+use crate::profile::control::Operation;
 use crate::profile::reference::{self, ReferenceOptions};
 use crate::profile::Target;
 use crate::verdict::Ending;
@@ -41,7 +48,8 @@ pub const CASE_ID: &str = "FUZZ-MODEL";
 pub enum FuzzTarget {
     /// A new in-process reference server for every sequence (faults, form mode).
     Reference(ReferenceOptions),
-    /// A resolved profile target, reset through its control API before every sequence.
+    /// A resolved profile target, shared by every sequence; reset through its control adapter
+    /// before each one when the adapter has a `reset` operation.
     Profile(Arc<Target>),
 }
 
@@ -66,12 +74,20 @@ impl FuzzTarget {
     }
 }
 
-/// POST `<control>/reset` (docs/contracts.md): forget codes, consents, clock offset, disables.
+/// The control adapter's `reset` (docs/contracts.md: forget codes, consents, clock offset,
+/// disables), when the target has one; otherwise nothing: sequences do not need it.
 async fn reset(t: &Target) -> Result<(), String> {
-    match crate::exec::control::ControlClient::of(t) {
-        Some(control) => control.reset().await.map_err(|e| e.to_string()),
-        None => Ok(()),
+    match ControlClient::of(t) {
+        Some(control) if control.available(Operation::Reset) => {
+            control.reset().await.map_err(|e| e.to_string())
+        }
+        _ => Ok(()),
     }
+}
+
+/// Whether the control adapter can do `op`.
+fn can(t: &Target, op: Operation) -> bool {
+    ControlClient::of(t).is_some_and(|c| c.available(op))
 }
 
 /// How much to fuzz.
@@ -135,12 +151,23 @@ pub struct FuzzOutcome {
     pub incomplete: usize,
     /// Why the first few incomplete sequences stopped.
     pub incomplete_notes: Vec<String>,
+    /// Operations not generated, each with what the target lacks for it.
+    pub left_out: Vec<String>,
     pub counterexample: Option<Counterexample>,
     pub took: Duration,
 }
 
+/// What a target allows the fuzzer to do.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub abilities: Abilities,
+    pub style: Style,
+    /// Operations left out, each with what the target lacks for it.
+    pub left_out: Vec<String>,
+}
+
 /// The abilities and step style a target allows.
-fn plan(t: &Target) -> Result<(Abilities, Style), String> {
+pub fn plan(t: &Target) -> Result<Plan, String> {
     for which in ["a", "b"] {
         if t.actor(which).is_none() {
             return Err(format!(
@@ -148,20 +175,76 @@ fn plan(t: &Target) -> Result<(Abilities, Style), String> {
             ));
         }
     }
+    let reset = can(t, Operation::Reset);
+    let second_user = t.profile.user.second.is_some();
+    let interactive = t.has("interactive_consent");
     let ab = Abilities {
-        control: t.has("control_api"),
-        deny: t.has("interactive_consent"),
+        clock: can(t, Operation::AdvanceClock),
+        disable: can(t, Operation::DisableActor) && can(t, Operation::EnableActor),
+        revoke_consent: can(t, Operation::RevokeConsent),
+        // Without a reset the primary user's stored consents are unknown: a deny is only
+        // meaningful for a user the fuzzer never approves anything for.
+        deny: interactive && (reset || second_user),
+        deny_as_second_user: !reset && second_user,
         refresh: t.has("refresh_tokens"),
         actor_resource: t.has("resource_server")
             && t.profile
                 .resource
                 .as_ref()
                 .is_some_and(|r| r.actor_url.is_some()),
+        second_client: t.profile.client.second.is_some(),
+        wider_scope: t.profile.scope.extra.is_some(),
     };
+    let mut left_out = Vec::new();
+    let mut lacks = |cond: bool, what: &str, why: &str| {
+        if !cond {
+            left_out.push(format!("{what} ({why})"));
+        }
+    };
+    lacks(
+        ab.clock,
+        "advance the clock",
+        "no advance_clock control operation",
+    );
+    lacks(
+        ab.disable,
+        "disable/enable an actor",
+        "no disable_actor and enable_actor control operations",
+    );
+    lacks(
+        ab.revoke_consent,
+        "revoke consent",
+        "no revoke_consent control operation",
+    );
+    lacks(
+        ab.deny,
+        "deny consent",
+        if !interactive {
+            "the consent driver cannot deny"
+        } else {
+            "no reset and no [user.second]"
+        },
+    );
+    lacks(ab.refresh, "refresh", "no refresh_tokens capability");
+    lacks(
+        ab.actor_resource,
+        "call an actor's resource",
+        "no resource.actor_url",
+    );
+    lacks(
+        ab.second_client,
+        "cross-client redemption",
+        "no [client.second]",
+    );
+    lacks(ab.wider_scope, "scope escalation", "no [scope] extra");
     let style = Style {
         claims: t.has("jwt_access_tokens") || t.has("introspection"),
     };
-    Ok((ab, style))
+    Ok(Plan {
+        abilities: ab,
+        style,
+        left_out,
+    })
 }
 
 /// Runs `ops` once on a fresh target and checks the model.
@@ -173,7 +256,7 @@ pub async fn execute(src: &FuzzTarget, ops: &[Op], seed: u64) -> Result<Executio
 }
 
 async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execution, String> {
-    let (_, style) = plan(target)?;
+    let style = plan(target)?.style;
     let ops = op::normalize(ops);
     let (case, case_toml) = script::build(CASE_ID, &ops, style)?;
     let redactor = crate::run::redactor_for(target);
@@ -205,7 +288,19 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
             }
         }
     };
-    let (observed, note) = script::observe(&executed, ops.len());
+    if note_of(&executed).is_some() {
+        reenable(target, &ops).await;
+    }
+    let extra: Vec<String> = target
+        .profile
+        .scope
+        .extra
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let (observed, note) = script::observe(&executed, ops.len(), &extra);
     let violations = model::check(&ops, &observed);
     Ok(Execution {
         ops,
@@ -215,6 +310,32 @@ async fn execute_on(target: &Arc<Target>, ops: &[Op], seed: u64) -> Result<Execu
         note,
         executed: Arc::new(executed),
     })
+}
+
+fn note_of(e: &Executed) -> Option<&str> {
+    match &e.ending {
+        Ending::Completed => None,
+        Ending::Skipped(w) | Ending::Errored(w) => Some(w),
+    }
+}
+
+/// After a sequence that did not finish (its task may have been stopped before the interpreter
+/// undid its changes): enables the actors it disabled, so that the next sequence on a shared
+/// target without a reset starts with both actors enabled.
+async fn reenable(target: &Target, ops: &[Op]) {
+    let Some(control) = ControlClient::of(target) else {
+        return;
+    };
+    for a in [op::Actor::A, op::Actor::B] {
+        let touched = ops.contains(&Op::Disable { actor: a });
+        if let (true, Some(actor)) = (touched, target.actor(a.which())) {
+            let _ = control
+                .call(&Call::EnableActor {
+                    actor: actor.id.clone(),
+                })
+                .await;
+        }
+    }
 }
 
 /// Generates and runs `opts.iterations` sequences; shrinks the first counterexample.
@@ -227,7 +348,8 @@ pub async fn fuzz(
     let probe = src.fresh().await?;
     let planned = plan(&probe);
     src.release(&probe).await;
-    let (abilities, _) = planned?;
+    let planned = planned?;
+    let abilities = planned.abilities;
     let mut rng = ChaCha20Rng::seed_from_u64(opts.seed);
     let mut outcome = FuzzOutcome {
         seed: opts.seed,
@@ -235,6 +357,7 @@ pub async fn fuzz(
         operations: 0,
         incomplete: 0,
         incomplete_notes: Vec::new(),
+        left_out: planned.left_out,
         counterexample: None,
         took: Duration::ZERO,
     };
@@ -482,6 +605,7 @@ pub async fn replay(src: &FuzzTarget, file: &Path) -> Result<FuzzOutcome, String
         operations: run.ops.len(),
         incomplete,
         incomplete_notes: run.note.clone().into_iter().collect(),
+        left_out: Vec::new(),
         counterexample,
         took: started.elapsed(),
     })

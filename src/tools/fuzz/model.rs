@@ -33,6 +33,10 @@ pub enum Property {
     DisabledActor,
     /// The resource accepted a token for another actor's endpoint.
     ResourceActor,
+    /// A code or refresh token issued to one client was redeemed by another.
+    CrossClient,
+    /// A token request asking for more than the user consented to got it.
+    ScopeEscalation,
 }
 
 impl Property {
@@ -45,6 +49,10 @@ impl Property {
             Property::CodeExpiry => &["OBO-SEC-4"],
             Property::DisabledActor => &["OBO-TOKEN-10"],
             Property::ResourceActor => &["OBO-RS-9"],
+            // RFC 6749 §4.1.3 (code) and §6 (refresh token): bound to the client it was issued to.
+            Property::CrossClient => &["OBO-SEC-6", "OBO-INH-6"],
+            // RFC 6749 §3.3 and §6: never more than the user granted; least privilege.
+            Property::ScopeEscalation => &["OBO-INH-9", "OBO-INH-13"],
         }
     }
 }
@@ -68,8 +76,8 @@ struct Code {
 /// The state the draft's rules depend on.
 #[derive(Debug, Default)]
 pub struct Model {
-    /// Actors the user consented to (primary client, the profile's user).
-    consent: BTreeSet<Actor>,
+    /// (second user?, actor) pairs the user consented to (primary client).
+    consent: BTreeSet<(bool, Actor)>,
     codes: BTreeMap<u32, Code>,
     /// Token sets that exist (a success was observed) → bound actor.
     tokens: BTreeMap<u32, Actor>,
@@ -108,13 +116,18 @@ impl Model {
             flag(Property::Claims, format!("{op}: {}", all.join("; ")));
         }
         match op {
-            Op::Authorize { code, actor, deny } => {
-                let had_consent = self.consent.contains(actor);
+            Op::Authorize {
+                code,
+                actor,
+                deny,
+                second_user,
+            } => {
+                let had_consent = self.consent.contains(&(*second_user, *actor));
                 if *deny && obs.code && !had_consent {
                     flag(Property::Consent, format!("{op}: the user denied and had no stored consent for {}, yet a code came back", actor.which()));
                 }
                 if !*deny {
-                    self.consent.insert(*actor);
+                    self.consent.insert((*second_user, *actor));
                 }
                 if obs.code {
                     let consented = !*deny || had_consent;
@@ -136,11 +149,51 @@ impl Model {
                 if matches!(op, Op::Redeem { .. }) {
                     self.redemptions.insert(*tokens, (*code, *with));
                 }
-                self.redeem(op, *code, *with, *tokens, obs.wins, &mut flag);
+                self.redeem(op, *code, *with, Some(*tokens), obs.wins, &mut flag);
             }
             Op::Replay { tokens } => {
                 if let Some((code, with)) = self.redemptions.get(tokens).copied() {
-                    self.redeem(op, code, with, *tokens, obs.wins, &mut flag);
+                    self.redeem(op, code, with, Some(*tokens), obs.wins, &mut flag);
+                }
+            }
+            Op::CrossRedeem { code } | Op::WideRedeem { code } => {
+                // The bound actor's token is presented: only the client (or the scope) is wrong.
+                let with = self.codes.get(code).map_or(Actor::A, |c| c.actor);
+                self.redeem(op, *code, with, None, obs.wins, &mut flag);
+                if obs.wins > 0 && matches!(op, Op::CrossRedeem { .. }) {
+                    flag(
+                        Property::CrossClient,
+                        format!("{op}: c{code} was issued to the primary client, yet the second client got a token for it"),
+                    );
+                }
+                if obs.wins > 0 && obs.escalated {
+                    flag(
+                        Property::ScopeEscalation,
+                        format!(
+                            "{op}: the response grants {}, beyond the consented scope",
+                            obs.scope.as_deref().unwrap_or("?")
+                        ),
+                    );
+                }
+            }
+            Op::CrossRefresh { tokens } | Op::WideRefresh { tokens } => {
+                if let Some(actor) = self.tokens.get(tokens).copied() {
+                    self.refreshed(op, actor, obs.wins, &mut flag);
+                    if obs.wins > 0 && matches!(op, Op::CrossRefresh { .. }) {
+                        flag(
+                            Property::CrossClient,
+                            format!("{op}: the refresh token of t{tokens} was issued to the primary client, yet the second client refreshed it"),
+                        );
+                    }
+                    if obs.wins > 0 && obs.escalated {
+                        flag(
+                            Property::ScopeEscalation,
+                            format!(
+                                "{op}: the refresh grants {}, beyond the original grant",
+                                obs.scope.as_deref().unwrap_or("?")
+                            ),
+                        );
+                    }
                 }
             }
             Op::AdvanceClock { seconds } => self.clock += seconds,
@@ -151,20 +204,11 @@ impl Model {
                 self.disabled.remove(actor);
             }
             Op::RevokeConsent { actor } => {
-                self.consent.remove(actor);
+                self.consent.remove(&(false, *actor));
             }
             Op::Refresh { tokens } => {
                 if let Some(actor) = self.tokens.get(tokens).copied() {
-                    // OBO-TOKEN-10 (AMB-29): a disabled actor gets nothing new, refreshes included.
-                    if obs.wins > 0 && self.disabled.contains(&actor) {
-                        flag(
-                            Property::DisabledActor,
-                            format!(
-                                "{op}: a refresh succeeded for actor {}, which is disabled",
-                                actor.which()
-                            ),
-                        );
-                    }
+                    self.refreshed(op, actor, obs.wins, &mut flag);
                 }
             }
             Op::Resource { tokens, actor } => {
@@ -179,13 +223,34 @@ impl Model {
         v
     }
 
-    /// A redemption of `code` with `with`'s actor token that issued `wins` tokens.
+    /// A refresh of a token set bound to `actor` that issued `wins` tokens.
+    fn refreshed(
+        &self,
+        op: &Op,
+        actor: Actor,
+        wins: usize,
+        flag: &mut impl FnMut(Property, String),
+    ) {
+        // OBO-TOKEN-10 (AMB-29): a disabled actor gets nothing new, refreshes included.
+        if wins > 0 && self.disabled.contains(&actor) {
+            flag(
+                Property::DisabledActor,
+                format!(
+                    "{op}: a refresh succeeded for actor {}, which is disabled",
+                    actor.which()
+                ),
+            );
+        }
+    }
+
+    /// A redemption of `code` with `with`'s actor token that issued `wins` tokens, saved as
+    /// `tokens` when the sequence keeps them.
     fn redeem(
         &mut self,
         op: &Op,
         code: u32,
         with: Actor,
-        tokens: u32,
+        tokens: Option<u32>,
         wins: usize,
         flag: &mut impl FnMut(Property, String),
     ) {
@@ -249,7 +314,9 @@ impl Model {
         if let Some(c) = self.codes.get_mut(&code) {
             c.tokens_issued += wins;
         }
-        self.tokens.insert(tokens, c.actor);
+        if let Some(t) = tokens {
+            self.tokens.insert(t, c.actor);
+        }
     }
 }
 
@@ -291,6 +358,7 @@ mod tests {
                 code: 0,
                 actor: Actor::A,
                 deny: false,
+                second_user: false,
             },
             Op::Redeem {
                 code: 0,
@@ -309,6 +377,7 @@ mod tests {
                 code: 0,
                 actor: Actor::A,
                 deny: false,
+                second_user: false,
             },
             Op::Parallel {
                 code: 0,
@@ -330,6 +399,7 @@ mod tests {
                 code: 0,
                 actor: Actor::A,
                 deny: false,
+                second_user: false,
             },
             Op::Disable { actor: Actor::A },
             Op::AdvanceClock { seconds: 700 },
@@ -360,6 +430,7 @@ mod tests {
             code: 0,
             actor: Actor::A,
             deny: true,
+            second_user: false,
         }];
         assert_eq!(check(&ops, &[Some(code())])[0].property, Property::Consent);
         let ops = vec![
@@ -367,11 +438,13 @@ mod tests {
                 code: 0,
                 actor: Actor::A,
                 deny: false,
+                second_user: false,
             },
             Op::Authorize {
                 code: 1,
                 actor: Actor::A,
                 deny: true,
+                second_user: false,
             },
         ];
         assert!(check(&ops, &[Some(code()), Some(code())]).is_empty());
@@ -384,6 +457,7 @@ mod tests {
                 code: 0,
                 actor: Actor::A,
                 deny: false,
+                second_user: false,
             },
             Op::Parallel {
                 code: 0,

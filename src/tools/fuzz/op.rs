@@ -40,10 +40,14 @@ impl Actor {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Authorization request for `actor`; the user approves or denies; the code is `code`.
+    /// `second_user`: the profile's second user signs in (a user the fuzzer never approves
+    /// anything for, so a deny is meaningful on a target whose stored consents cannot be reset).
     Authorize {
         code: u32,
         actor: Actor,
         deny: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        second_user: bool,
     },
     /// Redeems `code` with a genuine actor token of `with`; tokens saved as `tokens`.
     Redeem {
@@ -85,17 +89,47 @@ pub enum Op {
         tokens: u32,
         actor: Actor,
     },
+    /// The profile's second client redeems `code` (issued to the primary client) with the bound
+    /// actor's token (OBO-SEC-6, OBO-INH-6).
+    CrossRedeem {
+        code: u32,
+    },
+    /// Redeems `code` with the bound actor's token and a `scope` parameter asking for the
+    /// consented scope plus the profile's extra scope (OBO-INH-9, OBO-INH-13).
+    WideRedeem {
+        code: u32,
+    },
+    /// The second client presents the refresh token of `tokens` (RFC 6749 §6: a refresh token is
+    /// bound to its client; OBO-SEC-6, OBO-INH-6).
+    CrossRefresh {
+        tokens: u32,
+    },
+    /// refresh_token grant with the refresh token of `tokens` and a `scope` wider than the
+    /// original grant (RFC 6749 §6; OBO-INH-9, OBO-INH-13).
+    WideRefresh {
+        tokens: u32,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::Authorize { code, actor, deny } => {
+            Op::Authorize {
+                code,
+                actor,
+                deny,
+                second_user,
+            } => {
                 write!(
                     f,
-                    "authorize actor {} ({}) -> code c{code}",
+                    "authorize actor {} ({}{}) -> code c{code}",
                     actor.which(),
-                    if *deny { "deny" } else { "approve" }
+                    if *deny { "deny" } else { "approve" },
+                    if *second_user { ", second user" } else { "" }
                 )
             }
             Op::Redeem { code, with, tokens } => write!(
@@ -128,6 +162,12 @@ impl fmt::Display for Op {
                 "call the resource for actor {} with t{tokens}",
                 actor.which()
             ),
+            Op::CrossRedeem { code } => write!(f, "the second client redeems c{code}"),
+            Op::WideRedeem { code } => write!(f, "redeem c{code} asking for a wider scope"),
+            Op::CrossRefresh { tokens } => {
+                write!(f, "the second client refreshes t{tokens}")
+            }
+            Op::WideRefresh { tokens } => write!(f, "refresh t{tokens} asking for a wider scope"),
         }
     }
 }
@@ -135,18 +175,36 @@ impl fmt::Display for Op {
 /// What the target supports, which decides the operations generated.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Abilities {
-    /// Clock, actors, consents (control API).
-    pub control: bool,
+    /// The control adapter moves the target's clock.
+    pub clock: bool,
+    /// The control adapter disables and enables actors (both: an actor left disabled would
+    /// spoil the sequences after).
+    pub disable: bool,
+    /// The control adapter forgets stored consents.
+    pub revoke_consent: bool,
     /// The consent driver can deny.
     pub deny: bool,
+    /// Denials are made by the profile's second user: without a reset, stored consents of the
+    /// primary user from earlier sequences (or runs) are unknown, and only a user the fuzzer
+    /// never approves for makes a deny observable.
+    pub deny_as_second_user: bool,
     pub refresh: bool,
     /// A resource endpoint per actor (`resource.actor_url`).
     pub actor_resource: bool,
+    /// A second confidential client (`[client.second]`): cross-client redemption.
+    pub second_client: bool,
+    /// A scope the user did not consent to (`[scope] extra`): scope escalation.
+    pub wider_scope: bool,
 }
 
 /// Clock steps around the interesting boundaries (60 s code TTL of many servers, 300 s actor
 /// token lifetime, 600 s: RFC 6749's recommended maximum code lifetime).
 const CLOCK_STEPS: &[i64] = &[5, 30, 59, 61, 120, 400, 700];
+
+/// Range of the generator's roll: 0..100 for the original operations, 100.. for cross-client
+/// and scope escalation (appended, so the original operations keep their odds relative to each
+/// other).
+const ROLLS: u32 = 120;
 
 /// A random sequence of `len` operations.
 ///
@@ -160,7 +218,7 @@ pub fn generate(rng: &mut ChaCha20Rng, len: usize, ab: Abilities) -> Vec<Op> {
         ..Default::default()
     };
     while g.ops.len() < len {
-        let roll = rng.gen_range(0..100u32);
+        let roll = rng.gen_range(0..ROLLS);
         if let Some(op) = g.pick(rng, roll) {
             g.apply(&op);
             g.ops.push(op);
@@ -194,10 +252,12 @@ impl Gen {
             _ if codes.is_empty() || roll < 24 => {
                 let code = self.next_code;
                 self.next_code += 1;
+                let deny = ab.deny && rng.gen_bool(0.25);
                 Op::Authorize {
                     code,
                     actor: pick_actor(rng),
-                    deny: ab.deny && rng.gen_bool(0.25),
+                    deny,
+                    second_user: deny && ab.deny_as_second_user,
                 }
             }
             24..=49 | 58..=65 => {
@@ -230,13 +290,13 @@ impl Gen {
             50..=57 if !self.redeems.is_empty() => Op::Replay {
                 tokens: pick_recent(rng, &self.redeems),
             },
-            66..=72 if ab.control => {
+            66..=72 if ab.clock => {
                 let i = rng.gen_range(0..CLOCK_STEPS.len());
                 Op::AdvanceClock {
                     seconds: CLOCK_STEPS.get(i).copied().unwrap_or(61),
                 }
             }
-            73..=79 if ab.control => {
+            73..=79 if ab.disable => {
                 let actor = pick_actor(rng);
                 if self.disabled.contains(&actor) || rng.gen_bool(0.3) {
                     Op::Enable { actor }
@@ -244,7 +304,7 @@ impl Gen {
                     Op::Disable { actor }
                 }
             }
-            80..=83 if ab.control => Op::RevokeConsent {
+            80..=83 if ab.revoke_consent => Op::RevokeConsent {
                 actor: pick_actor(rng),
             },
             84..=91 if ab.refresh && !self.likely.is_empty() => Op::Refresh {
@@ -254,6 +314,22 @@ impl Gen {
                 tokens: pick_recent(rng, &self.likely),
                 actor: pick_actor(rng),
             },
+            100..=103 if ab.second_client => Op::CrossRedeem {
+                code: pick_recent(rng, &codes),
+            },
+            104..=107 if ab.wider_scope => Op::WideRedeem {
+                code: pick_recent(rng, &codes),
+            },
+            108..=113 if ab.second_client && ab.refresh && !self.likely.is_empty() => {
+                Op::CrossRefresh {
+                    tokens: pick_recent(rng, &self.likely),
+                }
+            }
+            114..=119 if ab.wider_scope && ab.refresh && !self.likely.is_empty() => {
+                Op::WideRefresh {
+                    tokens: pick_recent(rng, &self.likely),
+                }
+            }
             _ => return None,
         })
     }
@@ -265,8 +341,15 @@ impl Gen {
                 code,
                 actor,
                 deny: false,
+                ..
             } if !self.disabled.contains(actor) => {
                 self.codes.push((*code, *actor, self.clock, false))
+            }
+            // A conforming target may consume the code whatever the outcome.
+            Op::CrossRedeem { code } | Op::WideRedeem { code } => {
+                if let Some(c) = self.codes.iter_mut().find(|c| c.0 == *code) {
+                    c.3 = true;
+                }
             }
             Op::Redeem { code, with, tokens }
             | Op::Parallel {
@@ -350,7 +433,11 @@ pub fn normalize(ops: &[Op]) -> Vec<Op> {
                 ok
             }
             Op::Replay { tokens: t } => redeemed.contains(t),
-            Op::Refresh { tokens: t } | Op::Resource { tokens: t, .. } => tokens.contains(t),
+            Op::CrossRedeem { code } | Op::WideRedeem { code } => codes.contains(code),
+            Op::Refresh { tokens: t }
+            | Op::Resource { tokens: t, .. }
+            | Op::CrossRefresh { tokens: t }
+            | Op::WideRefresh { tokens: t } => tokens.contains(t),
             _ => true,
         };
         if keep {

@@ -27,7 +27,15 @@ pub const REQUIREMENTS: &[&str] = &[
     "OBO-SEC-4",
     "OBO-TOKEN-10",
     "OBO-RS-9",
+    "OBO-SEC-6",
+    "OBO-INH-6",
+    "OBO-INH-9",
+    "OBO-INH-13",
 ];
+
+/// The `scope` parameter of the scope-escalation operations: the consented scope plus one the
+/// user never consented to (`[scope] extra`).
+const WIDER_SCOPE: &str = "${scope} ${scope.extra}";
 
 /// Steps before the first operation: actor tokens of a and b fetched while both are enabled,
 /// used later for an actor the sequence has disabled (a still-valid token of a disabled actor).
@@ -72,6 +80,20 @@ pub fn counterexample_toml(
         Property::SingleUse if parallel => {
             e.insert("at_most_one_success".into(), toml::Value::Boolean(true));
         }
+        // The granted scope stays within the consented one (RFC 6749 §3.3, §6), or no token.
+        Property::ScopeEscalation => {
+            let mut within = toml::Table::new();
+            within.insert("token_issued".into(), toml::Value::Boolean(true));
+            within.insert("scope_within".into(), s("${scope}"));
+            t.remove("expect");
+            t.insert(
+                "expect_any".into(),
+                toml::Value::Array(vec![
+                    toml::Value::Table(refused()),
+                    toml::Value::Table(within),
+                ]),
+            );
+        }
         // OBO-RS-9: the endpoint of another actor refuses.
         Property::ResourceActor => {
             e.insert(
@@ -111,14 +133,32 @@ fn step_tables(ops: &[Op], style: Style) -> Result<Vec<toml::Table>, String> {
     let mut token_actor: BTreeMap<u32, Actor> = BTreeMap::new(); // tokens -> bound actor
     let mut redeem_step: BTreeMap<u32, usize> = BTreeMap::new();
     let mut disabled: BTreeSet<Actor> = BTreeSet::new();
+    // The actor token a redemption with `with`'s token presents: one fetched while the actor
+    // was enabled when the sequence has disabled it since (a still-valid token of a disabled
+    // actor).
+    let source = |disabled: &BTreeSet<Actor>, with: Actor| {
+        if disabled.contains(&with) {
+            format!("saved:{}0", with.which())
+        } else {
+            with.which().to_string()
+        }
+    };
     for op in ops {
         let index = tables.len();
         let t = match op {
-            Op::Authorize { code, actor, deny } => {
+            Op::Authorize {
+                code,
+                actor,
+                deny,
+                second_user,
+            } => {
                 bound.insert(*code, *actor);
                 let mut t = step("authorize");
                 t.insert("actor".into(), s(actor.which()));
                 t.insert("consent".into(), s(if *deny { "deny" } else { "approve" }));
+                if *second_user {
+                    t.insert("user".into(), s("second"));
+                }
                 t.insert("save".into(), s(&format!("c{code}")));
                 t.insert("expect".into(), toml::Value::Table(toml::Table::new()));
                 t
@@ -138,12 +178,7 @@ fn step_tables(ops: &[Op], style: Style) -> Result<Vec<toml::Table>, String> {
                     "token"
                 });
                 t.insert("code".into(), s(&format!("c{code}")));
-                let source = if disabled.contains(with) {
-                    format!("saved:{}0", with.which())
-                } else {
-                    with.which().to_string()
-                };
-                t.insert("actor_token".into(), s(&source));
+                t.insert("actor_token".into(), s(&source(&disabled, *with)));
                 t.insert("save".into(), s(&format!("t{tokens}")));
                 if let Op::Parallel { count, .. } = op {
                     t.insert("count".into(), toml::Value::Integer(i64::from(*count)));
@@ -213,6 +248,45 @@ fn step_tables(ops: &[Op], style: Style) -> Result<Vec<toml::Table>, String> {
                 t.insert("expect".into(), toml::Value::Table(toml::Table::new()));
                 t
             }
+            Op::CrossRedeem { code } | Op::WideRedeem { code } => {
+                let actor = bound
+                    .get(code)
+                    .copied()
+                    .ok_or_else(|| format!("{op}: no authorization made c{code}"))?;
+                let mut t = step("token");
+                t.insert("code".into(), s(&format!("c{code}")));
+                t.insert("actor_token".into(), s(&source(&disabled, actor)));
+                // Kept under a name no other operation reads.
+                t.insert("save".into(), s(&format!("x{index}")));
+                if matches!(op, Op::CrossRedeem { .. }) {
+                    t.insert("client".into(), s("second"));
+                    t.insert("expect_any".into(), issued_or_not(None));
+                } else {
+                    t.insert("params".into(), wider_scope());
+                    t.insert(
+                        "expect_any".into(),
+                        issued_or_not(style.claims.then_some(actor)),
+                    );
+                }
+                t
+            }
+            Op::CrossRefresh { tokens } | Op::WideRefresh { tokens } => {
+                let mut t = step("refresh");
+                t.insert("tokens".into(), s(&format!("t{tokens}")));
+                t.insert("save".into(), s(&format!("x{index}")));
+                let actor = token_actor.get(tokens).copied();
+                if matches!(op, Op::CrossRefresh { .. }) {
+                    t.insert("client".into(), s("second"));
+                    t.insert("expect_any".into(), issued_or_not(None));
+                } else {
+                    t.insert("params".into(), wider_scope());
+                    t.insert(
+                        "expect_any".into(),
+                        issued_or_not(actor.filter(|_| style.claims)),
+                    );
+                }
+                t
+            }
         };
         tables.push(t);
     }
@@ -254,10 +328,21 @@ fn s(v: &str) -> toml::Value {
     toml::Value::String(v.to_string())
 }
 
+fn wider_scope() -> toml::Value {
+    let mut p = toml::Table::new();
+    p.insert("scope".into(), s(WIDER_SCOPE));
+    toml::Value::Table(p)
+}
+
+fn refused() -> toml::Table {
+    let mut t = toml::Table::new();
+    t.insert("token_issued".into(), toml::Value::Boolean(false));
+    t
+}
+
 /// `expect_any`: no token, or a token (whose `act.sub` is `actor`, when given).
 fn issued_or_not(actor: Option<Actor>) -> toml::Value {
-    let mut refused = toml::Table::new();
-    refused.insert("token_issued".into(), toml::Value::Boolean(false));
+    let refused = refused();
     let mut issued = toml::Table::new();
     issued.insert("token_issued".into(), toml::Value::Boolean(true));
     if let Some(a) = actor {
@@ -302,13 +387,23 @@ pub struct Observed {
     pub wins: usize,
     /// `resource`: the resource answered 2xx.
     pub ok: bool,
+    /// Token steps: the `scope` member of the first response that carried a token.
+    pub scope: Option<String>,
+    /// That scope names a scope the user never consented to (`[scope] extra`). A response
+    /// without `scope` shows nothing (RFC 6749 §5.1 lets a server leave it out).
+    pub escalated: bool,
     /// The harness's checks of this step that did not hold (`act.sub`, `sub`).
     pub failed: Vec<Check>,
 }
 
 /// Per operation, what was observed (None: the step did not complete), and a note on how the
 /// case ended when it did not complete.
-pub fn observe(executed: &Executed, ops: usize) -> (Vec<Option<Observed>>, Option<String>) {
+/// `extra`: the scopes the user never consented to.
+pub fn observe(
+    executed: &Executed,
+    ops: usize,
+    extra: &[String],
+) -> (Vec<Option<Observed>>, Option<String>) {
     let complete = match &executed.ending {
         Ending::Completed => PRELUDE + ops,
         Ending::Skipped(_) => 0,
@@ -322,7 +417,7 @@ pub fn observe(executed: &Executed, ops: usize) -> (Vec<Option<Observed>>, Optio
     let obs = (0..ops)
         .map(|i| {
             let stepno = PRELUDE + i;
-            (stepno < complete).then(|| observe_step(executed, stepno))
+            (stepno < complete).then(|| observe_step(executed, stepno, extra))
         })
         .collect();
     (obs, note)
@@ -334,13 +429,22 @@ fn errored_step(msg: &str) -> Option<usize> {
     rest.split(']').next()?.parse().ok()
 }
 
-fn observe_step(executed: &Executed, stepno: usize) -> Observed {
+fn observe_step(executed: &Executed, stepno: usize, extra: &[String]) -> Observed {
     let exchanges: Vec<&Exchange> = executed
         .transcript
         .iter()
         .filter(|e| e.step == stepno)
         .collect();
+    let scope = exchanges
+        .iter()
+        .filter(|e| issued_token(e))
+        .find_map(|e| granted_scope(e));
+    let escalated = scope
+        .as_deref()
+        .is_some_and(|g| g.split_whitespace().any(|s| extra.iter().any(|x| x == s)));
     Observed {
+        scope,
+        escalated,
         code: exchanges.iter().any(|e| carries_code(e)),
         wins: exchanges.iter().filter(|e| issued_token(e)).count(),
         ok: exchanges.iter().any(|e| {
@@ -354,6 +458,21 @@ fn observe_step(executed: &Executed, stepno: usize) -> Observed {
             .filter(|c| c.step == stepno && !c.ok)
             .cloned()
             .collect(),
+    }
+}
+
+/// The `scope` member of a token response (the transcript keeps 4 KiB of the body, tokens
+/// redacted; `scope` is read from the JSON, or from its text when the body was cut).
+fn granted_scope(e: &Exchange) -> Option<String> {
+    let text = e.response.as_ref()?.body.as_deref()?;
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(j) => j.get("scope").and_then(|v| v.as_str()).map(str::to_string),
+        Err(_) => {
+            let rest = &text[text.find("\"scope\"")? + 7..];
+            let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        }
     }
 }
 

@@ -114,6 +114,7 @@ mod tests {
             code: 0,
             actor: Actor::A,
             deny: false,
+            second_user: false,
         }];
         for s in 0..10 {
             ops.push(Op::AdvanceClock { seconds: s });
@@ -132,7 +133,8 @@ mod tests {
                 Op::Authorize {
                     code: 0,
                     actor: Actor::A,
-                    deny: false
+                    deny: false,
+                    second_user: false
                 },
                 Op::Disable { actor: Actor::B }
             ]
