@@ -222,6 +222,8 @@ async fn counterexample_case_file_fails_on_the_faulty_server_only() {
         Fault::NonAtomicRedemption,
         Fault::RsIgnoresAct,
         Fault::DisabledActorAccepted,
+        Fault::RefreshScopeEscalation,
+        Fault::RefreshClientUnchecked,
     ] {
         let out = fuzz_with(vec![fault], 7, 60).await;
         let Some(cx) = &out.counterexample else {

@@ -4,7 +4,8 @@
 //! and the fuzzer finds, unaided and from a fixed seed, each of four defects: a token endpoint
 //! that ignores the actor binding, a non-atomic code redemption, scope escalation on refresh
 //! and a refresh token redeemable by another client. The clean server shows nothing over the
-//! same budget.
+//! same budget. With real login and consent pages (form driver) and a second user, denials run
+//! without any reset or consent revocation, and a server whose Deny still issues a code is found.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,8 @@ use std::process::{Child, Command, Output, Stdio};
 /// found it), and the clean server gets the same budget.
 const ITERATIONS: &str = "40";
 const SEED: &str = "3";
+/// Sequences per run with the form driver (15% of them are the second user's denials).
+const FORM_ITERATIONS: &str = "60";
 
 /// The reference server binary (another package of the workspace). `cargo test --workspace`
 /// builds it next to this package's binary (its package has integration tests); when it is
@@ -101,11 +104,13 @@ fn spawn_with_retry(cmd: &mut Command) -> Child {
     }
 }
 
-fn start(bin: &Path, fault: Option<&str>) -> Server {
+fn start(bin: &Path, fault: Option<&str>, consent: Consent) -> Server {
     let mut cmd = Command::new(bin);
-    cmd.args(["--port", "0", "--auto-consent", "alice"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args(["--port", "0"]);
+    if consent == Consent::Auto {
+        cmd.args(["--auto-consent", "alice"]);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     if let Some(f) = fault {
         cmd.args(["--fault", f]);
     }
@@ -121,15 +126,57 @@ fn start(bin: &Path, fault: Option<&str>) -> Server {
     Server { child, base }
 }
 
-/// A vendor's profile of the server: no control API, auto consent, a second client, an extra
-/// scope the user never consents to.
-fn profile(base: &str) -> String {
+/// How the server's login and consent are driven.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Consent {
+    /// Headless: the authorization endpoint answers with the code redirect.
+    Auto,
+    /// The server's HTML login and consent pages, through the `form` driver.
+    Form,
+}
+
+/// The `[consent]` of the profile, and what goes with it.
+fn consent_section(consent: Consent) -> &'static str {
+    match consent {
+        Consent::Auto => "[consent]\ndriver = \"auto\"\n",
+        Consent::Form => {
+            r#"[user.second]
+username = "bob"
+password = "bob-password"
+sub = "user-bob"
+
+[consent]
+driver = "form"
+
+[[consent.page]]
+match = "*/login*"
+role = "login"
+fill = { username = "${user.username}", password = "${user.password}" }
+
+[[consent.page]]
+match = "*/consent*"
+role = "consent"
+approve = "Approve"
+deny = "Deny"
+"#
+        }
+    }
+}
+
+/// A vendor's profile of the server: no control API, a second client, an extra scope the user
+/// never consents to.
+fn profile(base: &str, consent: Consent) -> String {
+    let interactive = match consent {
+        Consent::Auto => "",
+        Consent::Form => r#", "interactive_consent", "second_user""#,
+    };
+    let consent = consent_section(consent);
     format!(
         r#"profile_version = 1
 name = "reference-process"
 revision = "02"
 issuer = "{base}"
-capabilities = ["jwt_access_tokens", "introspection", "revocation", "refresh_tokens", "resource_server", "second_client"]
+capabilities = ["jwt_access_tokens", "introspection", "revocation", "refresh_tokens", "resource_server", "second_client"{interactive}]
 
 [client.primary]
 id = "obo-client"
@@ -156,9 +203,7 @@ username = "alice"
 password = "alice-password"
 sub = "user-alice"
 
-[consent]
-driver = "auto"
-
+{consent}
 [scope]
 default = "files.read"
 extra = "files.write"
@@ -172,11 +217,25 @@ audience = "{base}/resource"
 }
 
 /// `obo-conformance fuzz --target <profile>` against a fresh server process with `fault`.
-fn fuzz(bin: &Path, fault: Option<&str>, dir: &Path) -> (Output, String) {
-    let server = start(bin, fault);
-    let name = fault.unwrap_or("clean");
+fn fuzz(
+    bin: &Path,
+    fault: Option<&str>,
+    consent: Consent,
+    iterations: &str,
+    dir: &Path,
+) -> (Output, String) {
+    let server = start(bin, fault, consent);
+    let name = format!(
+        "{}-{}",
+        fault.unwrap_or("clean"),
+        if consent == Consent::Auto {
+            "auto"
+        } else {
+            "form"
+        }
+    );
     let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, profile(&server.base)).expect("write the profile");
+    std::fs::write(&file, profile(&server.base, consent)).expect("write the profile");
     let out = dir.join(name);
     let o = Command::new(env!("CARGO_BIN_EXE_obo-conformance"))
         .env("NO_COLOR", "1")
@@ -187,7 +246,7 @@ fn fuzz(bin: &Path, fault: Option<&str>, dir: &Path) -> (Output, String) {
             "--seed",
             SEED,
             "--iterations",
-            ITERATIONS,
+            iterations,
             "--length",
             "10",
             "--shrink-runs",
@@ -220,7 +279,7 @@ fn fuzz_target_finds_each_defect_of_a_separate_process_and_nothing_on_the_clean_
         ("refresh-client-unchecked", "cross_client", "OBO-SEC-6"),
     ] {
         let t = std::time::Instant::now();
-        let (o, text) = fuzz(&bin, Some(fault), &dir);
+        let (o, text) = fuzz(&bin, Some(fault), Consent::Auto, ITERATIONS, &dir);
         assert_eq!(o.status.code(), Some(1), "{fault}: {text}");
         assert!(
             text.contains(&format!("COUNTEREXAMPLE ({property})")),
@@ -239,10 +298,37 @@ fn fuzz_target_finds_each_defect_of_a_separate_process_and_nothing_on_the_clean_
         );
     }
     let t = std::time::Instant::now();
-    let (o, text) = fuzz(&bin, None, &dir);
+    let (o, text) = fuzz(&bin, None, Consent::Auto, ITERATIONS, &dir);
     assert_eq!(o.status.code(), Some(0), "clean: {text}");
     assert!(text.contains("no counterexample"), "{text}");
     eprintln!("clean: {:.1} s", t.elapsed().as_secs_f64());
     eprintln!("total: {:.1} s", started.elapsed().as_secs_f64());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Consent pages without any control operation: the second user's denials (in sequences of
+/// their own, so neither user's sign-in is reused for the other) are observable on a shared
+/// target whose stored consents are never reset.
+#[test]
+fn denials_run_without_a_reset_through_the_second_user() {
+    let bin = server_binary();
+    let dir = std::env::temp_dir().join(format!("obo-fuzz-consent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (o, text) = fuzz(
+        &bin,
+        Some("consent-deny-ignored"),
+        Consent::Form,
+        FORM_ITERATIONS,
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("COUNTEREXAMPLE (consent)"), "{text}");
+    assert!(text.contains("deny, second user"), "{text}");
+    assert!(text.contains("OBO-AUTHZ-15"), "{text}");
+    assert!(!text.contains("left out: deny consent"), "{text}");
+    let (o, text) = fuzz(&bin, None, Consent::Form, FORM_ITERATIONS, &dir);
+    assert_eq!(o.status.code(), Some(0), "clean: {text}");
+    assert!(text.contains("no counterexample"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

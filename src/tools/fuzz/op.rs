@@ -184,9 +184,9 @@ pub struct Abilities {
     pub revoke_consent: bool,
     /// The consent driver can deny.
     pub deny: bool,
-    /// Denials are made by the profile's second user: without a reset, stored consents of the
-    /// primary user from earlier sequences (or runs) are unknown, and only a user the fuzzer
-    /// never approves for makes a deny observable.
+    /// Denials are made by the profile's second user, in sequences of their own: without a
+    /// reset, stored consents of the primary user from earlier sequences (or runs) are
+    /// unknown, and only a user the fuzzer never approves for makes a deny observable.
     pub deny_as_second_user: bool,
     pub refresh: bool,
     /// A resource endpoint per actor (`resource.actor_url`).
@@ -213,8 +213,14 @@ const ROLLS: u32 = 120;
 /// would accept (right actor, fresh code, enabled actors, young code): the generator's
 /// prediction, which the model does not rely on.
 pub fn generate(rng: &mut ChaCha20Rng, len: usize, ab: Abilities) -> Vec<Op> {
+    if ab.deny && ab.deny_as_second_user && rng.gen_bool(DENIAL_SEQUENCES) {
+        return denials(rng, len);
+    }
     let mut g = Gen {
-        ab,
+        ab: Abilities {
+            deny: ab.deny && !ab.deny_as_second_user,
+            ..ab
+        },
         ..Default::default()
     };
     while g.ops.len() < len {
@@ -225,6 +231,24 @@ pub fn generate(rng: &mut ChaCha20Rng, len: usize, ab: Abilities) -> Vec<Op> {
         }
     }
     g.ops
+}
+
+/// Share of the sequences made of the second user's denials only (when denials need it).
+const DENIAL_SEQUENCES: f64 = 0.15;
+
+/// Up to three authorizations that the second user denies, and nothing else. The user's
+/// sign-in lasts for the whole sequence (one cookie jar per case), so the second user's
+/// denials never share a sequence with the primary user's authorizations: either user's
+/// session would otherwise be reused for the other.
+fn denials(rng: &mut ChaCha20Rng, len: usize) -> Vec<Op> {
+    (0..len.clamp(1, 3))
+        .map(|i| Op::Authorize {
+            code: i as u32,
+            actor: pick_actor(rng),
+            deny: true,
+            second_user: true,
+        })
+        .collect()
 }
 
 /// The generator's view of the sequence so far.
@@ -252,12 +276,11 @@ impl Gen {
             _ if codes.is_empty() || roll < 24 => {
                 let code = self.next_code;
                 self.next_code += 1;
-                let deny = ab.deny && rng.gen_bool(0.25);
                 Op::Authorize {
                     code,
                     actor: pick_actor(rng),
-                    deny,
-                    second_user: deny && ab.deny_as_second_user,
+                    deny: ab.deny && rng.gen_bool(0.25),
+                    second_user: false,
                 }
             }
             24..=49 | 58..=65 => {
