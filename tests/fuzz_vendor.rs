@@ -135,12 +135,8 @@ enum Consent {
     Form,
 }
 
-/// The `[consent]` of the profile, and what goes with it.
-fn consent_section(consent: Consent) -> &'static str {
-    match consent {
-        Consent::Auto => "[consent]\ndriver = \"auto\"\n",
-        Consent::Form => {
-            r#"[user.second]
+/// The form driver over the server's HTML pages, and the second user it needs.
+const FORM_CONSENT: &str = r#"[user.second]
 username = "bob"
 password = "bob-password"
 sub = "user-bob"
@@ -158,62 +154,25 @@ match = "*/consent*"
 role = "consent"
 approve = "Approve"
 deny = "Deny"
-"#
-        }
-    }
-}
+"#;
 
-/// A vendor's profile of the server: no control API, a second client, an extra scope the user
-/// never consents to.
+/// The vendor-style profile of the server (examples/targets/reference-subprocess-no-control.toml:
+/// no control API, a second client, an extra scope the user never consents to) pointed at
+/// `base`, with the consent driver `consent`.
 fn profile(base: &str, consent: Consent) -> String {
-    let interactive = match consent {
-        Consent::Auto => "",
-        Consent::Form => r#", "interactive_consent", "second_user""#,
-    };
-    let consent = consent_section(consent);
-    format!(
-        r#"profile_version = 1
-name = "reference-process"
-revision = "02"
-issuer = "{base}"
-capabilities = ["jwt_access_tokens", "introspection", "revocation", "refresh_tokens", "resource_server", "second_client"{interactive}]
-
-[client.primary]
-id = "obo-client"
-secret = "obo-client-secret"
-auth_method = "client_secret_basic"
-redirect_uri = "https://client.example/cb"
-
-[client.second]
-id = "obo-client-2"
-secret = "obo-client-2-secret"
-auth_method = "client_secret_post"
-redirect_uri = "https://second.example/cb"
-
-[actor.a]
-id = "agent-a"
-token = {{ source = "client_credentials", client_secret = "agent-a-secret" }}
-
-[actor.b]
-id = "agent-b"
-token = {{ source = "client_credentials", client_secret = "agent-b-secret" }}
-
-[user]
-username = "alice"
-password = "alice-password"
-sub = "user-alice"
-
-{consent}
-[scope]
-default = "files.read"
-extra = "files.write"
-
-[resource]
-url = "{base}/resource"
-actor_url = "{base}/resource/actor/{{actor}}"
-audience = "{base}/resource"
-"#
-    )
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/targets/reference-subprocess-no-control.toml");
+    let text = std::fs::read_to_string(&example).expect("the example profile");
+    let text = text.replace("http://127.0.0.1:8080", base);
+    match consent {
+        Consent::Auto => text,
+        Consent::Form => text
+            .replace(
+                "\"second_client\",",
+                "\"second_client\", \"interactive_consent\", \"second_user\",",
+            )
+            .replace("[consent]\ndriver = \"auto\"\n", FORM_CONSENT),
+    }
 }
 
 /// `obo-conformance fuzz --target <profile>` against a fresh server process with `fault`.
