@@ -17,6 +17,10 @@ const ITERATIONS: &str = "40";
 const SEED: &str = "3";
 /// Sequences per run with the form driver (15% of them are the second user's denials).
 const FORM_ITERATIONS: &str = "60";
+/// Seed and sequences per run with the clock and actor hooks (an expired code needs an
+/// authorization, 600 s of clock and a redemption in one sequence: found at sequence 5).
+const HOOK_SEED: &str = "2";
+const HOOK_ITERATIONS: &str = "60";
 
 /// The reference server binary (another package of the workspace). `cargo test --workspace`
 /// builds it next to this package's binary (its package has integration tests); when it is
@@ -107,8 +111,11 @@ fn spawn_with_retry(cmd: &mut Command) -> Child {
 fn start(bin: &Path, fault: Option<&str>, consent: Consent) -> Server {
     let mut cmd = Command::new(bin);
     cmd.args(["--port", "0"]);
-    if consent == Consent::Auto {
+    if consent != Consent::Form {
         cmd.args(["--auto-consent", "alice"]);
+    }
+    if consent == Consent::AutoWithHooks {
+        cmd.arg("--control-api");
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     if let Some(f) = fault {
@@ -126,14 +133,29 @@ fn start(bin: &Path, fault: Option<&str>, consent: Consent) -> Server {
     Server { child, base }
 }
 
-/// How the server's login and consent are driven.
+/// How the server is seen.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Consent {
     /// Headless: the authorization endpoint answers with the code redirect.
     Auto,
     /// The server's HTML login and consent pages, through the `form` driver.
     Form,
+    /// Headless, and the server's test API (`--control-api`) mapped by the profile's control
+    /// adapter for the clock and the actors only: no reset, no consent revocation.
+    AutoWithHooks,
 }
+
+/// The control adapter of [`Consent::AutoWithHooks`].
+const HOOKS: &str = r#"
+[control.advance_clock]
+hook = "contract"
+
+[control.disable_actor]
+hook = "contract"
+
+[control.enable_actor]
+hook = "contract"
+"#;
 
 /// The form driver over the server's HTML pages, and the second user it needs.
 const FORM_CONSENT: &str = r#"[user.second]
@@ -166,6 +188,7 @@ fn profile(base: &str, consent: Consent) -> String {
     let text = text.replace("http://127.0.0.1:8080", base);
     match consent {
         Consent::Auto => text,
+        Consent::AutoWithHooks => text + HOOKS,
         Consent::Form => text
             .replace(
                 "\"second_client\",",
@@ -180,17 +203,17 @@ fn fuzz(
     bin: &Path,
     fault: Option<&str>,
     consent: Consent,
-    iterations: &str,
+    (seed, iterations): (&str, &str),
     dir: &Path,
 ) -> (Output, String) {
     let server = start(bin, fault, consent);
     let name = format!(
         "{}-{}",
         fault.unwrap_or("clean"),
-        if consent == Consent::Auto {
-            "auto"
-        } else {
-            "form"
+        match consent {
+            Consent::Auto => "auto",
+            Consent::Form => "form",
+            Consent::AutoWithHooks => "hooks",
         }
     );
     let file = dir.join(format!("{name}.toml"));
@@ -203,7 +226,7 @@ fn fuzz(
             "--target",
             &file.to_string_lossy(),
             "--seed",
-            SEED,
+            seed,
             "--iterations",
             iterations,
             "--length",
@@ -238,7 +261,7 @@ fn fuzz_target_finds_each_defect_of_a_separate_process_and_nothing_on_the_clean_
         ("refresh-client-unchecked", "cross_client", "OBO-SEC-6"),
     ] {
         let t = std::time::Instant::now();
-        let (o, text) = fuzz(&bin, Some(fault), Consent::Auto, ITERATIONS, &dir);
+        let (o, text) = fuzz(&bin, Some(fault), Consent::Auto, (SEED, ITERATIONS), &dir);
         assert_eq!(o.status.code(), Some(1), "{fault}: {text}");
         assert!(
             text.contains(&format!("COUNTEREXAMPLE ({property})")),
@@ -257,7 +280,7 @@ fn fuzz_target_finds_each_defect_of_a_separate_process_and_nothing_on_the_clean_
         );
     }
     let t = std::time::Instant::now();
-    let (o, text) = fuzz(&bin, None, Consent::Auto, ITERATIONS, &dir);
+    let (o, text) = fuzz(&bin, None, Consent::Auto, (SEED, ITERATIONS), &dir);
     assert_eq!(o.status.code(), Some(0), "clean: {text}");
     assert!(text.contains("no counterexample"), "{text}");
     eprintln!("clean: {:.1} s", t.elapsed().as_secs_f64());
@@ -278,7 +301,7 @@ fn denials_run_without_a_reset_through_the_second_user() {
         &bin,
         Some("consent-deny-ignored"),
         Consent::Form,
-        FORM_ITERATIONS,
+        (SEED, FORM_ITERATIONS),
         &dir,
     );
     assert_eq!(o.status.code(), Some(1), "{text}");
@@ -286,7 +309,39 @@ fn denials_run_without_a_reset_through_the_second_user() {
     assert!(text.contains("deny, second user"), "{text}");
     assert!(text.contains("OBO-AUTHZ-15"), "{text}");
     assert!(!text.contains("left out: deny consent"), "{text}");
-    let (o, text) = fuzz(&bin, None, Consent::Form, FORM_ITERATIONS, &dir);
+    let (o, text) = fuzz(&bin, None, Consent::Form, (SEED, FORM_ITERATIONS), &dir);
+    assert_eq!(o.status.code(), Some(0), "clean: {text}");
+    assert!(text.contains("no counterexample"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The control adapter is used for what it maps, without a reset: clock operations find a code
+/// redeemed after its lifetime, and the clean server shows nothing.
+#[test]
+fn mapped_clock_and_actor_operations_are_used_without_a_reset() {
+    let bin = server_binary();
+    let dir = std::env::temp_dir().join(format!("obo-fuzz-hooks-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (o, text) = fuzz(
+        &bin,
+        Some("code-expiry-unchecked"),
+        Consent::AutoWithHooks,
+        (HOOK_SEED, HOOK_ITERATIONS),
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("COUNTEREXAMPLE (code_expiry)"), "{text}");
+    assert!(text.contains("OBO-SEC-4"), "{text}");
+    assert!(text.contains("left out: revoke consent"), "{text}");
+    assert!(!text.contains("left out: advance the clock"), "{text}");
+    let (o, text) = fuzz(
+        &bin,
+        None,
+        Consent::AutoWithHooks,
+        (HOOK_SEED, HOOK_ITERATIONS),
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0), "clean: {text}");
     assert!(text.contains("no counterexample"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);

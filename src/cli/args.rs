@@ -99,7 +99,7 @@ pub enum Command {
     /// Model-based fuzzing: random operation sequences checked against the draft's rules;
     /// a counterexample is shrunk and reported; exit 1 on a counterexample.
     #[command(
-        after_help = "Examples:\n  obo-conformance fuzz --seed 7 --iterations 200\n  obo-conformance fuzz --fault skip-actor-binding\n  obo-conformance fuzz --replay out/counterexample.json"
+        after_help = "Examples:\n  obo-conformance fuzz --seed 7 --iterations 200\n  obo-conformance fuzz --fault skip-actor-binding\n  obo-conformance fuzz --target my-as.toml --seed 3 --iterations 100\n  obo-conformance fuzz --replay out/counterexample.json"
     )]
     Fuzz(FuzzArgs),
     /// The suite checks itself: the catalogue against the clean reference server and once per
