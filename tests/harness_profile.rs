@@ -160,3 +160,88 @@ fn capabilities_follow_from_the_control_adapter() {
         .as_ref()
         .is_some_and(|c| c.mint.is_some() && c.reset.is_none()));
 }
+
+/// `validate-profile` on a profile with three mistakes (a key typo, an issuer that is no URL, an
+/// unknown capability) prints three errors, each with the line and column of its field, and
+/// exits 3 (invalid input).
+#[test]
+fn validate_profile_reports_every_mistake_with_its_line() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profiles/three-mistakes.toml");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_obo-conformance"))
+        .arg("validate-profile")
+        .arg(&file)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    let shown = file.display().to_string();
+    for (line, what) in [
+        (":6:10: field `issuer`", "not an absolute URL"),
+        (":7:16: field `capabilities`", "introspektion"),
+        (
+            ":14:1: field `client.primary.redirect_uris`",
+            "unknown field",
+        ),
+    ] {
+        let want = format!("{shown}{line}");
+        assert!(
+            lines.iter().any(|l| l.contains(&want) && l.contains(what)),
+            "{want} … {what}\n{err}"
+        );
+    }
+    assert!(err.contains("3 problems found"), "{err}");
+}
+
+/// A syntax error is one error (the rest cannot be read reliably), with its line and column.
+#[test]
+fn a_syntax_error_is_one_error_with_its_position() {
+    let e = error_of(&GOOD.replacen("name = ", "name = \"unterminated\nx = ", 1));
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("test.toml:"), "{e}");
+}
+
+/// Structural problems (typos, wrong values) and semantic ones (a bad URL) are reported
+/// together, and a missing `[actor.b]` is named by its own path at the `[actor…]` tables,
+/// where it belongs, with the other missing keys.
+#[test]
+fn structural_and_semantic_problems_are_reported_together_with_positions() {
+    let text = GOOD
+        .replacen(
+            "auth_method = \"client_secret_basic\"",
+            "auth_method = \"basic\"",
+            1,
+        )
+        .replacen("issuer = ", "isuer = ", 1);
+    let e = error_of(&text);
+    assert!(e.contains("field `client.primary.auth_method`"), "{e}");
+    assert!(e.contains("isuer"), "{e}");
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    assert!(
+        e.contains(&format!("test.toml:{}:", line_of("\"basic\""))),
+        "the bad value's line: {e}"
+    );
+
+    let start = GOOD.find("[actor.b]").expect("the example has [actor.b]");
+    let end = GOOD[start..]
+        .find("\n\n")
+        .map_or(GOOD.len(), |i| start + i + 2);
+    let without_b =
+        format!("{}{}", &GOOD[..start], &GOOD[end..]).replace("revision = \"02\"\n", "");
+    let e = error_of(&without_b);
+    let actor_line = without_b
+        .lines()
+        .position(|l| l.starts_with("[actor."))
+        .unwrap()
+        + 1;
+    assert!(
+        e.contains(&format!(
+            "test.toml:{actor_line}:1: field `actor.b`: missing table [actor.b]"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("field `revision`: missing key"), "{e}");
+    assert!(!e.contains("missing field b"), "{e}");
+}

@@ -176,6 +176,17 @@ fn cmd_validate(file: &Path) -> i32 {
             }
             exit::OK
         }
+        Err(profile::ProfileError::Problems { file, problems }) => {
+            // One line per problem, as a compiler prints them: editors jump to each.
+            for p in &problems {
+                eprintln!("error: {file}:{p}");
+            }
+            eprintln!(
+                "{file}: {} found; nothing was sent to the target",
+                obo_report::plural(problems.len(), "problem")
+            );
+            exit::INVALID
+        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
