@@ -245,3 +245,39 @@ fn structural_and_semantic_problems_are_reported_together_with_positions() {
     assert!(e.contains("field `revision`: missing key"), "{e}");
     assert!(!e.contains("missing field b"), "{e}");
 }
+
+/// docs/profile.schema.json is what `obo-conformance schema profile` prints (generated from the
+/// profile's Rust types), and the vendor template points editors at it.
+#[test]
+fn the_committed_profile_schema_is_the_generated_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed =
+        std::fs::read_to_string(root.join("docs/profile.schema.json")).unwrap_or_default();
+    assert!(
+        committed == profile::json_schema(),
+        "docs/profile.schema.json is out of date with the profile types; regenerate it with\n  \
+         cargo run -- schema profile > docs/profile.schema.json"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_obo-conformance"))
+        .args(["schema", "profile"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), committed);
+    let schema: serde_json::Value = serde_json::from_str(&committed).expect("JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["additionalProperties"], false, "typos are errors");
+    let template = std::fs::read_to_string(root.join("examples/targets/vendor-template.toml"))
+        .expect("template");
+    let first = template.lines().next().unwrap_or_default();
+    let target = first
+        .strip_prefix("#:schema ")
+        .unwrap_or_else(|| panic!("the template starts with a #:schema line: {first}"));
+    assert!(
+        root.join("examples/targets").join(target).is_file(),
+        "{target} from examples/targets/"
+    );
+}

@@ -81,6 +81,14 @@ fn main() -> ExitCode {
             exit::OK
         }
         Command::Man => cmd_man(),
+        Command::Schema {
+            what: args::SchemaKind::Profile,
+        } => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(profile::json_schema().as_bytes());
+            exit::OK
+        }
     };
     ExitCode::from(code as u8)
 }
