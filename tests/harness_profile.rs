@@ -281,3 +281,33 @@ fn the_committed_profile_schema_is_the_generated_one() {
         "{target} from examples/targets/"
     );
 }
+
+/// Missing required tables and root keys get stand-ins, so the tables after them are checked
+/// too: a missing `revision` and `[actor.b]` do not hide a bad consent driver further down.
+#[test]
+fn problems_after_a_missing_table_are_reported_too() {
+    let start = GOOD.find("[actor.b]").expect("the example has [actor.b]");
+    let end = GOOD[start..]
+        .find("\n\n")
+        .map_or(GOOD.len(), |i| start + i + 2);
+    let text = format!("{}{}", &GOOD[..start], &GOOD[end..])
+        .replace("revision = \"02\"\n", "")
+        .replace("driver = \"auto\"", "driver = \"magic\"");
+    let e = error_of(&text);
+    let driver_line = text.lines().position(|l| l.contains("\"magic\"")).unwrap() + 1;
+    assert!(e.contains("field `revision`: missing key"), "{e}");
+    assert!(
+        e.contains("field `actor.b`: missing table [actor.b]"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("test.toml:{driver_line}:")) && e.contains("magic"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 3, "{e}");
+    // Sorted by position: the root key first.
+    assert!(
+        e.lines().next().unwrap_or_default().contains("revision"),
+        "{e}"
+    );
+}

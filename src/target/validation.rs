@@ -431,6 +431,10 @@ pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
     let mut problems: Vec<Problem> = Vec::new();
     let mut patched = text.to_string();
     let mut profile = None;
+    // Paths of missing tables given a stand-in: problems inside them are the stand-in's.
+    let mut stood_in: Vec<String> = Vec::new();
+    // Bytes of root-key stand-ins before the text.
+    let mut shift = 0;
     for _ in 0..MAX_STRUCTURAL {
         match toml::from_str::<Profile>(&patched) {
             Ok(p) => {
@@ -453,15 +457,41 @@ pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
                         at: at(path),
                     })
                     .collect();
-                if missing.is_empty() && !reported.iter().any(|r| e.message().contains(r.as_str()))
-                {
-                    problems.push(structural_problem(&patched, &e));
+                // A required key blanked for a problem of its own is missing now: said already.
+                let said = reported.iter().any(|r| {
+                    let key = r.rsplit('.').next().unwrap_or(r);
+                    e.message().contains(&format!("`{key}`"))
+                });
+                if missing.is_empty() && !said {
+                    problems.push(structural_problem(&patched, shift, &e));
                 }
-                problems.extend(missing);
-                break;
+                // Missing tables get a stand-in appended (after the text: no position moves),
+                // so that the tables after them are checked too; a missing key ends the pass.
+                let stand_ins: Option<Vec<&str>> = missing
+                    .iter()
+                    .map(|m| m.field.as_deref().and_then(stand_in))
+                    .collect();
+                problems.extend(missing.iter().cloned());
+                match stand_ins {
+                    Some(parts) if !parts.is_empty() => {
+                        for part in parts {
+                            if part.starts_with('[') {
+                                patched.push('\n');
+                                patched.push_str(part);
+                            } else {
+                                // A root key goes before the first table; positions are
+                                // computed past it.
+                                patched.insert_str(0, part);
+                                shift += part.len();
+                            }
+                        }
+                        stood_in.extend(missing.into_iter().filter_map(|m| m.field));
+                    }
+                    _ => break,
+                }
             }
             Err(e) => {
-                let problem = structural_problem(&patched, &e);
+                let problem = structural_problem(&patched, shift, &e);
                 let blanked = e.span().is_some_and(|span| blank(&mut patched, span.start));
                 problems.push(problem);
                 if !blanked {
@@ -471,11 +501,17 @@ pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
         }
     }
     let Some(mut profile) = profile else {
+        problems.sort_by_key(|p| p.at);
         return Err(problems);
     };
     problems.extend(
         validate_all(&mut profile, base)
             .into_iter()
+            .filter(|(field, _)| {
+                !stood_in
+                    .iter()
+                    .any(|s| field == s || field.starts_with(&format!("{s}.")))
+            })
             .map(|(field, msg)| Problem {
                 at: at(&field),
                 field: Some(field),
@@ -490,6 +526,27 @@ pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
     }
 }
 
+/// A well-formed stand-in for a missing required table, appended to the text so that parsing
+/// goes on past it.
+fn stand_in(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "client" | "client.primary" => {
+            "[client.primary]\nid = \"stand-in\"\nauth_method = \"none\"\nredirect_uri = \"https://stand-in.invalid/cb\"\n"
+        }
+        "actor" => {
+            "[actor.a]\nid = \"stand-in-a\"\ntoken = { source = \"static\", value = \"x\" }\n[actor.b]\nid = \"stand-in-b\"\ntoken = { source = \"static\", value = \"x\" }\n"
+        }
+        "actor.a" => "[actor.a]\nid = \"stand-in-a\"\ntoken = { source = \"static\", value = \"x\" }\n",
+        "actor.b" => "[actor.b]\nid = \"stand-in-b\"\ntoken = { source = \"static\", value = \"x\" }\n",
+        "user" => "[user]\nusername = \"stand-in\"\nsub = \"stand-in\"\n",
+        "consent" => "[consent]\ndriver = \"auto\"\n",
+        "profile_version" => "profile_version = 1\n",
+        "name" => "name = \"stand-in\"\n",
+        "revision" => "revision = \"02\"\n",
+        _ => return None,
+    })
+}
+
 fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
     Problem {
         field: None,
@@ -500,9 +557,11 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
     }
 }
 
-/// A deserialization error with the dotted field of its line (`[table]` + `key`).
-fn structural_problem(text: &str, e: &toml::de::Error) -> Problem {
-    let start = e.span().map_or(0, |s| s.start);
+/// A deserialization error with the dotted field of its line (`[table]` + `key`); `text` starts
+/// with `shift` bytes of stand-ins that positions do not count.
+fn structural_problem(text: &str, shift: usize, e: &toml::de::Error) -> Problem {
+    let text = &text[shift..];
+    let start = e.span().map_or(0, |s| s.start.saturating_sub(shift));
     let (table, key) = line_field(text, start);
     let field = match (table, key) {
         (Some(t), Some(k)) => Some(format!("{t}.{k}")),
