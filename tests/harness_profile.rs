@@ -311,3 +311,43 @@ fn problems_after_a_missing_table_are_reported_too() {
         "{e}"
     );
 }
+
+/// Hostile edits never panic and every reported position lies inside the text: each line of a
+/// valid profile deleted, truncated at every third byte, doubled, or given a non-ASCII key.
+#[test]
+fn every_edit_of_a_profile_is_reported_inside_the_text() {
+    let lines: Vec<&str> = GOOD.lines().collect();
+    let mut texts = Vec::new();
+    for i in 0..lines.len() {
+        let mut without = lines.clone();
+        without.remove(i);
+        texts.push(without.join("\n"));
+        let mut doubled = lines.clone();
+        doubled.insert(i, lines[i]);
+        texts.push(doubled.join("\n"));
+        let mut odd = lines.clone();
+        let renamed = format!("ключ{}", lines[i]);
+        odd[i] = &renamed;
+        texts.push(odd.join("\n"));
+    }
+    texts.extend(
+        (0..GOOD.len())
+            .step_by(3)
+            .filter(|&n| GOOD.is_char_boundary(n))
+            .map(|n| GOOD[..n].to_string()),
+    );
+    for text in &texts {
+        if let Err(profile::ProfileError::Problems { problems, .. }) =
+            profile::parse(text, "t.toml", Path::new("."))
+        {
+            assert!(!problems.is_empty());
+            let line_count = text.lines().count().max(1);
+            for p in &problems {
+                assert!(
+                    p.at.line >= 1 && p.at.line <= line_count + 1,
+                    "{p} outside a text of {line_count} lines:\n{text}"
+                );
+            }
+        }
+    }
+}
