@@ -101,6 +101,28 @@ fn a_usage_error_is_invalid_input() {
     // A filter that matches no case is a mistake in the command, not a harness error.
     let out = cli(&["run", "--cases", "NO-SUCH-*"]);
     assert_eq!(out.code, Some(3), "stderr: {}", out.stderr);
+    // Every other way of getting the command line wrong is invalid input too (3), never the
+    // harness error code (2): no subcommand, an unknown one, a bad value, a missing argument,
+    // an option that needs another, options that do not fit the target.
+    for args in [
+        &[][..],
+        &["no-such-command"],
+        &["run", "--jobs", "many"],
+        &["run", "--format", "xml"],
+        &["--color", "sometimes", "list"],
+        &["schema"],
+        &["schema", "no-such-format"],
+        &["validate-profile"],
+        &["run", "--update-expectations"],
+        &["run", "--fault", "no-such-fault"],
+        &["run", "--shard", "3/2"],
+        &["completions", "tcsh"],
+        &["diff", "only-one.json"],
+    ] {
+        let out = cli(args);
+        assert_eq!(out.code, Some(3), "{args:?}: stderr: {}", out.stderr);
+        assert!(!out.stderr.trim().is_empty(), "{args:?}: says why");
+    }
 }
 
 #[test]

@@ -141,6 +141,7 @@ fn ci_story_against_the_reference_server() {
     );
     assert!(text(&o).contains(" 0 unexpected, 0 stale"), "{}", text(&o));
     assert_all_artefacts(&again);
+    known_failures_are_expected_in_every_artefact(&again, &o);
 
     // The target fixed, file not updated: the entries are stale, CI red.
     let clean = work.join("clean");
@@ -159,6 +160,7 @@ fn ci_story_against_the_reference_server() {
         );
     }
     assert_all_artefacts(&clean);
+    stale_entries_are_shown_in_every_artefact(&clean);
 
     // No secret and no live signature in any artefact of either run.
     let secrets = profile_secrets();
@@ -225,6 +227,146 @@ fn ci_story_against_the_reference_server() {
 
     // The HTML in a real browser: failures with their transcripts.
     browser_shows_failures(&faulty.join("report.html"));
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A run judged green by its expectations file says so everywhere: "passed with 3 expected
+/// failures" (terminal, report.md, report.html), JUnit counts the known failures as skipped
+/// with their reason (no `<failure>`), SARIF lowers them to suppressed notes, report.json marks
+/// each as expected.
+fn known_failures_are_expected_in_every_artefact(dir: &Path, o: &Output) {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
+    let phrase = format!("passed with {} expected failures", FAILING.len());
+    assert!(
+        text(o).contains(&format!("result: {phrase}")),
+        "{}",
+        text(o)
+    );
+    for id in FAILING {
+        assert!(
+            text(o).contains(&format!("XFAIL {id}")),
+            "terminal: {id}\n{}",
+            text(o)
+        );
+    }
+    let md = read("report.md");
+    assert!(md.contains(&format!("✅ {phrase}")), "{md}");
+    assert!(!md.contains("Failures (MUST)"), "{md}");
+    assert!(
+        md.contains("### Expected failures (known, listed in"),
+        "{md}"
+    );
+    let html = read("report.html");
+    assert!(html.contains("class=\"status-pass\""));
+    assert!(html.contains(&format!("Passed with {} expected failures", FAILING.len())));
+    let junit = read("junit.xml");
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(
+        junit.contains("<skipped message=\"expected fail (known"),
+        "{junit}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&read("report.sarif")).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    for id in FAILING {
+        let r = results
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .unwrap_or_else(|| panic!("{id} in SARIF"));
+        assert_eq!(r["level"], "note", "{id}");
+        assert_eq!(r["suppressions"][0]["status"], "accepted", "{id}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).expect("json");
+    for id in FAILING {
+        assert_eq!(
+            json["expectations"]["cases"][id]["status"], "expected",
+            "{id}"
+        );
+    }
+}
+
+/// The fixed target under the old file: each entry stale in report.md, report.html, junit.xml
+/// and report.json.
+fn stale_entries_are_shown_in_every_artefact(dir: &Path) {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
+    let md = read("report.md");
+    assert!(
+        md.contains(&format!("❌ failed: {} stale expectations", FAILING.len())),
+        "{md}"
+    );
+    let html = read("report.html");
+    assert!(html.contains("Stale expectations"));
+    let junit = read("junit.xml");
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).expect("json");
+    for id in FAILING {
+        assert!(md.contains(&format!("**{id}**: now passes")), "{id}: {md}");
+        assert!(
+            junit.contains(&format!("name=\"{id}: stale entry\"")),
+            "{id}"
+        );
+        assert_eq!(json["expectations"]["cases"][id]["status"], "now-passes");
+    }
+}
+
+/// The replay line of a failing case, taken from report.json as argv and run as is (only the
+/// output folder added): it fails the same case, against the same faulty built-in target.
+#[test]
+fn the_replay_line_reproduces_the_failure() {
+    let work = scratch("replay");
+    let first = work.join("first");
+    let o = cli(&[
+        "run",
+        "--target",
+        "reference",
+        "--fault",
+        FAULT,
+        "--seed",
+        "5",
+        "--cases",
+        "TOKEN-*",
+        "--quiet",
+        "--out",
+        &first.to_string_lossy(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let report = obo_report::read_report(&first.join("report.json")).expect("report reads");
+    let inv = report
+        .invocation
+        .as_ref()
+        .expect("the invocation is recorded");
+    assert!(inv.builtin && inv.faults == [FAULT], "{inv:?}");
+    let id = "TOKEN-ACTOR-MISMATCH";
+    let argv = report
+        .replay
+        .get(id)
+        .expect("a replay line for the failure");
+    assert_eq!(argv[0], "obo-conformance");
+    assert!(
+        text(&o).contains(&format!(
+            "replay: {}",
+            obo_report::replay_command(&report, id)
+        )),
+        "the terminal prints the same line: {}",
+        text(&o)
+    );
+    let again = work.join("again");
+    let o = Command::new(env!("CARGO_BIN_EXE_obo-conformance"))
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .args(&argv[1..])
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .expect("the replay runs");
+    assert_eq!(code(&o), 1, "{argv:?}: {}", text(&o));
+    let replayed = obo_report::read_report(&again.join("report.json")).expect("report reads");
+    assert_eq!(replayed.cases.len(), 1);
+    assert_eq!(replayed.cases[0].id, id);
+    assert_eq!(replayed.cases[0].verdict, obo_report::Verdict::Fail);
+    let md = std::fs::read_to_string(again.join("report.md")).expect("report.md");
+    assert!(
+        md.contains(&obo_report::replay_command(&replayed, id)),
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -21,7 +21,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::model::{CaseResult, Report, Verdict};
+use crate::model::{CaseExpectation, CaseResult, ExpectationStatus, Judgement, Report, Verdict};
 use crate::verdict_name;
 
 /// Parsed expectations file.
@@ -162,6 +162,28 @@ impl Baseline {
         ))
     }
 
+    /// Whether an entry that has not expired by `today` expects `verdict` for case `id` of a
+    /// run against `target`: what progress lines show before the run is judged as a whole.
+    pub fn expects(
+        &self,
+        target: &crate::model::Target,
+        id: &str,
+        verdict: Verdict,
+        today: Date,
+    ) -> bool {
+        self.entries
+            .iter()
+            .filter(|e| e.id == id && applies_to(e, target))
+            .filter(|e| {
+                e.expires
+                    .as_ref()
+                    .and_then(to_date)
+                    .is_none_or(|d| d >= today)
+            })
+            .max_by_key(|e| e.revision.is_some() as u8 + e.profile.is_some() as u8)
+            .is_some_and(|e| e.verdict == verdict)
+    }
+
     /// The most specific entry for `id` whose conditions hold for this run.
     fn entry_for(&self, report: &Report, id: &str) -> Option<&Expectation> {
         self.entries
@@ -172,10 +194,12 @@ impl Baseline {
 }
 
 fn applies(e: &Expectation, report: &Report) -> bool {
-    e.revision
-        .as_ref()
-        .is_none_or(|r| *r == report.target.revision)
-        && e.profile.as_ref().is_none_or(|p| *p == report.target.name)
+    applies_to(e, &report.target)
+}
+
+fn applies_to(e: &Expectation, target: &crate::model::Target) -> bool {
+    e.revision.as_ref().is_none_or(|r| *r == target.revision)
+        && e.profile.as_ref().is_none_or(|p| *p == target.name)
 }
 
 fn to_date(d: &toml::value::Datetime) -> Option<Date> {
@@ -195,17 +219,33 @@ pub struct Outcome {
     /// The entry's verdict, when there is one.
     pub expected: Option<Verdict>,
     pub message: String,
+    /// The entry's reason and link, when there is an entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// Why an entry no longer describes the target.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stale {
     pub id: String,
     pub problem: StaleKind,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl Stale {
+    /// What is wrong with the entry and what to do, in a few words.
+    pub fn why(&self) -> String {
+        match &self.problem {
+            StaleKind::NowPasses => "now passes; remove the entry".to_string(),
+            StaleKind::UnknownId => "no such case in this run".to_string(),
+            StaleKind::Expired(d) => format!("expired on {d}; fix the target or renew the entry"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StaleKind {
     /// The expected non-pass result now passes: the entry hides nothing and should go.
@@ -282,6 +322,8 @@ fn judge(eval: &mut Evaluation, case: &CaseResult, entry: Option<&Expectation>) 
         verdict: case.verdict,
         expected: entry.map(|e| e.verdict),
         message: case.message.clone(),
+        reason: entry.map(|e| e.reason.clone()),
+        link: entry.and_then(|e| e.link.clone()),
     };
     match entry {
         Some(e) if e.verdict == case.verdict => eval.expected.push(outcome),
@@ -301,7 +343,62 @@ fn judge(eval: &mut Evaluation, case: &CaseResult, entry: Option<&Expectation>) 
     }
 }
 
+/// Judges `report` against `baseline` (see [`evaluate`]) and records the judgement in the
+/// report itself (`file` as the user named it), so that every artefact shows known failures as
+/// expected and stale entries as stale.
+pub fn judge_report(
+    report: &mut Report,
+    baseline: &Baseline,
+    today: Date,
+    file: &str,
+) -> Evaluation {
+    let eval = evaluate(report, baseline, today);
+    report.expectations = Some(eval.judgement(file));
+    eval
+}
+
 impl Evaluation {
+    /// The evaluation as the report records it.
+    pub fn judgement(&self, file: &str) -> Judgement {
+        let mut cases = std::collections::BTreeMap::new();
+        let mut note = |o: &Outcome, status| {
+            let entry = CaseExpectation {
+                status,
+                expected: o.expected,
+                reason: o.reason.clone(),
+                link: o.link.clone(),
+            };
+            cases.insert(o.id.clone(), entry);
+        };
+        self.expected
+            .iter()
+            .for_each(|o| note(o, ExpectationStatus::Expected));
+        self.unexpected
+            .iter()
+            .for_each(|o| note(o, ExpectationStatus::Unexpected));
+        self.unlisted_warnings
+            .iter()
+            .for_each(|o| note(o, ExpectationStatus::UnlistedWarning));
+        for s in &self.stale {
+            if s.problem == StaleKind::NowPasses {
+                cases.insert(
+                    s.id.clone(),
+                    CaseExpectation {
+                        status: ExpectationStatus::NowPasses,
+                        expected: None,
+                        reason: Some(s.reason.clone()),
+                        link: None,
+                    },
+                );
+            }
+        }
+        Judgement {
+            file: file.to_string(),
+            cases,
+            stale: self.stale.clone(),
+        }
+    }
+
     /// 0: nothing unexpected. 1: the target failed or warned unexpectedly, or an entry is
     /// stale. 2: otherwise an unexpected harness error, or nothing applicable (a green run that
     /// tested nothing). A finding about the target outranks harness trouble, as in `run`.
@@ -337,14 +434,13 @@ impl Evaluation {
             );
         }
         for s in &self.stale {
-            let why = match &s.problem {
-                StaleKind::NowPasses => "now passes; remove the entry".to_string(),
-                StaleKind::UnknownId => "no such case in this run".to_string(),
-                StaleKind::Expired(d) => {
-                    format!("expired on {d}; fix the target or renew the entry")
-                }
-            };
-            let _ = writeln!(out, "STALE {}: {why} (entry reason: {})", s.id, s.reason);
+            let _ = writeln!(
+                out,
+                "STALE {}: {} (entry reason: {})",
+                s.id,
+                s.why(),
+                s.reason
+            );
         }
         for o in &self.unlisted_warnings {
             let _ = writeln!(out, "warning {} (SHOULD): {}", o.id, o.message);

@@ -6,9 +6,12 @@ use std::collections::BTreeSet;
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::model::{CaseResult, Check, Exchange, Report, Verdict};
+use crate::model::{CaseExpectation, CaseResult, Check, Exchange, Report, Verdict};
 use crate::warnings::{self, Warning};
-use crate::{curl, replay_command, requirement_group, severity_rank, verdict_name, ReportError};
+use crate::{
+    curl, replay_command, requirement_group, run_status, severity_rank, verdict_name, ReportError,
+    Status,
+};
 
 const TEMPLATE: &str = include_str!("../templates/report.html");
 pub(crate) const STYLE: &str = include_str!("../templates/style.css");
@@ -19,6 +22,11 @@ struct View<'a> {
     style: &'static str,
     status: &'static str,
     status_text: String,
+    /// Fails not known to the expectations file (all fails without one).
+    unexpected_fails: usize,
+    /// Fails and errors the expectations file lists (shown as `expected`, not red).
+    expected: usize,
+    stale: Vec<StaleView<'a>>,
     warnings: Vec<Warning>,
     tags: Vec<&'a str>,
     requirements: Vec<&'a str>,
@@ -27,9 +35,18 @@ struct View<'a> {
 }
 
 #[derive(Serialize)]
+struct StaleView<'a> {
+    id: &'a str,
+    why: String,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
 struct CaseView<'a> {
     case: &'a CaseResult,
+    /// The verdict, or `expected` for a fail or error the expectations file lists.
     verdict: &'static str,
+    expectation: Option<&'a CaseExpectation>,
     /// Open by default: every case that needs the reader's attention.
     open: bool,
     requirements: Vec<RequirementView<'a>>,
@@ -85,7 +102,8 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
 
 fn view(report: &Report) -> View<'_> {
     let mut cases: Vec<&CaseResult> = report.cases.iter().collect();
-    cases.sort_by_key(|c| severity_rank(c.verdict));
+    // Known failures sort below the unknown ones: what needs action first.
+    cases.sort_by_key(|c| (severity_rank(c.verdict), is_known(report, c)));
     let tags: BTreeSet<&str> = report
         .cases
         .iter()
@@ -97,11 +115,30 @@ fn view(report: &Report) -> View<'_> {
         .flat_map(|c| c.requirements.iter().map(String::as_str))
         .collect();
     let (status, status_text) = status(report);
+    let expected = report.cases.iter().filter(|c| is_known(report, c)).count();
+    let known_fails = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail && is_known(report, c))
+        .count();
+    let stale = report
+        .expectations
+        .iter()
+        .flat_map(|j| j.stale.iter())
+        .map(|s| StaleView {
+            id: &s.id,
+            why: s.why(),
+            reason: &s.reason,
+        })
+        .collect();
     View {
         report,
         style: STYLE,
         status,
         status_text,
+        unexpected_fails: report.summary.failed as usize - known_fails,
+        expected,
+        stale,
         warnings: warnings::vacuous(report),
         tags: tags.into_iter().collect(),
         requirement_groups: requirements
@@ -115,24 +152,44 @@ fn view(report: &Report) -> View<'_> {
     }
 }
 
+/// A fail or error the expectations file lists with that verdict.
+fn is_known(report: &Report, case: &CaseResult) -> bool {
+    matches!(case.verdict, Verdict::Fail | Verdict::Error)
+        && report
+            .expectations
+            .as_ref()
+            .is_some_and(|j| j.is_expected(&case.id))
+}
+
 fn status(report: &Report) -> (&'static str, String) {
-    let s = &report.summary;
     let total = report.cases.len();
-    let applied = total.saturating_sub(s.skipped as usize);
-    let (class, text) = if s.failed > 0 {
-        ("fail", "The target failed MUST-level cases")
-    } else if s.errors > 0 || s.passed + s.warned == 0 {
-        ("error", "Incomplete: part of the suite could not run")
-    } else if s.warned > 0 {
-        ("warn", "Passed, with SHOULD-level warnings")
-    } else {
-        ("pass", "Passed every applicable case")
+    let applied = total.saturating_sub(report.summary.skipped as usize);
+    let run = run_status(report);
+    let (class, text) = match (run.status, run.judged) {
+        (Status::Fail, false) => ("fail", "The target failed MUST-level cases".to_string()),
+        (Status::Error, _) => (
+            "error",
+            "Incomplete: part of the suite could not run".to_string(),
+        ),
+        (Status::Warn, false) => ("warn", "Passed, with SHOULD-level warnings".to_string()),
+        (Status::Pass, false) => ("pass", "Passed every applicable case".to_string()),
+        (Status::Fail, true) => ("fail", capitalise(&run.phrase())),
+        (Status::Warn, true) => ("warn", capitalise(&run.phrase())),
+        (Status::Pass, true) => ("pass", capitalise(&run.phrase())),
     };
     // The share that applied, so that a green bar over a mostly skipped run does not mislead.
     (
         class,
         format!("{text} ({applied} of {total} cases applied)"),
     )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
@@ -161,7 +218,10 @@ fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
         })
         .collect();
     // A harness error or a case-level failure without a step: the last exchange is the clue.
-    let needs_attention = matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::Warn);
+    // A known failure needs no attention until it changes.
+    let known = is_known(report, case);
+    let needs_attention =
+        !known && matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::Warn);
     if needs_attention && !exchanges.iter().any(|x| x.open) {
         if let Some(last) = exchanges.last_mut() {
             last.open = true;
@@ -182,7 +242,15 @@ fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
         .collect();
     CaseView {
         case,
-        verdict: verdict_name(case.verdict),
+        verdict: if known {
+            "expected"
+        } else {
+            verdict_name(case.verdict)
+        },
+        expectation: report
+            .expectations
+            .as_ref()
+            .and_then(|j| j.cases.get(&case.id)),
         open: needs_attention,
         requirements,
         failed_checks,

@@ -236,14 +236,181 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-/// Replay line for one case: the same seed against the same target re-sends the same requests.
-/// `--target` takes the profile's name for built-in profiles, else its file (the report knows
-/// only the name).
+/// The run's overall status, the one line every artefact and the terminal lead with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The target failed a MUST (unexpectedly, under an expectations file), or an expectation
+    /// is stale.
+    Fail,
+    /// Harness errors, or nothing applied: the run is incomplete.
+    Error,
+    /// Passed, with SHOULD-level warnings.
+    Warn,
+    Pass,
+}
+
+/// [`Status`] with the counts its wording needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunStatus {
+    pub status: Status,
+    /// Under an expectations file: fails and errors that are the entries' verdicts.
+    pub expected_failures: usize,
+    /// Under an expectations file: results that are not the entries' (or without one).
+    pub unexpected: usize,
+    /// Under an expectations file: entries that no longer describe the target.
+    pub stale: usize,
+    pub judged: bool,
+}
+
+impl RunStatus {
+    /// `failed`, `incomplete`, `passed with warnings`, `passed`, or under an expectations file
+    /// `passed with 3 expected failures`, `failed: 1 unexpected result, 2 stale expectations`.
+    pub fn phrase(&self) -> String {
+        let expected = plural(self.expected_failures, "expected failure");
+        match self.status {
+            Status::Fail if self.judged => {
+                let mut parts = Vec::new();
+                if self.unexpected > 0 {
+                    parts.push(plural(self.unexpected, "unexpected result"));
+                }
+                if self.stale > 0 {
+                    parts.push(plural(self.stale, "stale expectation"));
+                }
+                format!("failed: {}", parts.join(", "))
+            }
+            Status::Fail => "failed".into(),
+            Status::Error => "incomplete".into(),
+            Status::Warn if self.expected_failures > 0 => {
+                format!("passed with {expected} and warnings")
+            }
+            Status::Warn => "passed with warnings".into(),
+            Status::Pass if self.expected_failures > 0 => format!("passed with {expected}"),
+            Status::Pass => "passed".into(),
+        }
+    }
+}
+
+/// `1 stale expectation`, `2 stale expectations`.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The run's status. Without an expectations file: fail on any fail, incomplete on any error
+/// or when nothing applied. Under one (as its gate judges, [`baseline::Evaluation::exit_code`]):
+/// fail on an unexpected target result or a stale entry, incomplete on an unexpected error;
+/// known failures keep it green.
+pub fn run_status(report: &Report) -> RunStatus {
+    let s = &report.summary;
+    let nothing_applied = s.passed + s.warned == 0;
+    let Some(j) = &report.expectations else {
+        let status = if s.failed > 0 {
+            Status::Fail
+        } else if s.errors > 0 || nothing_applied {
+            Status::Error
+        } else if s.warned > 0 {
+            Status::Warn
+        } else {
+            Status::Pass
+        };
+        return RunStatus {
+            status,
+            expected_failures: 0,
+            unexpected: 0,
+            stale: 0,
+            judged: false,
+        };
+    };
+    let unexpected: Vec<&CaseResult> = report
+        .cases
+        .iter()
+        .filter(|c| {
+            j.cases
+                .get(&c.id)
+                .is_some_and(|e| e.status == ExpectationStatus::Unexpected)
+        })
+        .collect();
+    let findings = unexpected.iter().any(|c| c.verdict != Verdict::Error);
+    let errors = unexpected.iter().any(|c| c.verdict == Verdict::Error);
+    let all_skipped = report.cases.iter().all(|c| c.verdict == Verdict::Skip);
+    let status = if findings || !j.stale.is_empty() {
+        Status::Fail
+    } else if errors || all_skipped {
+        Status::Error
+    } else if s.warned > 0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    RunStatus {
+        status,
+        expected_failures: j.expected_failures(report),
+        unexpected: unexpected.len(),
+        stale: j.stale.len(),
+        judged: true,
+    }
+}
+
+/// The command line (argv) that runs `case_id` again: the same target as given (a profile's
+/// path, or a built-in profile's name with its faults and options), seed, strictness and
+/// catalogue. Reports without an invocation (written by other producers) fall back to the
+/// profile's name.
+pub fn replay_argv(report: &Report, case_id: &str) -> Vec<String> {
+    let fallback = Invocation {
+        target: report.target.name.clone(),
+        ..Invocation::default()
+    };
+    let inv = report.invocation.as_ref().unwrap_or(&fallback);
+    let mut argv: Vec<String> = vec!["obo-conformance".into(), "run".into()];
+    let mut opt = |name: &str, value: String| {
+        argv.push(name.into());
+        argv.push(value);
+    };
+    opt("--target", inv.target.clone());
+    for f in &inv.faults {
+        opt("--fault", f.clone());
+    }
+    if let Some(r) = &inv.revision {
+        opt("--revision", r.clone());
+    }
+    if inv.latency_ms > 0 {
+        opt("--latency-ms", inv.latency_ms.to_string());
+    }
+    if let Some(t) = inv.timeout_secs {
+        opt("--timeout", t.to_string());
+    }
+    if let Some(d) = &inv.cases_dir {
+        opt("--cases-dir", d.clone());
+    }
+    opt("--seed", report.seed.to_string());
+    opt("--cases", case_id.to_string());
+    if inv.allow_cross_origin {
+        argv.push("--allow-cross-origin".into());
+    }
+    if report.strict {
+        argv.push("--strict".into());
+    }
+    argv
+}
+
+/// [`replay_argv`] as one line for a POSIX shell, each word quoted where needed.
 pub fn replay_command(report: &Report, case_id: &str) -> String {
-    format!(
-        "obo-conformance run --target {} --seed {} --cases {}",
-        curl::sh_quote_if_needed(&report.target.name),
-        report.seed,
-        curl::sh_quote_if_needed(case_id)
-    )
+    replay_argv(report, case_id)
+        .iter()
+        .map(|w| curl::sh_quote_if_needed(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Records [`replay_argv`] in `report.replay` for every case that did not pass or skip.
+pub fn fill_replay(report: &mut Report) {
+    report.replay = report
+        .cases
+        .iter()
+        .filter(|c| !matches!(c.verdict, Verdict::Pass | Verdict::Skip))
+        .map(|c| (c.id.clone(), replay_argv(report, &c.id)))
+        .collect();
 }

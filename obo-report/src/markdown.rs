@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::model::{CaseResult, Report, Verdict};
-use crate::warnings;
+use crate::{replay_command, run_status, warnings, Status};
 
 /// Cases listed per verdict before the list is cut (the HTML report has them all).
 const LIST_LIMIT: usize = 50;
@@ -27,13 +27,37 @@ pub fn render(report: &Report) -> String {
         report.seed,
         if report.strict { " · strict" } else { "" }
     );
-    let _ = writeln!(md, "| pass | fail | warn | skip | error |");
-    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        md,
-        "| {} | {} | {} | {} | {} |\n",
-        s.passed, s.failed, s.warned, s.skipped, s.errors
-    );
+    match &report.expectations {
+        Some(j) => {
+            // Known failures have a column of their own: the fail column counts the ones that
+            // turn CI red.
+            let known = report
+                .cases
+                .iter()
+                .filter(|c| c.verdict == Verdict::Fail && j.is_expected(&c.id))
+                .count();
+            let _ = writeln!(md, "| pass | fail | expected fail | warn | skip | error |");
+            let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "| {} | {} | {known} | {} | {} | {} |\n",
+                s.passed,
+                s.failed as usize - known,
+                s.warned,
+                s.skipped,
+                s.errors
+            );
+        }
+        None => {
+            let _ = writeln!(md, "| pass | fail | warn | skip | error |");
+            let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |\n",
+                s.passed, s.failed, s.warned, s.skipped, s.errors
+            );
+        }
+    }
     if !report.diagnosis.is_empty() {
         let _ = writeln!(md, "**Diagnosis of the target**\n");
         for f in &report.diagnosis {
@@ -57,48 +81,110 @@ pub fn render(report: &Report) -> String {
         ),
         (Verdict::Warn, "Warnings (SHOULD / MAY)"),
     ] {
-        list(&mut md, report, verdict, heading);
+        let cases: Vec<&CaseResult> = report
+            .cases
+            .iter()
+            .filter(|c| c.verdict == verdict && !is_known(report, c))
+            .collect();
+        list(&mut md, &cases, heading, |case| {
+            // Failed and warned cases are listed under their failing checks' requirements.
+            let reqs = case.failed_requirements();
+            let reqs = if reqs.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", inline(&reqs.join(", ")))
+            };
+            // The command that runs the case again, pasted as is (a code span keeps it literal).
+            format!(
+                "**{}**{reqs}: {}<br>`{}`",
+                inline(&case.id),
+                inline(first_line(&case.message)),
+                code_span(&replay_command(report, &case.id))
+            )
+        });
     }
+    expectations(&mut md, report);
     md
 }
 
-fn headline(report: &Report) -> &'static str {
-    let s = &report.summary;
-    if s.failed > 0 {
-        "— ❌ failed"
-    } else if s.errors > 0 || s.passed + s.warned == 0 {
-        "— ⚠️ incomplete"
-    } else if s.warned > 0 {
-        "— ✅ passed with warnings"
-    } else {
-        "— ✅ passed"
+/// A fail or error the expectations file lists with that verdict.
+fn is_known(report: &Report, case: &CaseResult) -> bool {
+    matches!(case.verdict, Verdict::Fail | Verdict::Error)
+        && report
+            .expectations
+            .as_ref()
+            .is_some_and(|j| j.is_expected(&case.id))
+}
+
+/// Known failures (with the entry's reason) and stale entries, under an expectations file.
+fn expectations(md: &mut String, report: &Report) {
+    let Some(j) = &report.expectations else {
+        return;
+    };
+    let known: Vec<&CaseResult> = report
+        .cases
+        .iter()
+        .filter(|c| is_known(report, c))
+        .collect();
+    let heading = format!(
+        "Expected failures (known, listed in `{}`)",
+        code_span(&j.file)
+    );
+    list(md, &known, &heading, |case| {
+        let entry = j.cases.get(&case.id);
+        let reason = entry.and_then(|e| e.reason.as_deref()).unwrap_or("");
+        let link = entry
+            .and_then(|e| e.link.as_deref())
+            .map(|l| format!(" (`{}`)", code_span(l)))
+            .unwrap_or_default();
+        format!(
+            "{} **{}**: {}{link}",
+            crate::verdict_name(case.verdict),
+            inline(&case.id),
+            inline(first_line(reason))
+        )
+    });
+    if !j.stale.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Stale expectations: {} (the gate fails until the file is updated)\n",
+            j.stale.len()
+        );
+        for s in &j.stale {
+            let _ = writeln!(
+                md,
+                "- **{}**: {} (entry reason: {})",
+                inline(&s.id),
+                inline(&s.why()),
+                inline(first_line(&s.reason))
+            );
+        }
+        md.push('\n');
     }
 }
 
-fn list(md: &mut String, report: &Report, verdict: Verdict, heading: &str) {
-    let cases: Vec<&CaseResult> = report
-        .cases
-        .iter()
-        .filter(|c| c.verdict == verdict)
-        .collect();
+fn headline(report: &Report) -> String {
+    let status = run_status(report);
+    let icon = match status.status {
+        Status::Fail => "❌",
+        Status::Error => "⚠️",
+        Status::Warn | Status::Pass => "✅",
+    };
+    format!("— {icon} {}", status.phrase())
+}
+
+fn list(
+    md: &mut String,
+    cases: &[&CaseResult],
+    heading: &str,
+    line: impl Fn(&CaseResult) -> String,
+) {
     if cases.is_empty() {
         return;
     }
     let _ = writeln!(md, "### {heading}: {}\n", cases.len());
     for case in cases.iter().take(LIST_LIMIT) {
-        // Failed and warned cases are listed under their failing checks' requirements.
-        let reqs = case.failed_requirements();
-        let reqs = if reqs.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", inline(&reqs.join(", ")))
-        };
-        let _ = writeln!(
-            md,
-            "- **{}**{reqs}: {}",
-            inline(&case.id),
-            inline(first_line(&case.message))
-        );
+        let _ = writeln!(md, "- {}", line(case));
     }
     if cases.len() > LIST_LIMIT {
         let _ = writeln!(

@@ -36,6 +36,112 @@ pub struct Report {
     /// one reason"). Shown at the head of every report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnosis: Vec<Finding>,
+    /// How the run was invoked, as far as it decides what the target was asked (the built-in
+    /// target's faults and options included): what a replay line needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
+    /// Case ID -> the command line (argv, `obo-conformance` first) that runs that case again
+    /// with the same target, options and seed; for every case that did not pass or skip.
+    /// Filled by [`crate::fill_replay`] before the artefacts are written.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub replay: std::collections::BTreeMap<String, Vec<String>>,
+    /// The run judged against an expectations file (`--expectations`): which results were
+    /// known, which were not, which entries are stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations: Option<Judgement>,
+}
+
+/// The command-line options of a run that decide what the target was asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// `--target` as given: a profile file's path, or the name of a built-in profile.
+    pub target: String,
+    /// `target` names a built-in profile (the in-process reference server).
+    #[serde(default)]
+    pub builtin: bool,
+    /// Built-in targets: the reference server's faults (`--fault`), in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+    /// Built-in targets: the draft revision asked for with `--revision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// Built-in targets: latency added to every response (`--latency-ms`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub latency_ms: u64,
+    /// `--timeout` (seconds per request), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+    /// `--allow-cross-origin`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_cross_origin: bool,
+    /// The catalogue folder (`--cases-dir` or OBO_CASES_DIR) when not the built-in catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases_dir: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A run judged against an expectations file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// The expectations file as given on the command line.
+    pub file: String,
+    /// Case ID -> how its result compares with the file; cases that passed or skipped without
+    /// an entry are absent.
+    pub cases: std::collections::BTreeMap<String, CaseExpectation>,
+    /// Entries that no longer describe the target: the case now passes, no such case ran, or
+    /// the entry expired. Each fails the gate.
+    #[serde(default)]
+    pub stale: Vec<crate::baseline::Stale>,
+}
+
+/// One case's result under the expectations file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseExpectation {
+    pub status: ExpectationStatus,
+    /// The entry's verdict; absent when the file has no entry for the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Verdict>,
+    /// The entry's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectationStatus {
+    /// The result is the entry's: a known failure (CI stays green).
+    Expected,
+    /// A fail or error without an entry, or a result other than the entry's.
+    Unexpected,
+    /// The entry expected a failure and the case now passes: remove the entry.
+    NowPasses,
+    /// A SHOULD-level miss without an entry: shown, CI stays green.
+    UnlistedWarning,
+}
+
+impl Judgement {
+    /// Cases known to fail or error (their entry's verdict), the N of "passed with N expected
+    /// failures".
+    pub fn expected_failures(&self, report: &Report) -> usize {
+        report
+            .cases
+            .iter()
+            .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+            .filter(|c| self.is_expected(&c.id))
+            .count()
+    }
+
+    /// The case's result is the one its entry expects.
+    pub fn is_expected(&self, id: &str) -> bool {
+        self.cases
+            .get(id)
+            .is_some_and(|c| c.status == ExpectationStatus::Expected)
+    }
 }
 
 /// One diagnosis of the target: a cause and the cases whose verdict it explains.
@@ -294,7 +400,11 @@ pub fn merge(reports: Vec<Report>) -> Result<Report, String> {
         out.cases.extend(r.cases);
         out.requirements.extend(r.requirements);
         out.ambiguities.extend(r.ambiguities);
+        out.replay.extend(r.replay);
     }
+    // A shard judged alone sees the entries of other shards' cases as unknown: the merged run
+    // is judged again as a whole (`render --expectations`), never from the shards' judgements.
+    out.expectations = None;
     out.cases.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(w) = out.cases.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(format!(

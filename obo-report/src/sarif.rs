@@ -1,11 +1,13 @@
 //! report.sarif: SARIF 2.1.0. One rule per case ID; a result per fail (level `error`) and warn
-//! (level `warning`). Cases tagged `adversarial` are security findings: `security` in their tags
+//! (level `warning`). Under an expectations file a known failure is level `note` with an
+//! `external` suppression (the file, accepted, the entry's reason as justification) and no
+//! `security-severity`, so that code scanning neither ranks it nor fails a check on it. Cases tagged `adversarial` are security findings: `security` in their tags
 //! and a `security-severity` score so that code-scanning UIs rank them.
 
 use serde_json::{json, Value};
 
 use crate::model::{CaseResult, Level, Report, Verdict};
-use crate::{case_path, verdict_name, ReportError};
+use crate::{case_path, replay_command, verdict_name, ReportError};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -139,7 +141,13 @@ fn location(report: &Report, case: &CaseResult) -> Value {
 }
 
 fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
-    let level = if case.verdict == Verdict::Fail {
+    let known = report
+        .expectations
+        .as_ref()
+        .filter(|j| j.is_expected(&case.id));
+    let level = if known.is_some() {
+        "note"
+    } else if case.verdict == Verdict::Fail {
         "error"
     } else {
         "warning"
@@ -161,7 +169,20 @@ fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
     if let (true, Some(level)) = (is_security(case), case.failed_level()) {
         props["security-severity"] = json!(severity_of(level));
     }
-    json!({
+    props["replay"] = json!(replay_command(report, &case.id));
+    let suppressions: Vec<Value> = known
+        .map(|j| {
+            props.as_object_mut().map(|p| p.remove("security-severity"));
+            let reason = j.cases.get(&case.id).and_then(|e| e.reason.clone());
+            vec![json!({
+                "kind": "external",
+                "status": "accepted",
+                "justification": format!("expected {} (listed in {}): {}",
+                    verdict_name(case.verdict), j.file, reason.unwrap_or_default()),
+            })]
+        })
+        .unwrap_or_default();
+    let mut result = json!({
         "ruleId": case.id,
         "ruleIndex": index,
         "level": level,
@@ -170,5 +191,9 @@ fn result(report: &Report, index: usize, case: &CaseResult) -> Value {
         // Stable across runs: one finding per (target, case), so code scanning tracks it over time.
         "partialFingerprints": {"oboCase/v1": format!("{}:{}", report.target.name, case.id)},
         "properties": props,
-    })
+    });
+    if !suppressions.is_empty() {
+        result["suppressions"] = json!(suppressions);
+    }
+    result
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use obo_report::baseline::{evaluate, Baseline, StaleKind};
+use obo_report::baseline::{self, evaluate, Baseline, StaleKind};
 use obo_report::*;
 use time::macros::date;
 
@@ -241,4 +241,128 @@ fn the_example_run_and_its_expectations_file_gate_ci() {
     let eval = evaluate(&report, &baseline, TODAY);
     assert_eq!(eval.exit_code(), 1);
     assert_eq!(eval.stale.len(), 3);
+}
+
+/// Under an expectations file a known failure is *expected* in every artefact: the Markdown and
+/// HTML status say "passed with 1 expected failure", JUnit counts it as skipped with its reason,
+/// SARIF lowers it to a suppressed note, report.json records it per case. A fixed target makes
+/// the entry stale in every artefact.
+#[test]
+fn every_artefact_shows_known_failures_as_expected_and_stale_entries_as_stale() {
+    let baseline = Baseline::parse(KNOWN_FAILURE).unwrap();
+    let mut r = faulty_run();
+    let eval = baseline::judge_report(&mut r, &baseline, TODAY, "ci/expectations.toml");
+    assert_eq!(eval.exit_code(), 0);
+    let status = run_status(&r);
+    assert_eq!(status.phrase(), "passed with 1 expected failure");
+    let j = r.expectations.as_ref().unwrap();
+    assert_eq!(
+        j.cases["TOKEN-ACTOR-MISMATCH"].status,
+        ExpectationStatus::Expected
+    );
+    assert_eq!(
+        j.cases["TOKEN-ACTOR-MISMATCH"].reason.as_deref(),
+        Some("actor binding not enforced yet")
+    );
+
+    let md = render_markdown(&r);
+    assert!(md.contains("✅ passed with 1 expected failure"), "{md}");
+    assert!(!md.contains("### Failures (MUST)"), "{md}");
+    assert!(md.contains("Expected failures (known, listed in `ci/expectations.toml`): 1"));
+    assert!(md.contains("actor binding not enforced yet"), "{md}");
+
+    let html = render_html(&r).unwrap();
+    assert!(html.contains("class=\"status-pass\""), "green header");
+    assert!(html.contains("Passed with 1 expected failure"));
+    assert!(html.contains("data-verdict=\"expected\""));
+    assert!(!html.contains("class=\"case v-fail\""));
+
+    let junit = render_junit(&r);
+    assert!(junit.contains("<testsuites name=\"obo-conformance\" tests=\"3\" failures=\"0\""));
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(
+        junit.contains("<skipped message=\"expected fail (known, entry reason: actor binding not enforced yet)"),
+        "{junit}"
+    );
+
+    let sarif: serde_json::Value = serde_json::from_str(&render_sarif(&r).unwrap()).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["level"], "note");
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    assert!(result["properties"].get("security-severity").is_none());
+
+    let json: serde_json::Value = serde_json::from_str(&render_json(&r).unwrap()).unwrap();
+    assert_eq!(
+        json["expectations"]["cases"]["TOKEN-ACTOR-MISMATCH"]["status"],
+        "expected"
+    );
+
+    // Fixed without updating the file: the entry is stale everywhere, the status red.
+    let mut r = fixed_run();
+    let eval = baseline::judge_report(&mut r, &baseline, TODAY, "ci/expectations.toml");
+    assert_eq!(eval.exit_code(), 1);
+    assert_eq!(run_status(&r).phrase(), "failed: 1 stale expectation");
+    let md = render_markdown(&r);
+    assert!(md.contains("❌ failed: 1 stale expectation"), "{md}");
+    assert!(
+        md.contains("**TOKEN-ACTOR-MISMATCH**: now passes; remove the entry"),
+        "{md}"
+    );
+    assert!(render_html(&r).unwrap().contains("Stale expectations"));
+    let junit = render_junit(&r);
+    assert!(junit.contains("name=\"obo.expectations\""), "{junit}");
+    assert!(junit.contains("type=\"stale-expectation\""), "{junit}");
+    assert!(junit.contains("<testsuites name=\"obo-conformance\" tests=\"4\" failures=\"1\""));
+    let json: serde_json::Value = serde_json::from_str(&render_json(&r).unwrap()).unwrap();
+    assert_eq!(json["expectations"]["stale"][0]["problem"], "now-passes");
+    assert_eq!(
+        json["expectations"]["cases"]["TOKEN-ACTOR-MISMATCH"]["status"],
+        "now-passes"
+    );
+}
+
+/// The replay line names the target as given (a path stays a path), every fault and option,
+/// the seed, strictness and the case; report.json carries it as argv.
+#[test]
+fn the_replay_line_carries_the_whole_invocation() {
+    let mut r = faulty_run();
+    r.strict = true;
+    r.invocation = Some(Invocation {
+        target: "profiles/acme spa.toml".into(),
+        builtin: false,
+        faults: vec![],
+        revision: None,
+        latency_ms: 0,
+        timeout_secs: Some(5),
+        allow_cross_origin: true,
+        cases_dir: Some("my-cases".into()),
+    });
+    assert_eq!(
+        replay_command(&r, "TOKEN-ACTOR-MISMATCH"),
+        "obo-conformance run --target 'profiles/acme spa.toml' --timeout 5 --cases-dir my-cases \
+         --seed 42 --cases TOKEN-ACTOR-MISMATCH --allow-cross-origin --strict"
+    );
+    r.invocation = Some(Invocation {
+        target: "reference".into(),
+        builtin: true,
+        faults: vec!["skip-actor-binding".into(), "no-pkce".into()],
+        revision: Some("01".into()),
+        ..Invocation::default()
+    });
+    r.strict = false;
+    fill_replay(&mut r);
+    assert_eq!(r.replay.len(), 1, "only the failed case: {:?}", r.replay);
+    assert_eq!(
+        r.replay["TOKEN-ACTOR-MISMATCH"].join(" "),
+        "obo-conformance run --target reference --fault skip-actor-binding --fault no-pkce \
+         --revision 01 --seed 42 --cases TOKEN-ACTOR-MISMATCH"
+    );
+    let md = render_markdown(&r);
+    assert!(
+        md.contains("--fault skip-actor-binding --fault no-pkce"),
+        "{md}"
+    );
+    assert!(render_html(&r)
+        .unwrap()
+        .contains("--fault skip-actor-binding --fault no-pkce"));
 }

@@ -249,3 +249,49 @@ proptest! {
         prop_assert!(render_markdown(&r).starts_with("## obo-conformance"));
     }
 }
+
+/// A run's invocation, replay lines and a judgement (expected, unexpected, stale and expired
+/// entries) validate too.
+#[test]
+fn judged_reports_with_replay_lines_validate() {
+    let v = validator();
+    let mut r = common::synthetic();
+    r.invocation = Some(Invocation {
+        target: "reference".into(),
+        builtin: true,
+        faults: vec!["skip-actor-binding".into()],
+        revision: Some("01".into()),
+        latency_ms: 5,
+        timeout_secs: Some(3),
+        allow_cross_origin: true,
+        cases_dir: Some("cases".into()),
+    });
+    let file = r#"
+[[expect]]
+id = "TOKEN-ACTOR-MISMATCH"
+verdict = "fail"
+reason = "known"
+link = "https://tracker.example/1"
+[[expect]]
+id = "AT-ACT-CLAIM"
+verdict = "fail"
+reason = "fixed since"
+[[expect]]
+id = "NO-SUCH-CASE"
+verdict = "error"
+reason = "gone"
+[[expect]]
+id = "CODE-EXPIRED"
+verdict = "error"
+reason = "old"
+expires = 2020-01-01
+"#;
+    let b = baseline::Baseline::parse(file).unwrap();
+    baseline::judge_report(&mut r, &b, time::macros::date!(2026 - 11 - 29), "exp.toml");
+    fill_replay(&mut r);
+    assert!(!r.replay.is_empty());
+    let value = serde_json::to_value(&r).unwrap();
+    assert_eq!(errors(&v, &value), Vec::<String>::new());
+    let back: Report = serde_json::from_value(value).unwrap();
+    assert_eq!(back, r);
+}

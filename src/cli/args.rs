@@ -53,6 +53,13 @@ pub enum ColorChoice {
     Never,
 }
 
+/// What `schema` describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A target profile (the TOML file of `run --target` and `validate-profile`).
+    Profile,
+}
+
 /// How `run` prints case results on standard output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -167,6 +174,14 @@ pub enum Command {
         /// Judge the report against this known-failures file (exit code as for `run`).
         #[arg(long, value_name = "FILE")]
         expectations: Option<PathBuf>,
+    },
+    /// Print a JSON Schema (draft 2020-12) generated from the harness's own types.
+    #[command(
+        after_help = "Example:\n  obo-conformance schema profile > profile.schema.json\n\nThe same schema is docs/profile.schema.json; examples/targets/vendor-template.toml names it\nin a `#:schema` line that taplo and Even Better TOML read."
+    )]
+    Schema {
+        /// The file format to describe.
+        what: SchemaKind,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(

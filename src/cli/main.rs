@@ -81,6 +81,14 @@ fn main() -> ExitCode {
             exit::OK
         }
         Command::Man => cmd_man(),
+        Command::Schema {
+            what: args::SchemaKind::Profile,
+        } => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(profile::json_schema().as_bytes());
+            exit::OK
+        }
     };
     ExitCode::from(code as u8)
 }
@@ -175,6 +183,17 @@ fn cmd_validate(file: &Path) -> i32 {
                 println!("control adapter: {}", ops.join(", "));
             }
             exit::OK
+        }
+        Err(profile::ProfileError::Problems { file, problems }) => {
+            // One line per problem, as a compiler prints them: editors jump to each.
+            for p in &problems {
+                eprintln!("error: {file}:{p}");
+            }
+            eprintln!(
+                "{file}: {} found; nothing was sent to the target",
+                obo_report::plural(problems.len(), "problem")
+            );
+            exit::INVALID
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -10,7 +10,10 @@ use obo_conformance::run::Progress;
 use obo_report::{CaseResult, Verdict};
 
 use crate::args::Format;
-use crate::term::{case_line, verdict_label};
+use crate::term::{case_line, result_label};
+
+/// Whether a finished case's result is a known failure (listed in the expectations file).
+pub type Known = Option<Arc<dyn Fn(&CaseResult) -> bool + Send + Sync>>;
 
 /// What to show while cases run.
 pub struct Reporter {
@@ -19,10 +22,18 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    pub fn new(total: usize, format: Format, quiet: bool, stderr_tty: bool, color: bool) -> Self {
+    pub fn new(
+        known: Known,
+        total: usize,
+        format: Format,
+        quiet: bool,
+        stderr_tty: bool,
+        color: bool,
+    ) -> Self {
+        let is_known = move |r: &CaseResult| known.as_ref().is_some_and(|k| k(r));
         if format == Format::Json {
-            let cb: Progress = Arc::new(|r: &CaseResult| {
-                let _ = writeln!(std::io::stdout().lock(), "{}", json_line(r));
+            let cb: Progress = Arc::new(move |r: &CaseResult| {
+                let _ = writeln!(std::io::stdout().lock(), "{}", json_line(r, is_known(r)));
             });
             return Reporter {
                 callback: Some(cb),
@@ -46,7 +57,7 @@ impl Reporter {
             let cb: Progress = Arc::new(move |r: &CaseResult| {
                 // Failures stay on screen above the bar; the rest only advance it.
                 if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
-                    b.println(case_line(r, color));
+                    b.println(case_line(r, is_known(r), color));
                 }
                 b.set_message(r.id.clone());
                 b.inc(1);
@@ -62,7 +73,7 @@ impl Reporter {
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "[{n:>3}/{total}] {} {}",
-                verdict_label(r.verdict, color),
+                result_label(r.verdict, is_known(r), color),
                 r.id
             );
         });
@@ -80,14 +91,19 @@ impl Reporter {
     }
 }
 
-/// One case result for other tools: no transcript, no checks (report.json has them).
-pub fn json_line(r: &CaseResult) -> serde_json::Value {
-    serde_json::json!({
+/// One case result for other tools: no transcript, no checks (report.json has them);
+/// `expected` when the expectations file lists the fail or error.
+pub fn json_line(r: &CaseResult, known: bool) -> serde_json::Value {
+    let mut line = serde_json::json!({
         "id": r.id,
         "verdict": r.verdict,
         "level": r.level,
         "requirements": r.requirements,
         "message": r.message,
         "duration_ms": r.duration_ms,
-    })
+    });
+    if known {
+        line["expected"] = serde_json::json!(true);
+    }
+    line
 }

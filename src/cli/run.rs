@@ -97,6 +97,24 @@ async fn open_target(args: &RunArgs) -> Result<Target, NotOpened> {
     })
 }
 
+/// What the report records of this invocation, for its replay lines: the target as given
+/// (a path stays a path), the built-in target's faults and options, the catalogue folder.
+fn invocation(args: &RunArgs, dir: &obo_conformance::catalog::Source) -> obo_report::Invocation {
+    obo_report::Invocation {
+        target: args.target.clone(),
+        builtin: is_builtin(&args.target),
+        faults: args.fault.clone(),
+        revision: args.revision.clone(),
+        latency_ms: args.latency_ms,
+        timeout_secs: args.timeout,
+        allow_cross_origin: args.allow_cross_origin,
+        cases_dir: match dir {
+            obo_conformance::catalog::Source::Dir(d) => Some(d.display().to_string()),
+            obo_conformance::catalog::Source::Embedded => None,
+        },
+    }
+}
+
 pub async fn command(
     dir: &obo_conformance::catalog::Source,
     args: RunArgs,
@@ -147,6 +165,11 @@ pub async fn command(
             // CI still gets every artefact: each case in `error` with the cause.
             let mut rep =
                 report::unreachable(described, &catalog, &cases, seed, args.strict, &cause);
+            rep.invocation = Some(invocation(&args, dir));
+            let eval = match artefacts::judge(&mut rep, &expectations, baseline.as_ref()) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
             let out = args.out.clone().unwrap_or_else(report::default_out_dir);
             if let Err(e) = artefacts::write_run(&mut rep, &out) {
                 eprintln!("error: cannot write the reports to {}: {e}", out.display());
@@ -156,11 +179,31 @@ pub async fn command(
                     out.join("report.html").display()
                 );
             }
+            // The gate's account of the errors, but the code of an unreachable target.
+            artefacts::gate(eval.as_ref(), code, args.fail_on_warn);
             return code;
         }
     };
     let stderr_tty = std::io::stderr().is_terminal();
+    // Progress lines mark known failures already; the run is judged as a whole afterwards.
+    let known: crate::progress::Known = match &baseline {
+        Some(b) if matches!(expectations, Expectations::Judge(_)) => {
+            let (b, today) = (b.clone(), time::OffsetDateTime::now_utc().date());
+            let described = obo_report::Target {
+                name: target.profile.name.clone(),
+                issuer: String::new(),
+                revision: target.profile.revision.clone(),
+                profile_digest: String::new(),
+                capabilities: vec![],
+            };
+            Some(Arc::new(move |r: &obo_report::CaseResult| {
+                b.expects(&described, &r.id, r.verdict, today)
+            }))
+        }
+        _ => None,
+    };
     let reporter = Reporter::new(
+        known,
         cases.len(),
         args.format,
         quiet,
@@ -180,6 +223,11 @@ pub async fn command(
     let mut rep = run::run_catalog(target.clone(), &catalog, &cases, &opts).await;
     target.shutdown().await;
     reporter.finish();
+    rep.invocation = Some(invocation(&args, dir));
+    let eval = match artefacts::judge(&mut rep, &expectations, baseline.as_ref()) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     let written = artefacts::write_run(&mut rep, &out);
     let html = out.join("report.html");
     let html = written.as_ref().ok().map(|_| html.as_path());
@@ -188,6 +236,7 @@ pub async fn command(
         Format::Json => {
             let line = serde_json::json!({
                 "summary": rep.summary,
+                "result": obo_report::run_status(&rep).phrase(),
                 "seed": rep.seed,
                 "reports": html.map(|_| out.display().to_string()),
             });
@@ -216,11 +265,5 @@ pub async fn command(
         return exit::HARNESS;
     }
     let own = report::exit_code(&rep, args.fail_on_warn);
-    artefacts::gate(
-        &rep,
-        &expectations,
-        baseline.as_ref(),
-        own,
-        args.fail_on_warn,
-    )
+    artefacts::gate(eval.as_ref(), own, args.fail_on_warn)
 }

@@ -38,31 +38,49 @@ pub fn verdict_label(v: Verdict, color: bool) -> String {
     }
 }
 
-/// The order in which the summary lists cases: what needs action first.
-fn rank(v: Verdict) -> u8 {
-    match v {
-        Verdict::Fail => 0,
-        Verdict::Error => 1,
-        Verdict::Warn => 2,
-        Verdict::Skip => 3,
-        Verdict::Pass => 4,
+/// A case's label: its verdict, or `XFAIL`/`XERR` (blue) for a fail or error the expectations
+/// file lists.
+pub fn result_label(v: Verdict, known: bool, color: bool) -> String {
+    let text = match v {
+        Verdict::Fail if known => "XFAIL",
+        Verdict::Error if known => "XERR",
+        _ => return verdict_label(v, color),
+    };
+    if color {
+        format!("\x1b[34m{text:<5}\x1b[0m")
+    } else {
+        format!("{text:<5}")
     }
 }
 
-/// One case line: verdict, ID, the requirements it is reported under (those of its failed
+/// The order in which the summary lists cases: what needs action first, known failures after
+/// the warnings.
+fn rank(v: Verdict, known: bool) -> u8 {
+    match v {
+        _ if known => 3,
+        Verdict::Fail => 0,
+        Verdict::Error => 1,
+        Verdict::Warn => 2,
+        Verdict::Skip => 4,
+        Verdict::Pass => 5,
+    }
+}
+
+/// One case line: label, ID, the requirements it is reported under (those of its failed
 /// checks; the case's own when none failed), and why.
-pub fn case_line(c: &CaseResult, color: bool) -> String {
+pub fn case_line(c: &CaseResult, known: bool, color: bool) -> String {
     format!(
         "{} {:<44} [{}] {}",
-        verdict_label(c.verdict, color),
+        result_label(c.verdict, known, color),
         c.id,
         c.failed_requirements().join(", "),
         c.message
     )
 }
 
-/// The terminal summary: failures first (then errors, warnings, skips; skips only when not
-/// `quiet`), with their requirement IDs; then the totals and where report.html is.
+/// The terminal summary: failures first, each with the command that runs it again (then
+/// errors, warnings, known failures, skips; skips only when not `quiet`), with their
+/// requirement IDs; then the totals, the overall status and where report.html is.
 pub fn print_summary(
     out: &mut impl Write,
     report: &Report,
@@ -70,14 +88,28 @@ pub fn print_summary(
     color: bool,
     quiet: bool,
 ) -> std::io::Result<()> {
+    let known = |c: &CaseResult| {
+        matches!(c.verdict, Verdict::Fail | Verdict::Error)
+            && report
+                .expectations
+                .as_ref()
+                .is_some_and(|j| j.is_expected(&c.id))
+    };
     let mut shown: Vec<&CaseResult> = report
         .cases
         .iter()
         .filter(|c| c.verdict != Verdict::Pass && !(quiet && c.verdict == Verdict::Skip))
         .collect();
-    shown.sort_by_key(|c| rank(c.verdict));
+    shown.sort_by_key(|c| rank(c.verdict, known(c)));
     for c in shown {
-        writeln!(out, "{}", case_line(c, color))?;
+        writeln!(out, "{}", case_line(c, known(c), color))?;
+        if matches!(c.verdict, Verdict::Fail | Verdict::Error) && !known(c) {
+            writeln!(
+                out,
+                "      replay: {}",
+                obo_report::replay_command(report, &c.id)
+            )?;
+        }
     }
     let s = &report.summary;
     writeln!(
@@ -94,6 +126,7 @@ pub fn print_summary(
         s.errors,
         report.duration_ms as f64 / 1000.0
     )?;
+    writeln!(out, "result: {}", obo_report::run_status(report).phrase())?;
     if let Some(html) = html {
         writeln!(out, "report: {}", html.display())?;
     }

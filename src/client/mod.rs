@@ -431,6 +431,9 @@ fn build_report(
         seed,
         diagnosis: Vec::new(),
         ambiguities: Default::default(),
+        invocation: None,
+        replay: Default::default(),
+        expectations: None,
         strict: false,
         started_at: started_at
             .format(&time::format_description::well_known::Rfc3339)

@@ -335,6 +335,9 @@ pub fn build_report(
         cases,
         requirements,
         ambiguities,
+        invocation: None,
+        replay: Default::default(),
+        expectations: None,
         diagnosis,
     }
 }

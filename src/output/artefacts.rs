@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use obo_report::baseline::{evaluate, Baseline, BaselineError, Evaluation};
+use obo_report::baseline::{judge_report, Baseline, BaselineError, Evaluation};
 use obo_report::{diff, matrix, Report, ReportError};
 use serde_json::Value;
 
@@ -99,9 +99,11 @@ pub fn redact_dynamic_secrets(report: &mut Report) -> usize {
     secrets.len()
 }
 
-/// Redacts, then writes report.json, report.html, report.md, junit.xml and report.sarif.
+/// Redacts, records the replay line of every case that did not pass, then writes report.json,
+/// report.html, report.md, junit.xml and report.sarif.
 pub fn write_run(report: &mut Report, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
     redact_dynamic_secrets(report);
+    obo_report::fill_replay(report);
     obo_report::write_all(report, out)
 }
 
@@ -134,34 +136,46 @@ pub fn preload(exp: &Expectations) -> Result<Option<Baseline>, i32> {
     })
 }
 
-/// The run's exit code under its expectations: prints the evaluation for judge and update.
-/// `own` is the exit code the run has without a file; `fail_on_warn` makes unlisted warnings
-/// fail the gate too.
-pub fn gate(
-    report: &Report,
+/// Judges the run against its expectations file before any artefact is written, and records
+/// the judgement in the report, so that every artefact shows known failures as expected and
+/// stale entries as stale. For an update, writes the file from this run first (then every
+/// result is expected). None without a file; `Err(exit code)` when the file cannot be written.
+pub fn judge(
+    report: &mut Report,
     exp: &Expectations,
     loaded: Option<&Baseline>,
-    own: i32,
-    fail_on_warn: bool,
-) -> i32 {
+) -> Result<Option<Evaluation>, i32> {
     let today = time::OffsetDateTime::now_utc().date();
-    let eval: Evaluation = match exp {
-        Expectations::None => return own,
-        Expectations::Judge(_) => evaluate(report, loaded.unwrap_or(&Baseline::default()), today),
-        Expectations::Update(path) => {
-            let fresh = Baseline::updated(report, loaded);
-            if let Err(e) = write_baseline(&fresh, path) {
+    let (path, fresh);
+    let baseline = match exp {
+        Expectations::None => return Ok(None),
+        Expectations::Judge(p) => {
+            path = p;
+            loaded.cloned().unwrap_or_default()
+        }
+        Expectations::Update(p) => {
+            path = p;
+            fresh = Baseline::updated(report, loaded);
+            if let Err(e) = write_baseline(&fresh, p) {
                 eprintln!("error: {e}");
-                return EXIT_HARNESS;
+                return Err(EXIT_HARNESS);
             }
             println!(
                 "expectations: wrote {} entries to {} (review the diff before committing it)",
                 fresh.entries.len(),
-                path.display()
+                p.display()
             );
-            evaluate(report, &fresh, today)
+            fresh
         }
     };
+    let file = path.display().to_string();
+    Ok(Some(judge_report(report, &baseline, today, &file)))
+}
+
+/// The run's exit code under its expectations: prints the evaluation. `own` is the exit code
+/// the run has without a file; `fail_on_warn` makes unlisted warnings fail the gate too.
+pub fn gate(eval: Option<&Evaluation>, own: i32, fail_on_warn: bool) -> i32 {
+    let Some(eval) = eval else { return own };
     print!("{}", eval.render_text());
     let code = eval.exit_code();
     if code == super::exit::OK && fail_on_warn && !eval.unlisted_warnings.is_empty() {
@@ -356,12 +370,16 @@ pub fn render_command(
     if normalize {
         obo_report::normalize(&mut report);
     }
+    let eval = match judge(&mut report, &exp, baseline.as_ref()) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     if let Err(e) = write_run(&mut report, out) {
         eprintln!("error: {e}");
         return EXIT_HARNESS;
     }
     println!("reports: {}", out.display());
-    gate(&report, &exp, baseline.as_ref(), 0, false)
+    gate(eval.as_ref(), 0, false)
 }
 
 #[cfg(test)]

@@ -98,5 +98,8 @@ pub fn unreachable(
         requirements,
         diagnosis: Vec::new(),
         ambiguities: Default::default(),
+        invocation: None,
+        replay: Default::default(),
+        expectations: None,
     }
 }

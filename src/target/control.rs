@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::validation::{field_err, FieldErr};
@@ -74,7 +75,7 @@ impl Operation {
 }
 
 /// `[control]`: one optional hook per operation.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Adapter {
     pub advance_clock: Option<Hook>,
@@ -99,7 +100,7 @@ impl Adapter {
 }
 
 /// How one operation is done.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(tag = "hook", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Hook {
     /// The built-in JSON contract at `endpoints.control` (docs/contracts.md).
@@ -114,7 +115,7 @@ pub enum Hook {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpHook {
     #[serde(default = "default_method")]

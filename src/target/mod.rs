@@ -25,7 +25,7 @@ use crate::output::exit;
 
 pub use discovery::{metadata_url, resolve};
 pub use schema::*;
-pub use validation::{toml_error, validate};
+pub use validation::{toml_error, validate, Position, Problem};
 
 /// A profile problem: the field (dotted path) and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,12 @@ pub enum ProfileError {
         file: String,
         field: String,
         msg: String,
+    },
+    /// Every problem of a profile file, one per line: `FILE:LINE:COLUMN: field `F`: ...`.
+    #[error("{}", problems.iter().map(|p| format!("{file}:{p}")).collect::<Vec<_>>().join("\n"))]
+    Problems {
+        file: String,
+        problems: Vec<validation::Problem>,
     },
     #[error("target {0}")]
     Unreachable(String),
@@ -73,74 +79,12 @@ pub fn load_file(path: &Path) -> Result<(Profile, String), ProfileError> {
 }
 
 /// Parses and validates profile text; `file` names it in errors, `base` resolves key files.
+/// Every problem is reported at once, each with its line and column ([`validation::check`]).
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<Profile, ProfileError> {
-    let mut profile: Profile = toml::from_str(text).map_err(|e| {
-        let missing = if e.message().starts_with("missing field") {
-            missing_required(text)
-        } else {
-            Vec::new()
-        };
-        let msg = if missing.is_empty() {
-            toml_error(text, &e)
-        } else {
-            let each: Vec<String> = missing
-                .iter()
-                .map(|(field, what)| format!("field `{field}`: missing {what}"))
-                .collect();
-            each.join("; ")
-        };
-        ProfileError::Invalid {
-            file: file.to_string(),
-            msg,
-        }
-    })?;
-    validate(&mut profile, base).map_err(|(field, msg)| ProfileError::Field {
+    validation::check(text, base).map_err(|problems| ProfileError::Problems {
         file: file.to_string(),
-        field,
-        msg,
-    })?;
-    Ok(profile)
-}
-
-/// Required keys and tables absent from a syntactically valid profile, all of them, each named
-/// by its dotted path (serde stops at the first and places a missing nested table at its
-/// parent: `[actor.b]` missing reads as "field actor: missing field b" there). Syntax errors are
-/// left to the deserializer, which reports them with their line.
-fn missing_required(text: &str) -> Vec<(&'static str, &'static str)> {
-    const REQUIRED: &[(&str, &str)] = &[
-        ("profile_version", "key"),
-        ("name", "key"),
-        ("revision", "key"),
-        ("client.primary", "table [client.primary]"),
-        ("client.primary.id", "key"),
-        ("client.primary.auth_method", "key"),
-        ("client.primary.redirect_uri", "key"),
-        ("actor.a", "table [actor.a]"),
-        ("actor.a.id", "key"),
-        ("actor.a.token", "key"),
-        ("actor.b", "table [actor.b]"),
-        ("actor.b.id", "key"),
-        ("actor.b.token", "key"),
-        ("user", "table [user]"),
-        ("consent", "table [consent]"),
-    ];
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    let present = |path: &str| {
-        let mut parts = path.split('.');
-        let first = parts.next().and_then(|k| table.get(k));
-        parts
-            .try_fold(first, |v, k| Some(v.and_then(|v| v.get(k))))
-            .flatten()
-            .is_some()
-    };
-    let parent_present = |path: &str| path.rsplit_once('.').is_none_or(|(p, _)| present(p));
-    REQUIRED
-        .iter()
-        .filter(|(path, _)| parent_present(path) && !present(path))
-        .copied()
-        .collect()
+        problems,
+    })
 }
 
 /// Resolved endpoints of a target.

@@ -4,13 +4,30 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::control;
 
-/// The whole profile file.
-#[derive(Debug, Clone, Deserialize)]
+/// The JSON Schema of the profile file (draft 2020-12), generated from these types: what
+/// `obo-conformance schema profile` prints and docs/profile.schema.json holds, for editors
+/// (taplo / Even Better TOML read it through the template's `#:schema` line).
+pub fn json_schema() -> String {
+    let mut schema = schemars::schema_for!(Profile);
+    schema.insert(
+        "$id".into(),
+        "https://obo-conformance.example/schema/profile/1".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// An obo-conformance target profile (`profile_version = 1`): how the harness drives one
+/// implementation. See examples/targets/vendor-template.toml.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "obo-conformance target profile")]
 pub struct Profile {
     pub profile_version: u32,
     /// A short name for reports.
@@ -43,7 +60,7 @@ pub struct Profile {
 /// `[time]`: lifetimes the vendor configured (a test tenant with short TTLs) and the longest
 /// real-time wait a run may make. A case that moves the clock waits out the lifetime instead
 /// when the target has no `advance_clock` operation; a run never waits longer than allowed.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Time {
     /// Longest wait of one step; 0 (default): never wait.
@@ -70,7 +87,7 @@ impl Time {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoints {
     pub authorization: Option<String>,
@@ -82,7 +99,7 @@ pub struct Endpoints {
     pub control: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Clients {
     pub primary: Client,
@@ -90,7 +107,7 @@ pub struct Clients {
     pub public: Option<Client>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     None,
@@ -99,7 +116,7 @@ pub enum AuthMethod {
     PrivateKeyJwt,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     pub id: String,
@@ -111,7 +128,7 @@ pub struct Client {
     pub key_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Actors {
     pub a: Actor,
@@ -119,7 +136,7 @@ pub struct Actors {
     pub disabled: Option<Actor>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
     /// The actor identifier (`requested_actor`, actor token `sub`).
@@ -128,7 +145,7 @@ pub struct Actor {
 }
 
 /// Where an actor token comes from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TokenSource {
     /// `grant_type=client_credentials` at the target's token endpoint, as the actor's client.
@@ -162,7 +179,7 @@ pub enum TokenSource {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub username: String,
@@ -175,7 +192,7 @@ pub struct User {
 }
 
 /// The consent driver.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(tag = "driver", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Consent {
     /// The authorization endpoint redirects back with a code by itself.
@@ -221,7 +238,7 @@ impl Consent {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PageRole {
     Login,
@@ -232,7 +249,7 @@ pub enum PageRole {
 /// One page rule of the `form` and `browser` drivers: when the page fits every condition given
 /// (`match`, `selector`, `text`), fill and press. A rule with no condition fits the pages whose
 /// shape matches its role (login: a password field; consent: approve and deny controls).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormPage {
     /// Glob (globset syntax) on the page URL without query, or a substring of its path.
@@ -290,7 +307,7 @@ impl FormPage {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scopes {
     #[serde(default = "default_scope")]
@@ -312,7 +329,7 @@ impl Default for Scopes {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     /// Resource that needs the default scope.
@@ -327,7 +344,7 @@ pub struct Resource {
     pub other_audience: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
     #[serde(default = "default_timeout")]

@@ -63,25 +63,40 @@ fn check_url(field: &str, value: &str) -> Result<Url, FieldErr> {
     Ok(url)
 }
 
-/// Checks what the types alone cannot; returns (field, problem).
+/// Checks what the types alone cannot; the first problem (see [`validate_all`]).
 pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
+    match validate_all(p, base).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Checks what the types alone cannot; returns every problem found, as (field, problem), in
+/// the order of the profile's tables.
+pub fn validate_all(p: &mut Profile, base: &Path) -> Vec<FieldErr> {
+    let mut errs: Vec<FieldErr> = Vec::new();
+    let mut keep = |r: Result<(), FieldErr>| {
+        if let Err(e) = r {
+            errs.push(e);
+        }
+    };
     if p.profile_version != 1 {
-        return Err(field_err(
+        keep(Err(field_err(
             "profile_version",
             format!(
                 "unsupported version {}; this harness reads 1",
                 p.profile_version
             ),
-        ));
+        )));
     }
     if !["00", "01", "02"].contains(&p.revision.as_str()) {
-        return Err(field_err(
+        keep(Err(field_err(
             "revision",
             format!("{:?} is not one of \"00\", \"01\", \"02\"", p.revision),
-        ));
+        )));
     }
     if let Some(i) = &p.issuer {
-        check_url("issuer", i)?;
+        keep(check_url("issuer", i).map(drop));
     }
     let e = &p.endpoints;
     for (name, v) in [
@@ -93,11 +108,11 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
         ("endpoints.control", &e.control),
     ] {
         if let Some(v) = v {
-            check_url(name, v)?;
+            keep(check_url(name, v).map(drop));
         }
     }
     if p.issuer.is_none() && (e.authorization.is_none() || e.token.is_none()) {
-        return Err(field_err("issuer", "give the issuer (for RFC 8414 discovery) or both endpoints.authorization and endpoints.token"));
+        keep(Err(field_err("issuer", "give the issuer (for RFC 8414 discovery) or both endpoints.authorization and endpoints.token")));
     }
     for (name, c) in [
         ("client.primary", Some(&mut p.client.primary)),
@@ -105,15 +120,15 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
         ("client.public", p.client.public.as_mut()),
     ] {
         if let Some(c) = c {
-            validate_client(name, c, base)?;
+            keep(validate_client(name, c, base));
         }
     }
     if let Some(pc) = &p.client.public {
         if pc.auth_method != AuthMethod::None {
-            return Err(field_err(
+            keep(Err(field_err(
                 "client.public.auth_method",
                 "a public client authenticates with `none`",
-            ));
+            )));
         }
     }
     for (name, a) in [
@@ -122,39 +137,44 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
         ("actor.disabled", p.actor.disabled.as_mut()),
     ] {
         if let Some(a) = a {
-            validate_actor(name, a, base)?;
+            keep(validate_actor(name, a, base));
         }
     }
     if p.actor.a.id == p.actor.b.id {
-        return Err(field_err("actor.b.id", "actors a and b must differ"));
+        keep(Err(field_err("actor.b.id", "actors a and b must differ")));
     }
     if let Some(r) = &p.resource {
-        check_url("resource.url", &r.url)?;
+        keep(check_url("resource.url", &r.url).map(drop));
         if let Some(w) = &r.write_url {
-            check_url("resource.write_url", w)?;
+            keep(check_url("resource.write_url", w).map(drop));
         }
         if let Some(a) = &r.actor_url {
-            check_url("resource.actor_url", &a.replace("{actor}", "x"))?;
+            keep(check_url("resource.actor_url", &a.replace("{actor}", "x")).map(drop));
         }
     }
-    validate_consent(p)?;
+    keep(validate_consent(p));
     let mut seen = BTreeSet::new();
     for c in &p.capabilities {
         if !capability::is_known(c) {
-            return Err(field_err(
+            keep(Err(field_err(
                 "capabilities",
                 format!(
                     "unknown capability {c:?} (known: {})",
                     capability::ALL.join(", ")
                 ),
-            ));
-        }
-        if !seen.insert(c.clone()) {
-            return Err(field_err("capabilities", format!("{c:?} is listed twice")));
+            )));
+        } else if !seen.insert(c.clone()) {
+            keep(Err(field_err(
+                "capabilities",
+                format!("{c:?} is listed twice"),
+            )));
         }
     }
     if let Some(adapter) = &p.control {
-        control::validate(adapter, p.endpoints.control.is_some() || p.issuer.is_some())?;
+        keep(control::validate(
+            adapter,
+            p.endpoints.control.is_some() || p.issuer.is_some(),
+        ));
     }
     let needs_config = [
         ("second_client", p.client.second.is_some(), "client.second"),
@@ -174,28 +194,31 @@ pub fn validate(p: &mut Profile, base: &Path) -> Result<(), FieldErr> {
     ];
     for (cap, present, what) in needs_config {
         if seen.contains(cap) && !present {
-            return Err(field_err(
+            keep(Err(field_err(
                 "capabilities",
                 format!("{cap} is declared but {what} is not configured"),
-            ));
+            )));
         }
     }
     if seen.contains("interactive_consent") && matches!(p.consent, Consent::Auto {}) {
-        return Err(field_err(
+        keep(Err(field_err(
             "capabilities",
             "interactive_consent needs the form, command or manual consent driver",
-        ));
+        )));
     }
     if p.http.timeout_secs == 0 || p.http.timeout_secs > 600 {
-        return Err(field_err("http.timeout_secs", "must be between 1 and 600"));
+        keep(Err(field_err(
+            "http.timeout_secs",
+            "must be between 1 and 600",
+        )));
     }
     if p.http.max_response_bytes < 1024 {
-        return Err(field_err(
+        keep(Err(field_err(
             "http.max_response_bytes",
             "must be at least 1024",
-        ));
+        )));
     }
-    Ok(())
+    errs
 }
 
 fn read_key(
@@ -359,4 +382,530 @@ fn validate_pages(pages: &[FormPage]) -> Result<(), FieldErr> {
         }
     }
     Ok(())
+}
+
+/// One problem of a profile file: the dotted field it is about (when known), what is wrong, and
+/// where in the text (the value's position; for a missing key or table, the table that should
+/// hold it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: Option<String>,
+    pub msg: String,
+    pub at: Position,
+}
+
+impl std::fmt::Display for Problem {
+    /// `LINE:COLUMN: field `F`: MESSAGE`, the form editors and compilers use after the file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: ", self.at.line, self.at.column)?;
+        match &self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.msg),
+            None => f.write_str(&self.msg),
+        }
+    }
+}
+
+/// Most structural problems collected from one file before giving up (each costs a parse).
+const MAX_STRUCTURAL: usize = 50;
+
+/// Parses and validates a profile, reporting every problem at once: a syntax error alone (the
+/// rest of the text cannot be read reliably), otherwise every structural problem (unknown
+/// field, wrong type, unknown value, missing key or table) and every semantic one, each with
+/// its line and column.
+///
+/// serde stops at the first error, so each structural problem found is blanked out of a copy
+/// of the text (spaces keep every later byte offset, hence every position, unchanged) and the
+/// copy is parsed again; once it deserializes, the semantic checks run on it too.
+pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
+    if let Err(e) = text.parse::<toml::Table>() {
+        return Err(vec![syntax_problem(text, &e)]);
+    }
+    let locations = Locations::of(text);
+    let at = |field: &str| {
+        locations
+            .find(field)
+            .map_or(Position { line: 1, column: 1 }, |s| {
+                Position::of(text, s.start)
+            })
+    };
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut patched = text.to_string();
+    let mut profile = None;
+    // Paths of missing tables given a stand-in: problems inside them are the stand-in's.
+    let mut stood_in: Vec<String> = Vec::new();
+    // Bytes of root-key stand-ins before the text.
+    let mut shift = 0;
+    for _ in 0..MAX_STRUCTURAL {
+        match toml::from_str::<Profile>(&patched) {
+            Ok(p) => {
+                profile = Some(p);
+                break;
+            }
+            Err(e) if e.message().starts_with("missing field") => {
+                let reported: Vec<String> =
+                    problems.iter().filter_map(|p| p.field.clone()).collect();
+                let missing: Vec<Problem> = missing_required(&patched)
+                    .into_iter()
+                    .filter(|(path, _)| {
+                        !reported
+                            .iter()
+                            .any(|r| path == r || path.starts_with(&format!("{r}.")))
+                    })
+                    .map(|(path, what)| Problem {
+                        field: Some(path.to_string()),
+                        msg: format!("missing {what}"),
+                        at: at(path),
+                    })
+                    .collect();
+                // A required key blanked for a problem of its own is missing now: said already.
+                let said = reported.iter().any(|r| {
+                    let key = r.rsplit('.').next().unwrap_or(r);
+                    e.message().contains(&format!("`{key}`"))
+                });
+                if missing.is_empty() && !said {
+                    problems.push(structural_problem(&patched, shift, &e));
+                }
+                // Missing tables get a stand-in appended (after the text: no position moves),
+                // so that the tables after them are checked too; a missing key ends the pass.
+                let stand_ins: Option<Vec<&str>> = missing
+                    .iter()
+                    .map(|m| m.field.as_deref().and_then(stand_in))
+                    .collect();
+                problems.extend(missing.iter().cloned());
+                match stand_ins {
+                    Some(parts) if !parts.is_empty() => {
+                        for part in parts {
+                            if part.starts_with('[') {
+                                patched.push('\n');
+                                patched.push_str(part);
+                            } else {
+                                // A root key goes before the first table; positions are
+                                // computed past it.
+                                patched.insert_str(0, part);
+                                shift += part.len();
+                            }
+                        }
+                        stood_in.extend(missing.into_iter().filter_map(|m| m.field));
+                    }
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                let problem = structural_problem(&patched, shift, &e);
+                let blanked = e.span().is_some_and(|span| blank(&mut patched, span.start));
+                problems.push(problem);
+                if !blanked {
+                    break;
+                }
+            }
+        }
+    }
+    let Some(mut profile) = profile else {
+        problems.sort_by_key(|p| p.at);
+        return Err(problems);
+    };
+    problems.extend(
+        validate_all(&mut profile, base)
+            .into_iter()
+            .filter(|(field, _)| {
+                !stood_in
+                    .iter()
+                    .any(|s| field == s || field.starts_with(&format!("{s}.")))
+            })
+            .map(|(field, msg)| Problem {
+                at: at(&field),
+                field: Some(field),
+                msg,
+            }),
+    );
+    if problems.is_empty() {
+        Ok(profile)
+    } else {
+        problems.sort_by_key(|p| p.at);
+        Err(problems)
+    }
+}
+
+/// A well-formed stand-in for a missing required table, appended to the text so that parsing
+/// goes on past it.
+fn stand_in(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "client" | "client.primary" => {
+            "[client.primary]\nid = \"stand-in\"\nauth_method = \"none\"\nredirect_uri = \"https://stand-in.invalid/cb\"\n"
+        }
+        "actor" => {
+            "[actor.a]\nid = \"stand-in-a\"\ntoken = { source = \"static\", value = \"x\" }\n[actor.b]\nid = \"stand-in-b\"\ntoken = { source = \"static\", value = \"x\" }\n"
+        }
+        "actor.a" => "[actor.a]\nid = \"stand-in-a\"\ntoken = { source = \"static\", value = \"x\" }\n",
+        "actor.b" => "[actor.b]\nid = \"stand-in-b\"\ntoken = { source = \"static\", value = \"x\" }\n",
+        "user" => "[user]\nusername = \"stand-in\"\nsub = \"stand-in\"\n",
+        "consent" => "[consent]\ndriver = \"auto\"\n",
+        "profile_version" => "profile_version = 1\n",
+        "name" => "name = \"stand-in\"\n",
+        "revision" => "revision = \"02\"\n",
+        _ => return None,
+    })
+}
+
+fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
+    Problem {
+        field: None,
+        msg: e.message().trim_end().to_string(),
+        at: e.span().map_or(Position { line: 1, column: 1 }, |s| {
+            Position::of(text, s.start)
+        }),
+    }
+}
+
+/// A deserialization error with the dotted field of its line (`[table]` + `key`); `text` starts
+/// with `shift` bytes of stand-ins that positions do not count.
+fn structural_problem(text: &str, shift: usize, e: &toml::de::Error) -> Problem {
+    let text = &text[shift..];
+    let start = e.span().map_or(0, |s| s.start.saturating_sub(shift));
+    let (table, key) = line_field(text, start);
+    let field = match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(t), None) => Some(t),
+        (None, None) => None,
+    };
+    let msg = e.message().trim_end().to_string();
+    Problem {
+        field: field.filter(|f| !msg.contains(&format!("`{f}`"))),
+        msg,
+        at: Position::of(text, start),
+    }
+}
+
+/// The table (last `[header]` above, array-of-tables headers without their index) and the key
+/// of the line holding byte `offset`.
+fn line_field(text: &str, offset: usize) -> (Option<String>, Option<String>) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    if line.starts_with('[') {
+        let header = line.trim_matches(|c| c == '[' || c == ']').trim();
+        return (Some(header.to_string()), None);
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string());
+    (table, key)
+}
+
+/// Blanks (with spaces, newlines kept) the `key = value` line holding byte `offset`, or the
+/// whole table when it is a `[header]` line; false when there is nothing left to blank.
+fn blank(text: &mut String, offset: usize) -> bool {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let first_end = line_end(line_start);
+    let end = if text[line_start..first_end].trim_start().starts_with('[') {
+        // The table runs to the next header.
+        let mut end = first_end;
+        while end < text.len() {
+            let next_start = end + 1;
+            let next_end = line_end(next_start);
+            if text[next_start..next_end].trim_start().starts_with('[') {
+                break;
+            }
+            end = next_end;
+        }
+        end
+    } else {
+        first_end
+    };
+    let region = &text[line_start..end];
+    if region.trim().is_empty() {
+        return false;
+    }
+    let spaces: String = region
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
+    // Multi-byte characters become one space each: pad to keep later byte offsets unchanged.
+    let pad = region.len() - spaces.len();
+    text.replace_range(line_start..end, &format!("{spaces}{}", " ".repeat(pad)));
+    true
+}
+
+/// Required keys and tables absent from a syntactically valid profile, all of them, each named
+/// by its dotted path (serde stops at the first and places a missing nested table at its
+/// parent: `[actor.b]` missing reads as "field actor: missing field b" there).
+pub(super) fn missing_required(text: &str) -> Vec<(&'static str, &'static str)> {
+    const REQUIRED: &[(&str, &str)] = &[
+        ("profile_version", "key"),
+        ("name", "key"),
+        ("revision", "key"),
+        ("client", "table [client.primary]"),
+        ("client.primary", "table [client.primary]"),
+        ("client.primary.id", "key"),
+        ("client.primary.auth_method", "key"),
+        ("client.primary.redirect_uri", "key"),
+        ("actor", "tables [actor.a] and [actor.b]"),
+        ("actor.a", "table [actor.a]"),
+        ("actor.a.id", "key"),
+        ("actor.a.token", "key"),
+        ("actor.b", "table [actor.b]"),
+        ("actor.b.id", "key"),
+        ("actor.b.token", "key"),
+        ("user", "table [user]"),
+        ("user.username", "key"),
+        ("user.sub", "key"),
+        ("consent", "table [consent]"),
+        ("consent.driver", "key"),
+    ];
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let present = |path: &str| {
+        let mut parts = path.split('.');
+        let first = parts.next().and_then(|k| table.get(k));
+        parts
+            .try_fold(first, |v, k| Some(v.and_then(|v| v.get(k))))
+            .flatten()
+            .is_some()
+    };
+    let parent_present = |path: &str| path.rsplit_once('.').is_none_or(|(p, _)| present(p));
+    REQUIRED
+        .iter()
+        .filter(|(path, _)| parent_present(path) && !present(path))
+        .copied()
+        .collect()
+}
+
+/// A line and column (1-based) in the profile text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// The position of byte `offset` of `text`.
+    pub fn of(text: &str, offset: usize) -> Position {
+        let before = &text[..floor_char_boundary(text, offset.min(text.len()))];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Position {
+            line,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The profile's keys with where each is written: a map from dotted paths (`client.primary.id`,
+/// `consent.page[1].match`) to the byte span of the value, read from the text by the same
+/// parser. What lets semantic errors, found on the typed profile, point at a line.
+#[derive(Debug, Default)]
+pub struct Locations {
+    spans: std::collections::BTreeMap<String, std::ops::Range<usize>>,
+}
+
+/// One parsed value of the text, with the spans of everything inside it.
+enum Node {
+    Table(Vec<(String, At)>),
+    Array(Vec<At>),
+    Leaf,
+}
+
+/// A value and its byte span when the parser knows one (it does not for the implicit parent
+/// of a dotted header, `actor` of `[actor.a]`). `toml::Spanned` cannot stand in: it refuses a
+/// value without a span.
+struct At {
+    span: Option<std::ops::Range<usize>>,
+    node: Node,
+}
+
+// The names by which the toml deserializer hands out spans (serde_spanned's private protocol,
+// the same in serde_spanned 0.6 and 1.x).
+const SPANNED: &str = "$__serde_spanned_private_Spanned";
+const START: &str = "$__serde_spanned_private_start";
+const END: &str = "$__serde_spanned_private_end";
+const VALUE: &str = "$__serde_spanned_private_value";
+
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for At {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_struct(SPANNED, &[START, END, VALUE], AtVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+/// Reads a spanned value, or a plain table when the parser has no span for it.
+struct AtVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AtVisitor {
+    type Value = At;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a TOML value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<At, A::Error> {
+        let Some(first) = map.next_key::<String>()? else {
+            return Ok(At {
+                span: None,
+                node: Node::Table(Vec::new()),
+            });
+        };
+        if first != START {
+            let mut entries = vec![(first, map.next_value::<At>()?)];
+            while let Some(key) = map.next_key::<String>()? {
+                entries.push((key, map.next_value::<At>()?));
+            }
+            return Ok(At {
+                span: None,
+                node: Node::Table(entries),
+            });
+        }
+        let start: usize = map.next_value()?;
+        let _ = map.next_key::<String>()?;
+        let end: usize = map.next_value()?;
+        let _ = map.next_key::<String>()?;
+        let node: Node = map.next_value()?;
+        Ok(At {
+            span: Some(start..end),
+            node,
+        })
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a TOML value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            entries.push((key, map.next_value::<At>()?));
+        }
+        Ok(Node::Table(entries))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<At>()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+}
+
+impl Locations {
+    /// The locations of a syntactically valid text; empty when it does not parse.
+    pub fn of(text: &str) -> Locations {
+        let mut out = Locations::default();
+        if let Ok(root) = toml::from_str::<Node>(text) {
+            out.walk("", &root);
+        }
+        out
+    }
+
+    fn walk(&mut self, path: &str, node: &Node) {
+        let children: Vec<(String, &At)> = match node {
+            Node::Table(entries) => entries
+                .iter()
+                .map(|(key, value)| {
+                    let p = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    (p, value)
+                })
+                .collect(),
+            Node::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("{path}[{i}]"), item))
+                .collect(),
+            Node::Leaf => Vec::new(),
+        };
+        for (p, at) in children {
+            self.walk(&p, &at.node);
+            // A table without a span of its own is placed at its first written key.
+            let span = at.span.clone().or_else(|| {
+                self.spans
+                    .range(format!("{p}.")..)
+                    .take_while(|(k, _)| k.starts_with(&format!("{p}.")))
+                    .map(|(_, s)| s.clone())
+                    .min_by_key(|s| s.start)
+            });
+            if let Some(span) = span {
+                self.spans.insert(p, span);
+            }
+        }
+    }
+
+    /// Where `path` is written, or its nearest written parent (a missing `actor.b` is placed
+    /// at `actor`, the table that should hold it).
+    pub fn find(&self, path: &str) -> Option<&std::ops::Range<usize>> {
+        let mut p = path;
+        loop {
+            if let Some(span) = self.spans.get(p) {
+                return Some(span);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+        }
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn spans_of_nested_tables_arrays_and_inline_tables() {
+        let text = "name = \"x\"\n[actor.a]\nid = \"a\"\ntoken = { source = \"static\", value = \"v\" }\n\n[[consent.page]]\nrole = \"login\"\n[[consent.page]]\nmatch = \"*/x\"\n";
+        let l = Locations::of(text);
+        let at = |p: &str| Position::of(text, l.find(p).expect(p).start);
+        assert_eq!(at("name"), Position { line: 1, column: 8 });
+        assert_eq!(at("actor.a.id").line, 3);
+        assert_eq!(at("actor.a.token.value").line, 4);
+        assert_eq!(at("consent.page[1].match").line, 9);
+        assert_eq!(at("consent.page[0].role").line, 7);
+        // A missing key is placed at its nearest written parent; an implicit table at its
+        // first key.
+        assert_eq!(at("actor.b"), at("actor"));
+        assert_eq!(at("actor").line, 2);
+    }
 }

@@ -194,6 +194,9 @@ pub fn report(cases: Vec<CaseResult>) -> Report {
         cases,
         requirements,
         ambiguities: Default::default(),
+        invocation: None,
+        replay: Default::default(),
+        expectations: None,
         diagnosis: Vec::new(),
     }
 }

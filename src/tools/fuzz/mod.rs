@@ -521,6 +521,9 @@ pub fn to_report(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         ambiguities: Default::default(),
+        invocation: None,
+        replay: Default::default(),
+        expectations: None,
         diagnosis: Vec::new(),
     }
 }
