@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::capability;
+use crate::case::step::{Action, ResourceStep};
 use crate::case::step_rules::validate_step;
-use crate::case::{Case, CaseLevel, StepKind};
+use crate::case::vocabulary::{
+    ActorName, ActorTokenChoice, ClientName, Consent, RequestedActor, ResourceToken, UserName,
+};
+use crate::case::{Case, CaseLevel, Step};
 
 /// One entry of cases/requirements.toml.
 #[derive(Debug, Clone, Deserialize)]
@@ -202,15 +206,13 @@ fn validate_readings(
 ) {
     for (i, step) in case.steps.iter().enumerate() {
         let named: BTreeSet<&str> = step
-            .expect
-            .iter()
-            .chain(step.expect_any.iter().flatten())
+            .expectations()
             .filter_map(|e| e.reading.as_deref())
             .collect();
         let at = format!(
             "{}: step[{i}] ({}): expect.reading",
             case.path.display(),
-            step.kind.name()
+            step.action.name()
         );
         if named.len() > 1 {
             errors.push(format!(
@@ -312,14 +314,56 @@ pub fn parse_case_file(path: &Path) -> Result<Case, String> {
 
 pub fn parse_case(text: &str, path: &Path) -> Result<Case, String> {
     let mut case: Case = toml::from_str(text).map_err(|e| {
-        format!(
-            "{}: {}",
-            path.display(),
-            crate::profile::toml_error(text, &e)
-        )
+        // serde names the field but not which step it is in; the steps are read one by one
+        // again to say so, each refusal with its line and index.
+        let problems = step_errors(text);
+        let problems = if problems.is_empty() {
+            vec![crate::profile::toml_error(text, &e)]
+        } else {
+            problems
+        };
+        let file = path.display();
+        problems
+            .iter()
+            .map(|p| format!("{file}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n  ")
     })?;
     case.path = path.to_path_buf();
     Ok(case)
+}
+
+/// Every step of a case file that is not a valid step: "line N: step[i] (kind): problem".
+fn step_errors(text: &str) -> Vec<String> {
+    let Ok(toml::Value::Table(mut doc)) = text.parse::<toml::Value>() else {
+        return Vec::new();
+    };
+    let Some(toml::Value::Array(steps)) = doc.remove("step") else {
+        return Vec::new();
+    };
+    // Case files write steps as `[[step]]` tables: the i-th header is the i-th step.
+    let headers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[step]]")
+        .map(|(n, _)| n + 1)
+        .collect();
+    let mut out = Vec::new();
+    for (i, step) in steps.into_iter().enumerate() {
+        let line = headers
+            .get(i)
+            .map(|n| format!("line {n}: "))
+            .unwrap_or_default();
+        let problem = match step {
+            toml::Value::Table(t) => match Step::try_from(t) {
+                Ok(_) => continue,
+                Err(e) => format!("step[{i}] ({}): {}", e.kind, e.problem),
+            },
+            other => format!("step[{i}]: {other} is not a table"),
+        };
+        out.push(format!("{line}{problem}"));
+    }
+    out
 }
 
 fn valid_id(id: &str) -> bool {
@@ -391,11 +435,11 @@ pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: 
         err("step", "a case needs at least one step".into());
     }
     for (i, step) in case.steps.iter().enumerate() {
-        let label = format!("step[{i}] ({})", step.kind.name());
+        let label = format!("step[{i}] ({})", step.action.name());
         for problem in validate_step(step, i, &case.steps) {
             err(&label, problem);
         }
-        for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+        for e in step.expectations() {
             for r in e.requirements.iter().flatten() {
                 if !reqs.contains_key(r) {
                     err(
@@ -437,7 +481,7 @@ pub fn level_lint(catalog: &Catalog) -> Vec<String> {
         let mut tables: Vec<(String, Option<CaseLevel>, &[String])> =
             vec![("level".into(), None, &case.requirements)];
         for (i, step) in case.steps.iter().enumerate() {
-            for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+            for e in step.expectations() {
                 if e.level.is_some() || e.requirements.is_some() {
                     let reqs = e.requirements.as_deref().unwrap_or(&case.requirements);
                     tables.push((format!("step[{i}].expect"), e.level, reqs));
@@ -472,49 +516,81 @@ impl Case {
             n.insert(c.to_string());
         };
         for s in &self.steps {
-            match s.kind {
+            let (client, actor, actor_token, user, consent) = match &s.action {
                 // A clock operation, or a real-time wait the profile allows.
-                StepKind::AdvanceClock => add("clock"),
-                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
-                    add("control_api")
+                Action::AdvanceClock(_) => {
+                    add("clock");
+                    Default::default()
                 }
-                StepKind::Introspect => add("introspection"),
-                StepKind::Revoke => add("revocation"),
-                StepKind::Refresh => add("refresh_tokens"),
-                StepKind::Resource => {
+                Action::DisableActor(a) | Action::EnableActor(a) => {
+                    add("control_api");
+                    (None, Some(a.actor), None, None, None)
+                }
+                Action::RevokeConsent(r) => {
+                    add("control_api");
+                    (r.client, r.actor, None, None, None)
+                }
+                Action::Introspect(_) => {
+                    add("introspection");
+                    Default::default()
+                }
+                Action::Revoke(r) => {
+                    add("revocation");
+                    (None, r.actor, None, None, None)
+                }
+                Action::Refresh(r) => {
+                    add("refresh_tokens");
+                    (r.client, None, None, None, None)
+                }
+                Action::Resource(r) => {
                     add("resource_server");
-                    if s.token.as_deref() == Some("minted") {
+                    if matches!(
+                        r,
+                        ResourceStep {
+                            token: Some(ResourceToken::Minted),
+                            ..
+                        }
+                    ) {
                         add("control_mint");
                     }
+                    Default::default()
                 }
-                _ => {}
-            }
-            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
+                Action::Authorize(a) => (
+                    a.client,
+                    a.actor.and_then(RequestedActor::actor),
+                    None,
+                    a.user,
+                    a.consent,
+                ),
+                Action::Token(r)
+                | Action::ParallelToken(crate::case::step::ParallelTokenStep {
+                    request: r, ..
+                }) => (r.client, None, r.actor_token.as_ref(), None, None),
+                Action::ActorToken(a) => (None, a.actor, None, None, None),
+                Action::Replay(_) | Action::Wait(_) | Action::Get(_) => Default::default(),
+            };
+            if actor_token == Some(&ActorTokenChoice::AccessTokenWithActorSub) {
                 add("control_mint");
             }
-            if s.user.as_deref() == Some("second") {
+            if user == Some(UserName::Second) {
                 add("second_user");
             }
-            match s.client.as_deref() {
-                Some("second") => add("second_client"),
-                Some("public") => add("public_client"),
+            match client {
+                Some(ClientName::Second) => add("second_client"),
+                Some(ClientName::Public) => add("public_client"),
                 _ => {}
             }
-            if s.actor.as_deref() == Some("disabled")
-                || s.actor_token.as_deref() == Some("disabled")
+            if actor == Some(ActorName::Disabled)
+                || actor_token == Some(&ActorTokenChoice::Actor(ActorName::Disabled))
             {
                 add("disabled_actor");
             }
-            let page_checks = s
-                .expect
-                .iter()
-                .chain(s.expect_any.iter().flatten())
-                .any(|e| {
-                    e.consent_prompt.is_some()
-                        || e.consent_page_contains.is_some()
-                        || e.consent_page_framing_blocked.is_some()
-                });
-            if matches!(s.consent.as_deref(), Some("deny") | Some("observe")) || page_checks {
+            let page_checks = s.expectations().any(|e| {
+                e.consent_prompt.is_some()
+                    || e.consent_page_contains.is_some()
+                    || e.consent_page_framing_blocked.is_some()
+            });
+            if matches!(consent, Some(Consent::Deny | Consent::Observe)) || page_checks {
                 add("interactive_consent");
             }
         }
@@ -527,10 +603,10 @@ impl Case {
     /// the same triple would otherwise change what they observe.
     pub fn is_exclusive(&self) -> bool {
         self.exclusive
-            || self.steps.iter().any(|s| {
-                s.kind.is_exclusive()
-                    || s.kind == StepKind::RevokeConsent
-                    || matches!(s.consent.as_deref(), Some("deny") | Some("observe"))
+            || self.steps.iter().any(|s| match &s.action {
+                Action::RevokeConsent(_) => true,
+                Action::Authorize(a) => matches!(a.consent, Some(Consent::Deny | Consent::Observe)),
+                other => other.is_exclusive(),
             })
     }
 

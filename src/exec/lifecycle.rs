@@ -1,6 +1,14 @@
 //! Token lifecycle steps: `refresh`, `introspect` (RFC 7662) and `revoke` (RFC 7009).
 
-use super::*;
+use serde_json::Value;
+
+use super::{bearer_error, summarize, CaseRun, Flow, Stop, TokenRecord};
+use crate::case::step::{IntrospectStep, RefreshStep, RevokeStep};
+use crate::case::vocabulary::{ActorName, ClientAuth, IntrospectToken, RevokeToken};
+use crate::case::Step;
+use crate::check::Observation;
+use crate::exec::tokens::actor_token::actor_client;
+use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
     pub(super) fn tokens_record(&self, name: Option<&str>) -> Flow<(String, TokenRecord)> {
@@ -16,29 +24,36 @@ impl CaseRun<'_> {
         Ok((name, rec))
     }
 
-    pub(super) async fn refresh(&mut self, i: usize, step: &Step) -> Flow {
-        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
+    pub(super) async fn refresh(&mut self, i: usize, r: &RefreshStep, step: &Step) -> Flow {
+        let (name, rec) = self.tokens_record(r.tokens.as_deref())?;
         let Some(refresh) = rec.refresh_token.clone() else {
             return Err(Stop::Error(format!(
                 "tokens {name:?} hold no refresh token"
             )));
         };
-        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
-        let client = self.client(&client_name)?;
+        let client_name = r.client.unwrap_or(rec.client);
+        let client = self.client(client_name)?;
         let endpoint = self.target.endpoints.token.clone();
         let mut pairs = vec![
             ("grant_type".to_string(), "refresh_token".to_string()),
             ("refresh_token".into(), refresh),
         ];
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
-        self.modify(&mut pairs, step)?;
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
+        self.modify(&mut pairs, r.edits())?;
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         let resp = self.session.send(&req).await?;
         self.requests.insert(i, req);
         self.last_token_step = Some(i);
-        self.save_tokens(step, &resp, client_name, rec.actor_token.clone(), &name);
+        let save = r.save.as_deref().unwrap_or(&name);
+        self.save_tokens(step, save, &resp, client_name, rec.actor_token.clone());
         self.observe_token_response(i, step, &resp).await
     }
 
@@ -59,37 +74,48 @@ impl CaseRun<'_> {
             pairs.push(("token_type_hint".into(), h.into()));
         }
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         self.session.send(&req).await.map_err(Stop::from)
     }
 
-    /// The token named by `token` (`access`, `refresh`, `actor`) of a tokens record.
-    pub(super) async fn pick_token(&mut self, step: &Step) -> Flow<(String, &'static str)> {
-        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
-        let kind = step.token.as_deref().unwrap_or("access");
+    /// The token `kind` of the tokens record `tokens` (default: the last), with its
+    /// `token_type_hint`. A record without an actor token answers with a fresh one of actor a.
+    pub(super) async fn pick_token(
+        &mut self,
+        tokens: Option<&str>,
+        kind: IntrospectToken,
+    ) -> Flow<(String, &'static str)> {
+        let (name, rec) = self.tokens_record(tokens)?;
         let (value, hint) = match kind {
-            "refresh" => (rec.refresh_token, "refresh_token"),
-            "actor" => match rec.actor_token {
+            IntrospectToken::Refresh => (rec.refresh_token, "refresh_token"),
+            IntrospectToken::Actor => match rec.actor_token {
                 Some(t) => (Some(t), "access_token"),
-                None => (Some(self.actor_token("a").await?), "access_token"),
+                None => (Some(self.actor_token(ActorName::A).await?), "access_token"),
             },
-            _ => (rec.access_token, "access_token"),
+            IntrospectToken::Access => (rec.access_token, "access_token"),
         };
         let v =
             value.ok_or_else(|| Stop::Error(format!("tokens {name:?} hold no {kind} token")))?;
         Ok((v, hint))
     }
 
-    pub(super) async fn introspect(&mut self, i: usize, step: &Step) -> Flow {
-        let (token, hint) = self.pick_token(step).await?;
+    pub(super) async fn introspect(&mut self, i: usize, r: &IntrospectStep, step: &Step) -> Flow {
+        let kind = r.token.unwrap_or(IntrospectToken::Access);
+        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
         let mut resp = self.introspect_raw(&token, Some(hint)).await?;
         if hint == "access_token" && refuses_token_type(&resp) {
             // The AS does not introspect its access tokens (JWTs, typically). When the case
             // asks whether the grant was revoked, its refresh token answers as well (RFC 7009
             // §2.1: revoking a grant invalidates both); otherwise nothing can be observed.
-            let (_, rec) = self.tokens_record(step.tokens.as_deref())?;
+            let (_, rec) = self.tokens_record(r.tokens.as_deref())?;
             let wants_inactive = step
                 .expect
                 .as_ref()
@@ -110,25 +136,36 @@ impl CaseRun<'_> {
         self.observe_plain(i, step, &resp)
     }
 
-    pub(super) async fn revoke(&mut self, i: usize, step: &Step) -> Flow {
-        if let Some(name) = step.token.as_deref().and_then(|t| t.strip_prefix("saved:")) {
-            return self.revoke_actor_token(i, step, name).await;
-        }
-        let (token, hint) = self.pick_token(step).await?;
+    pub(super) async fn revoke(&mut self, i: usize, r: &RevokeStep, step: &Step) -> Flow {
+        let kind = match r.token.as_ref().unwrap_or(&RevokeToken::Access) {
+            RevokeToken::Saved(name) => {
+                let actor = r.actor.unwrap_or(ActorName::A);
+                return self.revoke_actor_token(i, step, name, actor).await;
+            }
+            RevokeToken::Access => IntrospectToken::Access,
+            RevokeToken::Refresh => IntrospectToken::Refresh,
+        };
+        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
         let endpoint = self
             .target
             .endpoints
             .revocation
             .clone()
             .ok_or_else(|| Stop::Skip("the target has no revocation endpoint".into()))?;
-        let client_name = self.tokens_record(step.tokens.as_deref())?.1.client;
-        let client = self.client(&client_name)?;
+        let client_name = self.tokens_record(r.tokens.as_deref())?.1.client;
+        let client = self.client(client_name)?;
         let mut pairs = vec![
             ("token".to_string(), token),
             ("token_type_hint".into(), hint.into()),
         ];
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         let resp = self.session.send(&req).await?;
@@ -155,7 +192,13 @@ impl CaseRun<'_> {
     /// actor it was issued to (§2.1: a client revokes only its own tokens). A target that cannot
     /// revoke actor tokens (no endpoint, no actor credentials, `unsupported_token_type`) makes
     /// the case a skip: the revoked-actor-token check (OBO-TOKEN-10) does not apply to it.
-    async fn revoke_actor_token(&mut self, i: usize, step: &Step, name: &str) -> Flow {
+    async fn revoke_actor_token(
+        &mut self,
+        i: usize,
+        step: &Step,
+        name: &str,
+        which: ActorName,
+    ) -> Flow {
         let token = self
             .saved_actor_token(name)
             .ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?;
@@ -164,15 +207,15 @@ impl CaseRun<'_> {
                 "the target has no revocation endpoint: actor tokens cannot be revoked".into(),
             )
         })?;
-        let which = step.actor.as_deref().unwrap_or("a");
         let actor = self
             .target
-            .actor(which)
-            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .actor(which.name())
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {:?}", which.name())))?
             .clone();
-        let client = crate::exec::tokens::actor_token::actor_client(&actor).ok_or_else(|| {
+        let client = actor_client(&actor).ok_or_else(|| {
             Stop::Skip(format!(
-                "actor {which:?} has no client_credentials source: the harness holds no credentials to revoke its token with (RFC 7009 §2.1)"
+                "actor {:?} has no client_credentials source: the harness holds no credentials to revoke its token with (RFC 7009 §2.1)",
+                which.name()
             ))
         })?;
         let mut pairs = vec![
@@ -180,7 +223,13 @@ impl CaseRun<'_> {
             ("token_type_hint".into(), "access_token".into()),
         ];
         let mut headers = Vec::new();
-        self.client_auth(&client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.client_auth(
+            &client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         let resp = self.session.send(&req).await?;

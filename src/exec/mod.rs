@@ -14,16 +14,16 @@ use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use url::Url;
 
-use crate::case::{Case, Expect, Step, StepKind};
-use crate::check::{self, AuthzView, CheckContext, Observation};
+use crate::case::step::Action;
+use crate::case::vocabulary::{ActorName, ClientName, Lifetime, RequestedActor};
+use crate::case::{Case, Expect, Step};
+use crate::check::{self, CheckContext, Observation};
 use crate::jose::{self, SigningKey};
 use crate::profile::Target;
 use crate::redact::Redactor;
 use crate::session::{Request, Response, Session};
 use crate::verdict::{self, Ending};
-use consent::{Decision, Destination};
 
 mod authorize;
 pub mod consent;
@@ -65,8 +65,8 @@ impl From<control::ControlError> for Stop {
 /// An authorization the case made (`save` name → record).
 #[derive(Debug, Clone)]
 struct AuthzRecord {
-    client: String,
-    actor: String,
+    client: ClientName,
+    actor: RequestedActor,
     redirect_uri: String,
     code: Option<String>,
     verifier: Option<String>,
@@ -74,9 +74,9 @@ struct AuthzRecord {
 }
 
 /// Tokens a token/refresh step obtained.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct TokenRecord {
-    client: String,
+    client: ClientName,
     access_token: Option<String>,
     refresh_token: Option<String>,
     actor_token: Option<String>,
@@ -248,7 +248,7 @@ impl<'a> CaseRun<'a> {
                 Ok(()) => {}
                 Err(Stop::Skip(why)) => return Ending::Skipped(why),
                 Err(Stop::Error(why)) => {
-                    return Ending::Errored(format!("step[{i}] ({}): {why}", step.kind.name()))
+                    return Ending::Errored(format!("step[{i}] ({}): {why}", step.action.name()))
                 }
             }
         }
@@ -264,58 +264,51 @@ impl<'a> CaseRun<'a> {
     }
 
     async fn step(&mut self, i: usize, step: &Step) -> Flow {
-        match step.kind {
-            StepKind::Authorize => self.authorize(i, step).await,
-            StepKind::Token => self.token(i, step).await,
-            StepKind::Replay => self.replay(i, step).await,
-            StepKind::ParallelToken => self.parallel_token(i, step).await,
-            StepKind::ActorToken => {
-                let which = step.actor.clone().unwrap_or_else(|| "a".into());
-                let token = self.actor_token(&which).await?;
-                let name = step.save.clone().unwrap_or_else(|| which.clone());
+        match &step.action {
+            Action::Authorize(a) => self.authorize(i, a, step).await,
+            Action::Token(r) => self.token(i, r, step).await,
+            Action::Replay(r) => self.replay(i, r.of, step).await,
+            Action::ParallelToken(p) => self.parallel_token(i, p, step).await,
+            Action::ActorToken(a) => {
+                let which = a.actor.unwrap_or(ActorName::A);
+                let token = self.actor_token(which).await?;
+                let name = a.save.clone().unwrap_or_else(|| which.name().to_string());
                 self.saved_actor.insert(name, token);
                 Ok(())
             }
-            StepKind::AdvanceClock => {
-                let seconds = step.seconds.unwrap_or(0);
+            Action::AdvanceClock(c) => {
                 let can_move = control::ControlClient::of(self.target)
                     .is_some_and(|c| c.available(crate::profile::control::Operation::AdvanceClock));
                 if can_move {
-                    self.control(control::Call::AdvanceClock { seconds })
+                    self.control(control::Call::AdvanceClock { seconds: c.seconds })
                         .await
                         .map(|_| ())
                 } else {
-                    self.wait_out(step.expires.as_deref()).await
+                    self.wait_out(c.expires).await
                 }
             }
-            StepKind::Wait => {
-                tokio::time::sleep(Duration::from_secs(
-                    step.seconds.unwrap_or(0).clamp(0, 10) as u64
-                ))
-                .await;
+            Action::Wait(w) => {
+                tokio::time::sleep(Duration::from_secs(w.seconds.clamp(0, 10) as u64)).await;
                 Ok(())
             }
-            StepKind::DisableActor | StepKind::EnableActor => {
-                let which = step.actor.clone().unwrap_or_else(|| "a".into());
-                let id = self.actor_id(&which)?;
-                let disable = step.kind == StepKind::DisableActor;
-                let call = if disable {
-                    control::Call::DisableActor { actor: id.clone() }
-                } else {
-                    control::Call::EnableActor { actor: id.clone() }
-                };
-                self.control(call).await?;
-                if disable {
-                    self.disabled.push(id);
-                } else {
-                    self.disabled.retain(|a| *a != id);
-                }
+            Action::DisableActor(a) => {
+                let id = self.actor_id(a.actor)?;
+                self.control(control::Call::DisableActor { actor: id.clone() })
+                    .await?;
+                self.disabled.push(id);
                 Ok(())
             }
-            StepKind::RevokeConsent => {
-                let actor = self.actor_id(step.actor.as_deref().unwrap_or("a"))?;
+            Action::EnableActor(a) => {
+                let id = self.actor_id(a.actor)?;
+                self.control(control::Call::EnableActor { actor: id.clone() })
+                    .await?;
+                self.disabled.retain(|a| *a != id);
+                Ok(())
+            }
+            Action::RevokeConsent(r) => {
+                let actor = self.actor_id(r.actor.unwrap_or(ActorName::A))?;
                 let client = self
-                    .client(step.client.as_deref().unwrap_or("primary"))?
+                    .client(r.client.unwrap_or(ClientName::Primary))?
                     .id
                     .clone();
                 let user = self.target.profile.user.username.clone();
@@ -327,17 +320,17 @@ impl<'a> CaseRun<'a> {
                 .await
                 .map(|_| ())
             }
-            StepKind::Refresh => self.refresh(i, step).await,
-            StepKind::Introspect => self.introspect(i, step).await,
-            StepKind::Revoke => self.revoke(i, step).await,
-            StepKind::Resource => self.resource(i, step).await,
-            StepKind::Get => self.get(i, step).await,
+            Action::Refresh(r) => self.refresh(i, r, step).await,
+            Action::Introspect(r) => self.introspect(i, r, step).await,
+            Action::Revoke(r) => self.revoke(i, r, step).await,
+            Action::Resource(r) => self.resource(i, r, step).await,
+            Action::Get(g) => self.get(i, &g.url, step).await,
         }
     }
 
     /// Without a clock operation: waits out the lifetime of `expires` in real time, when the
     /// profile gives it and allows the wait (`[time]`); otherwise skips saying why.
-    async fn wait_out(&mut self, expires: Option<&str>) -> Flow {
+    async fn wait_out(&mut self, expires: Option<Lifetime>) -> Flow {
         let time = &self.target.profile.time;
         let what = expires.ok_or_else(|| {
             Stop::Skip(
@@ -345,7 +338,7 @@ impl<'a> CaseRun<'a> {
                     .into(),
             )
         })?;
-        let wait = time.wait_for(what).ok_or_else(|| {
+        let wait = time.wait_for(what.name()).ok_or_else(|| {
             Stop::Skip(format!(
                 "the target has no advance_clock operation and the profile gives no [time] {what}_ttl_secs"
             ))

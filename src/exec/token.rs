@@ -1,11 +1,22 @@
 //! The token endpoint steps: `token` (the authorization_code grant with an actor token),
 //! `replay`, `parallel_token`; claims of issued access tokens (verified with the JWKS or introspected).
 
-use super::*;
+use serde_json::Value;
+
+use super::{summarize, why_no_token, CaseRun, Flow, Stop, TokenRecord, VERIFY_ALGS};
+use crate::case::step::{ParallelTokenStep, TokenRequest};
+use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth, ClientName, HttpMethod};
+use crate::case::Step;
+use crate::check::Observation;
+use crate::jose;
+use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
     /// Builds the authorization_code token request of a `token`/`parallel_token` step.
-    pub(super) async fn token_request(&mut self, step: &Step) -> Flow<(Request, String, String)> {
+    pub(super) async fn token_request(
+        &mut self,
+        step: &TokenRequest,
+    ) -> Flow<(Request, ClientName, String)> {
         let name = match step.code.clone().or_else(|| self.last_authz.clone()) {
             Some(n) => n,
             None => return Err(Stop::Error("no earlier authorize step".into())),
@@ -21,17 +32,13 @@ impl CaseRun<'_> {
                 rec.describe
             )));
         };
-        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
-        let client = self.client(&client_name)?;
-        let default_actor = if rec.actor == "none" {
-            "a".to_string()
-        } else {
-            rec.actor.clone()
-        };
-        let which = step.actor_token.clone().unwrap_or(default_actor);
-        let actor_token = self
-            .actor_token_for_request(&which, step.forge.as_deref())
-            .await?;
+        let client_name = step.client.unwrap_or(rec.client);
+        let client = self.client(client_name)?;
+        // A plain authorization (no requested actor) is redeemed with actor a's token.
+        let which = step.actor_token.clone().unwrap_or(ActorTokenChoice::Actor(
+            rec.actor.actor().unwrap_or(ActorName::A),
+        ));
+        let actor_token = self.actor_token_for_request(&which, step.forge).await?;
         let grant = if self.target.profile.revision == "00" {
             "urn:ietf:params:oauth:grant-type:agent-authorization_code"
         } else {
@@ -51,7 +58,7 @@ impl CaseRun<'_> {
         pairs.push(("client_id".into(), client.id.clone()));
         self.client_auth(
             client,
-            step.auth.as_deref().unwrap_or("profile"),
+            step.auth.unwrap_or(ClientAuth::Profile),
             &endpoint,
             &mut pairs,
             &mut headers,
@@ -59,8 +66,8 @@ impl CaseRun<'_> {
         if let Some(t) = &actor_token {
             pairs.push((self.wire("actor_token"), t.clone()));
         }
-        self.modify(&mut pairs, step)?;
-        let mut req = if step.method.as_deref() == Some("GET") {
+        self.modify(&mut pairs, step.edits())?;
+        let mut req = if step.method == Some(HttpMethod::Get) {
             Request::get_query(endpoint, &pairs)
         } else {
             Request::post_form(endpoint, &pairs)
@@ -69,22 +76,25 @@ impl CaseRun<'_> {
         Ok((req, client_name, actor_token.unwrap_or_default()))
     }
 
-    pub(super) async fn token(&mut self, i: usize, step: &Step) -> Flow {
-        let (req, client_name, actor_token) = self.token_request(step).await?;
+    pub(super) async fn token(&mut self, i: usize, r: &TokenRequest, step: &Step) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(r).await?;
         let resp = self.session.send(&req).await?;
         self.requests.insert(i, req);
         self.last_token_step = Some(i);
-        self.save_tokens(step, &resp, client_name, Some(actor_token), "tokens");
+        let save = r.save.as_deref().unwrap_or("tokens");
+        self.save_tokens(step, save, &resp, client_name, Some(actor_token));
         self.observe_token_response(i, step, &resp).await
     }
 
+    /// Keeps the tokens of a token endpoint response under `name` (a set-up step that got
+    /// none keeps nothing).
     pub(super) fn save_tokens(
         &mut self,
         step: &Step,
+        name: &str,
         resp: &Response,
-        client: String,
+        client: ClientName,
         actor_token: Option<String>,
-        default_name: &str,
     ) {
         let json = resp.json();
         let access = json
@@ -100,10 +110,7 @@ impl CaseRun<'_> {
         if access.is_none() && !step.is_check() {
             return;
         }
-        let name = step
-            .save
-            .clone()
-            .unwrap_or_else(|| default_name.to_string());
+        let name = name.to_string();
         if let Some(r) = &refresh {
             self.dynamic_secrets.push(r.clone());
         }
@@ -173,18 +180,15 @@ impl CaseRun<'_> {
     }
 
     pub(super) fn wants_claims(&self, step: &Step) -> bool {
-        step.expect
-            .iter()
-            .chain(step.expect_any.iter().flatten())
-            .any(|e| {
-                e.claims.is_some()
-                    || e.claim_types.is_some()
-                    || e.claims_absent.is_some()
-                    || e.claims_present.is_some()
-                    || e.client_claim.is_some()
-                    || e.act_differs_from_sub.is_some()
-                    || e.scope_within.is_some()
-            })
+        step.expectations().any(|e| {
+            e.claims.is_some()
+                || e.claim_types.is_some()
+                || e.claims_absent.is_some()
+                || e.claims_present.is_some()
+                || e.client_claim.is_some()
+                || e.act_differs_from_sub.is_some()
+                || e.scope_within.is_some()
+        })
     }
 
     /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
@@ -213,9 +217,8 @@ impl CaseRun<'_> {
         Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
     }
 
-    pub(super) async fn replay(&mut self, i: usize, step: &Step) -> Flow {
-        let of = step
-            .of
+    pub(super) async fn replay(&mut self, i: usize, of: Option<usize>, step: &Step) -> Flow {
+        let of = of
             .or(self.last_token_step)
             .ok_or_else(|| Stop::Error("no earlier token request to replay".into()))?;
         let req =
@@ -227,9 +230,14 @@ impl CaseRun<'_> {
         self.observe_token_response(i, step, &resp).await
     }
 
-    pub(super) async fn parallel_token(&mut self, i: usize, step: &Step) -> Flow {
-        let (req, client_name, actor_token) = self.token_request(step).await?;
-        let count = step.count.unwrap_or(8).clamp(2, 64);
+    pub(super) async fn parallel_token(
+        &mut self,
+        i: usize,
+        p: &ParallelTokenStep,
+        step: &Step,
+    ) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(&p.request).await?;
+        let count = p.count().clamp(2, 64);
         let client = self.session.client();
         let max = self.target.profile.http.max_response_bytes;
         let mut set = tokio::task::JoinSet::new();
@@ -268,7 +276,8 @@ impl CaseRun<'_> {
         };
         let wins = responses.iter().filter(|r| success(r)).count();
         if let Some(first_win) = responses.iter().find(|r| success(r)) {
-            self.save_tokens(step, first_win, client_name, Some(actor_token), "tokens");
+            let save = p.request.save.as_deref().unwrap_or("tokens");
+            self.save_tokens(step, save, first_win, client_name, Some(actor_token));
         }
         if !step.is_check() {
             if wins == 0 {
