@@ -4,8 +4,10 @@
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::case_run::CaseRun;
 use super::consent::{self, Decision, Destination};
-use super::{AuthzRecord, CaseRun, Flow, Stop};
+use super::memory::AuthzRecord;
+use super::stop::{Flow, Stop};
 use crate::case::step::AuthorizeStep;
 use crate::case::vocabulary::{ClientName, Consent, HttpMethod, Pkce, RequestedActor, UserName};
 use crate::case::Step;
@@ -17,12 +19,12 @@ use serde_json::Value;
 impl CaseRun<'_> {
     pub(super) async fn authorize(&mut self, i: usize, a: &AuthorizeStep, step: &Step) -> Flow {
         let client_name = a.client.unwrap_or(ClientName::Primary);
-        let client = self.client(client_name)?;
+        let client = self.cx.client(client_name)?;
         let actor = a.actor.unwrap_or(RequestedActor::A);
-        let scope = self.expand(a.scope.as_deref().unwrap_or("${scope}"))?;
+        let scope = self.cx.expand(a.scope.as_deref().unwrap_or("${scope}"))?;
         let pkce = a.pkce.unwrap_or(Pkce::S256);
-        let verifier = self.random_b64(32);
-        let state = self.random_b64(16);
+        let verifier = self.cx.random_b64(32);
+        let state = self.cx.random_b64(16);
         let mut pairs: Vec<(String, String)> = vec![
             ("response_type".into(), "code".into()),
             ("client_id".into(), client.id.clone()),
@@ -45,9 +47,9 @@ impl CaseRun<'_> {
             Pkce::None => {}
         }
         if let Some(named) = actor.actor() {
-            pairs.push((self.wire("requested_actor"), self.actor_id(named)?));
+            pairs.push((self.cx.wire("requested_actor"), self.cx.actor_id(named)?));
         }
-        self.modify(&mut pairs, a.edits())?;
+        self.cx.modify(&mut pairs, a.edits())?;
         let sent_state = pairs
             .iter()
             .find(|(k, _)| k == "state")
@@ -56,7 +58,7 @@ impl CaseRun<'_> {
             .iter()
             .find(|(k, _)| k == "redirect_uri")
             .map(|(_, v)| v.clone());
-        let endpoint = self.target.endpoints.authorization.clone();
+        let endpoint = self.cx.target.endpoints.authorization.clone();
         let req = if a.method == Some(HttpMethod::Post) {
             Request::post_form(endpoint, &pairs)
         } else {
@@ -72,6 +74,7 @@ impl CaseRun<'_> {
         let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
         let which_user = a.user.unwrap_or(UserName::Primary);
         let user = self
+            .cx
             .target
             .user(which_user.name())
             .ok_or_else(|| Stop::Skip(format!("the profile has no {which_user} user")))?;
@@ -80,7 +83,7 @@ impl CaseRun<'_> {
             registered: &registered,
             user,
         };
-        let outcome = consent::drive(&mut self.session, self.target, &req, &dest, decision)
+        let outcome = consent::drive(&mut self.cx.session, self.cx.target, &req, &dest, decision)
             .await
             .map_err(Stop::Error)?;
         let expected_target = sent_url.clone().unwrap_or_else(|| registered.clone());
@@ -102,7 +105,7 @@ impl CaseRun<'_> {
         let plain_request = actor == RequestedActor::None;
         let in_interaction = !outcome.framing.is_empty() || outcome.consent_prompt == Some(true);
         if pkce != Pkce::None {
-            self.dynamic_secrets.push(verifier.clone());
+            self.memory.dynamic_secrets.push(verifier.clone());
         }
         let record = AuthzRecord {
             client: client_name,
@@ -113,8 +116,7 @@ impl CaseRun<'_> {
             describe: describe.clone(),
         };
         let name = a.save.clone().unwrap_or_else(|| "code".into());
-        self.authz.insert(name.clone(), record);
-        self.last_authz = Some(name);
+        self.memory.keep_authorization(name, record);
         if !step.is_check() {
             // AMB-2: an OBO-only AS may refuse a request without requested_actor with
             // invalid_request. A case that needs a plain code does not apply to such a target.

@@ -5,20 +5,21 @@ use base64::Engine as _;
 use serde_json::json;
 use url::Url;
 
-use super::{now_unix, CaseRun, Flow, Stop};
+use super::context::{now_unix, TargetContext};
+use super::stop::{Flow, Stop};
 use crate::case::step::Edits;
 use crate::case::vocabulary::{ActorName, ClientAuth, ClientName};
 use crate::case::Expect;
 use crate::jose::SigningKey;
 use crate::profile::{AuthMethod, Client};
 
-impl<'a> CaseRun<'a> {
+impl<'a> TargetContext<'a> {
     pub(crate) fn expand(&self, s: &str) -> Flow<String> {
         crate::vars::substitute(s, |n| self.target.variable(n))
             .map_err(|n| Stop::Skip(format!("the profile gives no value for ${{{n}}}")))
     }
 
-    pub(super) fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
+    pub(crate) fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
         Ok(match v {
             toml::Value::String(s) => toml::Value::String(self.expand(s)?),
             toml::Value::Array(a) => toml::Value::Array(
@@ -37,7 +38,7 @@ impl<'a> CaseRun<'a> {
         })
     }
 
-    pub(super) fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
+    pub(crate) fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
         let mut e = e.clone();
         let table = |t: &mut Option<std::collections::BTreeMap<String, toml::Value>>| -> Flow {
             if let Some(t) = t {
@@ -82,7 +83,7 @@ impl<'a> CaseRun<'a> {
     }
 
     /// -00 wire names for the -02 names cases are written with.
-    pub(super) fn wire(&self, name: &str) -> String {
+    pub(crate) fn wire(&self, name: &str) -> String {
         if self.target.profile.revision == "00" {
             match name {
                 "requested_actor" => return "requested_agent".into(),
@@ -93,7 +94,7 @@ impl<'a> CaseRun<'a> {
         name.to_string()
     }
 
-    pub(super) fn param_value(&self, v: &toml::Value) -> Flow<String> {
+    pub(crate) fn param_value(&self, v: &toml::Value) -> Flow<String> {
         Ok(match v {
             toml::Value::String(s) => self.expand(s)?,
             other => other.to_string(),
@@ -101,7 +102,7 @@ impl<'a> CaseRun<'a> {
     }
 
     /// Applies `params`, `omit`, `append`, `duplicate` after the normal request was built.
-    pub(super) fn modify(&self, pairs: &mut Vec<(String, String)>, edits: Edits<'_>) -> Flow {
+    pub(crate) fn modify(&self, pairs: &mut Vec<(String, String)>, edits: Edits<'_>) -> Flow {
         for (k, v) in edits.params.into_iter().flatten() {
             let k = self.wire(k);
             let v = self.param_value(v)?;

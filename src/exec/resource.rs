@@ -4,7 +4,9 @@
 use serde_json::Value;
 use url::Url;
 
-use super::{bearer_error, summarize, CaseRun, Flow, Stop};
+use super::case_run::CaseRun;
+use super::response::{bearer_error, summarize};
+use super::stop::{Flow, Stop};
 use crate::case::step::ResourceStep;
 use crate::case::vocabulary::{GetUrl, IntrospectToken, ResourcePath, ResourceToken};
 use crate::case::Step;
@@ -15,6 +17,7 @@ use crate::session::Request;
 impl CaseRun<'_> {
     pub(super) async fn resource(&mut self, i: usize, r: &ResourceStep, step: &Step) -> Flow {
         let res = self
+            .cx
             .target
             .profile
             .resource
@@ -26,7 +29,7 @@ impl CaseRun<'_> {
                 .clone()
                 .ok_or_else(|| Stop::Skip("the profile has no resource.write_url".into()))?,
             ResourcePath::Actor(which) => {
-                let id = self.actor_id(which)?;
+                let id = self.cx.actor_id(which)?;
                 let tpl = res
                     .actor_url
                     .clone()
@@ -47,21 +50,22 @@ impl CaseRun<'_> {
             ),
             ResourceToken::Minted => Some(self.minted_access_token(r).await?),
             ResourceToken::Access => Some(
-                self.tokens_record(r.tokens.as_deref())?
+                self.memory
+                    .tokens_record(r.tokens.as_deref())?
                     .1
                     .access_token
                     .ok_or_else(|| Stop::Error("no access token saved".into()))?,
             ),
         };
         let token = match (token, r.forge) {
-            (Some(t), Some(forgery)) => Some(self.signature_forgery(&t, forgery)?),
+            (Some(t), Some(forgery)) => Some(self.cx.signature_forgery(&t, forgery)?),
             (t, _) => t,
         };
         let mut req = Request::get(url);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let resp = self.session.send(&req).await?;
+        let resp = self.cx.session.send(&req).await?;
         if !step.is_check() && !(200..300).contains(&resp.status) {
             return Err(Stop::Error(format!(
                 "the resource refused: {}",
@@ -95,7 +99,7 @@ impl CaseRun<'_> {
     /// A token signed by the target's key through the control API's `mint`: the saved access
     /// token's claims with the case's `mint` table merged over them, and its header.
     pub(super) async fn minted_access_token(&mut self, r: &ResourceStep) -> Flow<String> {
-        let rec = self.tokens_record(r.tokens.as_deref())?.1;
+        let rec = self.memory.tokens_record(r.tokens.as_deref())?.1;
         let base = rec.access_token.ok_or_else(|| {
             Stop::Error("no access token saved to base the minted token on".into())
         })?;
@@ -106,7 +110,7 @@ impl CaseRun<'_> {
         })?;
         let mut claims = jwt.claims.clone();
         for (k, v) in r.mint.iter().flatten() {
-            let v = check::toml_to_json(&self.expand_value(v)?);
+            let v = check::toml_to_json(&self.cx.expand_value(v)?);
             if let Value::Object(m) = &mut claims {
                 m.insert(k.clone(), v);
             }
@@ -115,34 +119,29 @@ impl CaseRun<'_> {
         if let Some(t) = jwt.header.get("typ") {
             header.insert("typ".into(), t.clone());
         }
-        self.mint(claims, Value::Object(header)).await
-    }
-
-    pub(crate) async fn mint(&mut self, claims: Value, header: Value) -> Flow<String> {
-        self.control(super::control::Call::Mint { claims, header })
-            .await?
-            .ok_or_else(|| Stop::Error("control mint answered without a token".into()))
+        self.cx.mint(claims, Value::Object(header)).await
     }
 
     pub(super) async fn get(&mut self, i: usize, which: &GetUrl, step: &Step) -> Flow {
         let url = match which {
-            GetUrl::Metadata => match &self.target.endpoints.metadata {
+            GetUrl::Metadata => match &self.cx.target.endpoints.metadata {
                 Some(u) => u.clone(),
                 None => crate::profile::metadata_url(
-                    &Url::parse(&self.target.issuer)
+                    &Url::parse(&self.cx.target.issuer)
                         .map_err(|e| Stop::Error(format!("issuer: {e}")))?,
                 ),
             },
             GetUrl::Jwks => self
+                .cx
                 .target
                 .endpoints
                 .jwks
                 .clone()
                 .ok_or_else(|| Stop::Skip("the target publishes no jwks_uri".into()))?,
-            GetUrl::Absolute(other) => Url::parse(&self.expand(other)?)
+            GetUrl::Absolute(other) => Url::parse(&self.cx.expand(other)?)
                 .map_err(|e| Stop::Error(format!("url {other:?}: {e}")))?,
         };
-        let resp = self.session.send(&Request::get(url)).await?;
+        let resp = self.cx.session.send(&Request::get(url)).await?;
         self.observe_plain(i, step, &resp)
     }
 }

@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use super::{summarize, why_no_token, CaseRun, Flow, Stop, TokenRecord, VERIFY_ALGS};
+use super::case_run::CaseRun;
+use super::context::TargetContext;
+use super::response::{summarize, why_no_token};
+use super::stop::{Flow, Stop};
 use crate::case::step::{ParallelTokenStep, TokenRequest};
 use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth, ClientName, HttpMethod};
 use crate::case::Step;
@@ -17,15 +20,7 @@ impl CaseRun<'_> {
         &mut self,
         step: &TokenRequest,
     ) -> Flow<(Request, ClientName, String)> {
-        let name = match step.code.clone().or_else(|| self.last_authz.clone()) {
-            Some(n) => n,
-            None => return Err(Stop::Error("no earlier authorize step".into())),
-        };
-        let rec = self
-            .authz
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| Stop::Error(format!("no authorization saved as {name:?}")))?;
+        let (name, rec) = self.memory.authorization(step.code.as_deref())?;
         let Some(code) = rec.code.clone() else {
             return Err(Stop::Error(format!(
                 "needs the code of authorization {name:?}, but none came back ({})",
@@ -33,13 +28,16 @@ impl CaseRun<'_> {
             )));
         };
         let client_name = step.client.unwrap_or(rec.client);
-        let client = self.client(client_name)?;
+        let client = self.cx.client(client_name)?;
         // A plain authorization (no requested actor) is redeemed with actor a's token.
         let which = step.actor_token.clone().unwrap_or(ActorTokenChoice::Actor(
             rec.actor.actor().unwrap_or(ActorName::A),
         ));
-        let actor_token = self.actor_token_for_request(&which, step.forge).await?;
-        let grant = if self.target.profile.revision == "00" {
+        let actor_token = self
+            .cx
+            .actor_token_for_request(&which, step.forge, &self.memory)
+            .await?;
+        let grant = if self.cx.target.profile.revision == "00" {
             "urn:ietf:params:oauth:grant-type:agent-authorization_code"
         } else {
             "authorization_code"
@@ -53,10 +51,10 @@ impl CaseRun<'_> {
             pairs.push(("code_verifier".into(), v.clone()));
         }
         let mut headers = Vec::new();
-        let endpoint = self.target.endpoints.token.clone();
+        let endpoint = self.cx.target.endpoints.token.clone();
         // The draft makes client_id a MUST in the token request (§4.2.1), whatever the method.
         pairs.push(("client_id".into(), client.id.clone()));
-        self.client_auth(
+        self.cx.client_auth(
             client,
             step.auth.unwrap_or(ClientAuth::Profile),
             &endpoint,
@@ -64,9 +62,9 @@ impl CaseRun<'_> {
             &mut headers,
         );
         if let Some(t) = &actor_token {
-            pairs.push((self.wire("actor_token"), t.clone()));
+            pairs.push((self.cx.wire("actor_token"), t.clone()));
         }
-        self.modify(&mut pairs, step.edits())?;
+        self.cx.modify(&mut pairs, step.edits())?;
         let mut req = if step.method == Some(HttpMethod::Get) {
             Request::get_query(endpoint, &pairs)
         } else {
@@ -78,57 +76,12 @@ impl CaseRun<'_> {
 
     pub(super) async fn token(&mut self, i: usize, r: &TokenRequest, step: &Step) -> Flow {
         let (req, client_name, actor_token) = self.token_request(r).await?;
-        let resp = self.session.send(&req).await?;
-        self.requests.insert(i, req);
-        self.last_token_step = Some(i);
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, true);
         let save = r.save.as_deref().unwrap_or("tokens");
-        self.save_tokens(step, save, &resp, client_name, Some(actor_token));
+        self.memory
+            .save_tokens(step.is_check(), save, &resp, client_name, Some(actor_token));
         self.observe_token_response(i, step, &resp).await
-    }
-
-    /// Keeps the tokens of a token endpoint response under `name` (a set-up step that got
-    /// none keeps nothing).
-    pub(super) fn save_tokens(
-        &mut self,
-        step: &Step,
-        name: &str,
-        resp: &Response,
-        client: ClientName,
-        actor_token: Option<String>,
-    ) {
-        let json = resp.json();
-        let access = json
-            .as_ref()
-            .and_then(|j| j.get("access_token"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let refresh = json
-            .as_ref()
-            .and_then(|j| j.get("refresh_token"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if access.is_none() && !step.is_check() {
-            return;
-        }
-        let name = name.to_string();
-        if let Some(r) = &refresh {
-            self.dynamic_secrets.push(r.clone());
-        }
-        let previous_refresh = self.tokens.get(&name).and_then(|t| t.refresh_token.clone());
-        let previous_actor = self.tokens.get(&name).and_then(|t| t.actor_token.clone());
-        if access.is_some() {
-            self.tokens.insert(
-                name.clone(),
-                TokenRecord {
-                    client,
-                    access_token: access,
-                    // A refresh response may omit the refresh token (no rotation): keep the old one.
-                    refresh_token: refresh.or(previous_refresh),
-                    actor_token: actor_token.filter(|a| !a.is_empty()).or(previous_actor),
-                },
-            );
-            self.last_tokens = Some(name);
-        }
     }
 
     /// Observation of a token endpoint response (token, replay, refresh).
@@ -155,7 +108,7 @@ impl CaseRun<'_> {
             return Ok(());
         }
         let claims = match (&access, self.wants_claims(step)) {
-            (Some(t), true) => Some(self.read_claims(t).await?),
+            (Some(t), true) => Some(self.cx.read_claims(t).await?),
             _ => None,
         };
         let obs = Observation {
@@ -191,42 +144,16 @@ impl CaseRun<'_> {
         })
     }
 
-    /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
-    /// from introspection. `Ok(Err(why))` is a token whose claims cannot be trusted.
-    pub(super) async fn read_claims(&mut self, token: &str) -> Flow<Result<Value, String>> {
-        if self.target.has("jwt_access_tokens") {
-            if let Some(jwks) = &self.target.jwks {
-                return Ok(jose::verify(token, jwks, VERIFY_ALGS)
-                    .map(|j| j.claims)
-                    .map_err(|e| {
-                        format!("the access token does not verify against the target's JWKS: {e}")
-                    }));
-            }
-        }
-        if self.target.has("introspection") {
-            let resp = self.introspect_raw(token, None).await?;
-            let json = resp.json();
-            return Ok(match json {
-                Some(j) if j.get("active").and_then(Value::as_bool) == Some(true) => Ok(j),
-                _ => Err(format!(
-                    "introspection did not report the access token active: {}",
-                    summarize(&resp)
-                )),
-            });
-        }
-        Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
-    }
-
     pub(super) async fn replay(&mut self, i: usize, of: Option<usize>, step: &Step) -> Flow {
         let of = of
-            .or(self.last_token_step)
+            .or(self.memory.last_token_step)
             .ok_or_else(|| Stop::Error("no earlier token request to replay".into()))?;
-        let req =
-            self.requests.get(&of).cloned().ok_or_else(|| {
-                Stop::Error(format!("step[{of}] sent no token request to replay"))
-            })?;
-        let resp = self.session.send(&req).await?;
-        self.requests.insert(i, req);
+        let req = self
+            .memory
+            .request(of)
+            .ok_or_else(|| Stop::Error(format!("step[{of}] sent no token request to replay")))?;
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, false);
         self.observe_token_response(i, step, &resp).await
     }
 
@@ -238,8 +165,8 @@ impl CaseRun<'_> {
     ) -> Flow {
         let (req, client_name, actor_token) = self.token_request(&p.request).await?;
         let count = p.count().clamp(2, 64);
-        let client = self.session.client();
-        let max = self.target.profile.http.max_response_bytes;
+        let client = self.cx.session.client();
+        let max = self.cx.target.profile.http.max_response_bytes;
         let mut set = tokio::task::JoinSet::new();
         for n in 0..count {
             let (client, req) = (client.clone(), req.clone());
@@ -262,14 +189,13 @@ impl CaseRun<'_> {
         }
         results.sort_by_key(|(n, _, _)| *n);
         for (_, r, took) in &results {
-            self.session.record(&req, r, *took);
+            self.cx.session.record(&req, r, *took);
         }
         let mut responses = Vec::new();
         for (_, r, _) in results {
             responses.push(r?);
         }
-        self.requests.insert(i, req);
-        self.last_token_step = Some(i);
+        self.memory.keep_request(i, req, true);
         let success = |r: &Response| {
             (200..300).contains(&r.status)
                 && r.json().is_some_and(|j| j.get("access_token").is_some())
@@ -277,7 +203,13 @@ impl CaseRun<'_> {
         let wins = responses.iter().filter(|r| success(r)).count();
         if let Some(first_win) = responses.iter().find(|r| success(r)) {
             let save = p.request.save.as_deref().unwrap_or("tokens");
-            self.save_tokens(step, save, first_win, client_name, Some(actor_token));
+            self.memory.save_tokens(
+                step.is_check(),
+                save,
+                first_win,
+                client_name,
+                Some(actor_token),
+            );
         }
         if !step.is_check() {
             if wins == 0 {
@@ -306,5 +238,38 @@ impl CaseRun<'_> {
             ..Default::default()
         };
         self.record_checks(i, step, &obs)
+    }
+}
+
+/// Algorithms the harness accepts when it verifies a target's access token.
+const VERIFY_ALGS: &[&str] = &[
+    "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
+];
+
+impl TargetContext<'_> {
+    /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
+    /// from introspection. `Ok(Err(why))` is a token whose claims cannot be trusted.
+    pub(crate) async fn read_claims(&mut self, token: &str) -> Flow<Result<Value, String>> {
+        if self.target.has("jwt_access_tokens") {
+            if let Some(jwks) = &self.target.jwks {
+                return Ok(jose::verify(token, jwks, VERIFY_ALGS)
+                    .map(|j| j.claims)
+                    .map_err(|e| {
+                        format!("the access token does not verify against the target's JWKS: {e}")
+                    }));
+            }
+        }
+        if self.target.has("introspection") {
+            let resp = self.introspect_raw(token, None).await?;
+            let json = resp.json();
+            return Ok(match json {
+                Some(j) if j.get("active").and_then(Value::as_bool) == Some(true) => Ok(j),
+                _ => Err(format!(
+                    "introspection did not report the access token active: {}",
+                    summarize(&resp)
+                )),
+            });
+        }
+        Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
     }
 }

@@ -9,35 +9,41 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::forge::{self, ClaimDefect};
 use crate::case::forgery::{DefectKind, ForgeSpec, Forgery};
 use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth};
-use crate::exec::{now_unix, why_no_token, CaseRun, Stop};
-use crate::forge::{self, ClaimDefect};
+use crate::exec::context::{now_unix, TargetContext};
+use crate::exec::memory::CaseMemory;
+use crate::exec::response::why_no_token;
+use crate::exec::session::Request;
+use crate::exec::stop::{Flow, Stop};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
-use crate::session::Request;
-
-type Flow<T = ()> = Result<T, Stop>;
 
 const DEFAULT_COMMAND_TIMEOUT: u64 = 30;
 const DEFAULT_LIFETIME: i64 = 300;
 
-impl CaseRun<'_> {
+impl TargetContext<'_> {
     /// The value of a token step's `actor_token` (None: omit the parameter), forged as
     /// `forge` says: a claim defect is signed anew, a signature forgery breaks the genuine one.
+    /// `memory` gives the tokens earlier steps obtained or kept.
     pub(crate) async fn actor_token_for_request(
         &mut self,
         which: &ActorTokenChoice,
         forge: Option<ForgeSpec>,
+        memory: &CaseMemory,
     ) -> Flow<Option<String>> {
         let token = match which {
             ActorTokenChoice::None => return Ok(None),
             ActorTokenChoice::Garbage => format!("not-a-jwt-{}", self.random_b64(12)),
-            ActorTokenChoice::AccessTokenWithActorSub => self.access_token_with_actor_sub().await?,
-            ActorTokenChoice::UserAccessToken => self.last_access_token().ok_or_else(|| {
+            ActorTokenChoice::AccessTokenWithActorSub => {
+                self.access_token_with_actor_sub(memory.last_access_token())
+                    .await?
+            }
+            ActorTokenChoice::UserAccessToken => memory.last_access_token().ok_or_else(|| {
                 Stop::Error("actor_token = \"user_access_token\" needs an earlier token step that got an access token".into())
             })?,
-            ActorTokenChoice::Saved(name) => self
+            ActorTokenChoice::Saved(name) => memory
                 .saved_actor_token(name)
                 .ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?,
             ActorTokenChoice::Actor(w) => match forge {
@@ -134,7 +140,7 @@ impl CaseRun<'_> {
         cmd.args(args)
             .env("OBO_ACTOR", actor)
             .stdin(std::process::Stdio::null());
-        let out = crate::consent::run_program(
+        let out = crate::exec::consent::run_program(
             cmd,
             Duration::from_secs(timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT)),
             program,
@@ -234,13 +240,13 @@ impl CaseRun<'_> {
     /// The user's access token re-signed by the target (`mint`) with `sub` = actor A and no
     /// `act`: a token of the target's own whose subject is the bound actor but which is no actor
     /// token, so only a token-type check can refuse it (OBO-TOKEN-3, OBO-INH-20).
-    async fn access_token_with_actor_sub(&mut self) -> Flow<String> {
+    async fn access_token_with_actor_sub(&mut self, base: Option<String>) -> Flow<String> {
         if !self.target.has("control_mint") {
             return Err(Stop::Skip(
                 "a token of the target's own with chosen claims needs control_mint".into(),
             ));
         }
-        let base = self.last_access_token().ok_or_else(|| {
+        let base = base.ok_or_else(|| {
             Stop::Error(
                 "actor_token = \"access_token_with_actor_sub\" needs an earlier token step that got an access token".into(),
             )
