@@ -7,65 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use crate::capability;
-use crate::case::step::{Action, ResourceStep};
+use crate::case::capability;
+use crate::case::requirements::parse_requirements;
+pub use crate::case::requirements::{level_lint, Ambiguity, Requirement};
 use crate::case::step_rules::validate_step;
-use crate::case::vocabulary::{
-    ActorName, ActorTokenChoice, ClientName, Consent, RequestedActor, ResourceToken, UserName,
-};
-use crate::case::{Case, CaseLevel, Step};
-
-/// One entry of cases/requirements.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Requirement {
-    pub id: String,
-    pub section: String,
-    pub level: String,
-    #[serde(default)]
-    pub binds: Vec<String>,
-    pub text: String,
-    #[serde(default)]
-    pub reading: Option<String>,
-    #[serde(default)]
-    pub revisions: Option<Vec<String>>,
-    #[serde(default)]
-    pub untestable: Option<String>,
-    /// Section numbers of other revisions where they differ from `section` (`{ "00" = "7" }`):
-    /// -00 numbered its sections differently, and a -00 run cites the -00 text.
-    #[serde(default)]
-    pub sections: BTreeMap<String, String>,
-}
-
-impl Requirement {
-    /// The section to cite for a run against `revision`.
-    pub fn section_for(&self, revision: &str) -> &str {
-        self.sections
-            .get(revision)
-            .map_or(self.section.as_str(), String::as_str)
-    }
-}
-
-/// One `[[ambiguity]]` of cases/requirements.toml: a question the draft leaves open (digest
-/// section 7) and the reading the suite recommends.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ambiguity {
-    pub id: String,
-    pub question: String,
-    pub recommended: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequirementsFile {
-    #[serde(default)]
-    requirement: Vec<Requirement>,
-    #[serde(default)]
-    ambiguity: Vec<Ambiguity>,
-}
+use crate::case::{Case, Step};
 
 /// The loaded, validated catalogue. Cases are sorted by ID.
 #[derive(Debug, Clone, Default)]
@@ -231,69 +177,6 @@ fn validate_readings(
     }
 }
 
-type Catalogues = (BTreeMap<String, Requirement>, BTreeMap<String, Ambiguity>);
-
-fn parse_requirements(path: &Path, text: &str, errors: &mut Vec<String>) -> Catalogues {
-    let file: RequirementsFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(format!(
-                "{}: {}",
-                path.display(),
-                crate::profile::toml_error(text, &e)
-            ));
-            return (BTreeMap::new(), BTreeMap::new());
-        }
-    };
-    let mut map = BTreeMap::new();
-    for r in file.requirement {
-        if !valid_id(&r.id) {
-            errors.push(format!(
-                "{}: requirement id {:?} is not [A-Z0-9-]+",
-                path.display(),
-                r.id
-            ));
-        }
-        for rev in r.sections.keys() {
-            if !["00", "01", "02"].contains(&rev.as_str()) {
-                errors.push(format!(
-                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
-                    path.display(),
-                    r.id
-                ));
-            }
-        }
-        if map.insert(r.id.clone(), r.clone()).is_some() {
-            errors.push(format!(
-                "{}: requirement {} is listed twice",
-                path.display(),
-                r.id
-            ));
-        }
-    }
-    let mut ambiguities = BTreeMap::new();
-    for a in file.ambiguity {
-        let well_formed =
-            a.id.strip_prefix("AMB-")
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        if !well_formed {
-            errors.push(format!(
-                "{}: ambiguity id {:?} is not AMB-<n>",
-                path.display(),
-                a.id
-            ));
-        }
-        if ambiguities.insert(a.id.clone(), a.clone()).is_some() {
-            errors.push(format!(
-                "{}: ambiguity {} is listed twice",
-                path.display(),
-                a.id
-            ));
-        }
-    }
-    (map, ambiguities)
-}
-
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -366,7 +249,7 @@ fn step_errors(text: &str) -> Vec<String> {
     out
 }
 
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .chars()
@@ -449,171 +332,5 @@ pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: 
                 }
             }
         }
-    }
-}
-
-/// Strength of a requirement or case level: MUST 3, SHOULD 2, MAY 1, anything else
-/// (DESCRIPTIVE) 0.
-fn strength(level: &str) -> u8 {
-    match level {
-        "MUST" => 3,
-        "SHOULD" => 2,
-        "MAY" => 1,
-        _ => 0,
-    }
-}
-
-fn case_level_name(l: CaseLevel) -> &'static str {
-    match l {
-        CaseLevel::Must => "MUST",
-        CaseLevel::Should => "SHOULD",
-        CaseLevel::May => "MAY",
-    }
-}
-
-/// The catalogue lint: no check counts at a level stronger than the strongest requirement it
-/// cites (a MUST check citing only a MAY is severity inflation). Checks cite their expectation's
-/// `requirements`, else the case's, at the expectation's `level`, else the case's. The
-/// cache-header checks cite their own requirement and are not linted here.
-pub fn level_lint(catalog: &Catalog) -> Vec<String> {
-    let mut out = Vec::new();
-    for case in &catalog.cases {
-        let mut tables: Vec<(String, Option<CaseLevel>, &[String])> =
-            vec![("level".into(), None, &case.requirements)];
-        for (i, step) in case.steps.iter().enumerate() {
-            for e in step.expectations() {
-                if e.level.is_some() || e.requirements.is_some() {
-                    let reqs = e.requirements.as_deref().unwrap_or(&case.requirements);
-                    tables.push((format!("step[{i}].expect"), e.level, reqs));
-                }
-            }
-        }
-        for (field, level, reqs) in tables {
-            let level = case_level_name(level.unwrap_or(case.level));
-            let strongest = reqs
-                .iter()
-                .filter_map(|r| catalog.requirements.get(r))
-                .map(|r| r.level.as_str())
-                .max_by_key(|l| strength(l))
-                .unwrap_or("none");
-            if strength(level) > strength(strongest) {
-                out.push(format!(
-                    "{}: {field}: {level} exceeds the strongest cited requirement level ({strongest}: {})",
-                    case.path.display(),
-                    reqs.join(", ")
-                ));
-            }
-        }
-    }
-    out
-}
-
-impl Case {
-    /// Capabilities the case needs: the declared ones plus those its steps imply.
-    pub fn effective_needs(&self) -> BTreeSet<String> {
-        let mut n: BTreeSet<String> = self.needs.iter().cloned().collect();
-        let mut add = |c: &str| {
-            n.insert(c.to_string());
-        };
-        for s in &self.steps {
-            let (client, actor, actor_token, user, consent) = match &s.action {
-                // A clock operation, or a real-time wait the profile allows.
-                Action::AdvanceClock(_) => {
-                    add("clock");
-                    Default::default()
-                }
-                Action::DisableActor(a) | Action::EnableActor(a) => {
-                    add("control_api");
-                    (None, Some(a.actor), None, None, None)
-                }
-                Action::RevokeConsent(r) => {
-                    add("control_api");
-                    (r.client, r.actor, None, None, None)
-                }
-                Action::Introspect(_) => {
-                    add("introspection");
-                    Default::default()
-                }
-                Action::Revoke(r) => {
-                    add("revocation");
-                    (None, r.actor, None, None, None)
-                }
-                Action::Refresh(r) => {
-                    add("refresh_tokens");
-                    (r.client, None, None, None, None)
-                }
-                Action::Resource(r) => {
-                    add("resource_server");
-                    if matches!(
-                        r,
-                        ResourceStep {
-                            token: Some(ResourceToken::Minted),
-                            ..
-                        }
-                    ) {
-                        add("control_mint");
-                    }
-                    Default::default()
-                }
-                Action::Authorize(a) => (
-                    a.client,
-                    a.actor.and_then(RequestedActor::actor),
-                    None,
-                    a.user,
-                    a.consent,
-                ),
-                Action::Token(r)
-                | Action::ParallelToken(crate::case::step::ParallelTokenStep {
-                    request: r, ..
-                }) => (r.client, None, r.actor_token.as_ref(), None, None),
-                Action::ActorToken(a) => (None, a.actor, None, None, None),
-                Action::Replay(_) | Action::Wait(_) | Action::Get(_) => Default::default(),
-            };
-            if actor_token == Some(&ActorTokenChoice::AccessTokenWithActorSub) {
-                add("control_mint");
-            }
-            if user == Some(UserName::Second) {
-                add("second_user");
-            }
-            match client {
-                Some(ClientName::Second) => add("second_client"),
-                Some(ClientName::Public) => add("public_client"),
-                _ => {}
-            }
-            if actor == Some(ActorName::Disabled)
-                || actor_token == Some(&ActorTokenChoice::Actor(ActorName::Disabled))
-            {
-                add("disabled_actor");
-            }
-            let page_checks = s.expectations().any(|e| {
-                e.consent_prompt.is_some()
-                    || e.consent_page_contains.is_some()
-                    || e.consent_page_framing_blocked.is_some()
-            });
-            if matches!(consent, Some(Consent::Deny | Consent::Observe)) || page_checks {
-                add("interactive_consent");
-            }
-        }
-        n
-    }
-
-    /// True when the case changes server-wide state and must run alone. Besides the clock and
-    /// actor steps, cases that depend on the stored consent of the (user, client, actor) triple
-    /// (`revoke_consent`, consent `deny` or `observe`) run alone too: a parallel case approving
-    /// the same triple would otherwise change what they observe.
-    pub fn is_exclusive(&self) -> bool {
-        self.exclusive
-            || self.steps.iter().any(|s| match &s.action {
-                Action::RevokeConsent(_) => true,
-                Action::Authorize(a) => matches!(a.consent, Some(Consent::Deny | Consent::Observe)),
-                other => other.is_exclusive(),
-            })
-    }
-
-    /// Whether the case applies to a draft revision ("00", "01", "02").
-    pub fn applies_to(&self, revision: &str) -> bool {
-        self.revisions
-            .as_ref()
-            .is_none_or(|r| r.iter().any(|x| x == revision))
     }
 }

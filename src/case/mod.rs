@@ -9,6 +9,7 @@ pub mod capability;
 pub mod catalog;
 pub mod client_scenario;
 pub mod forgery;
+pub mod requirements;
 pub mod step;
 mod step_rules;
 pub mod vars;
