@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::case::step::{Action, ParallelTokenStep, ResourceStep};
+use crate::case::step::{Action, ParallelTokenStep};
 use crate::case::vocabulary::{
     ActorName, ActorTokenChoice, ClientName, Consent, RequestedActor, ResourceToken, UserName,
 };
@@ -35,85 +35,15 @@ impl Case {
     /// Capabilities the case needs: the declared ones plus those its steps imply.
     pub fn effective_needs(&self) -> BTreeSet<String> {
         let mut n: BTreeSet<String> = self.needs.iter().cloned().collect();
-        let mut add = |c: &str| {
-            n.insert(c.to_string());
-        };
         for s in &self.steps {
-            let (client, actor, actor_token, user, consent) = match &s.action {
-                // A clock operation, or a real-time wait the profile allows.
-                Action::AdvanceClock(_) => {
-                    add("clock");
-                    Default::default()
-                }
-                Action::DisableActor(a) | Action::EnableActor(a) => {
-                    add("control_api");
-                    (None, Some(a.actor), None, None, None)
-                }
-                Action::RevokeConsent(r) => {
-                    add("control_api");
-                    (r.client, r.actor, None, None, None)
-                }
-                Action::Introspect(_) => {
-                    add("introspection");
-                    Default::default()
-                }
-                Action::Revoke(r) => {
-                    add("revocation");
-                    (None, r.actor, None, None, None)
-                }
-                Action::Refresh(r) => {
-                    add("refresh_tokens");
-                    (r.client, None, None, None, None)
-                }
-                Action::Resource(r) => {
-                    add("resource_server");
-                    if matches!(
-                        r,
-                        ResourceStep {
-                            token: Some(ResourceToken::Minted),
-                            ..
-                        }
-                    ) {
-                        add("control_mint");
-                    }
-                    Default::default()
-                }
-                Action::Authorize(a) => (
-                    a.client,
-                    a.actor.and_then(RequestedActor::actor),
-                    None,
-                    a.user,
-                    a.consent,
-                ),
-                Action::Token(r) | Action::ParallelToken(ParallelTokenStep { request: r, .. }) => {
-                    (r.client, None, r.actor_token.as_ref(), None, None)
-                }
-                Action::ActorToken(a) => (None, a.actor, None, None, None),
-                Action::Replay(_) | Action::Wait(_) | Action::Get(_) => Default::default(),
-            };
-            if actor_token == Some(&ActorTokenChoice::AccessTokenWithActorSub) {
-                add("control_mint");
-            }
-            if user == Some(UserName::Second) {
-                add("second_user");
-            }
-            match client {
-                Some(ClientName::Second) => add("second_client"),
-                Some(ClientName::Public) => add("public_client"),
-                _ => {}
-            }
-            if actor == Some(ActorName::Disabled)
-                || actor_token == Some(&ActorTokenChoice::Actor(ActorName::Disabled))
-            {
-                add("disabled_actor");
-            }
+            n.extend(implied_by(&s.action).into_iter().map(str::to_string));
             let page_checks = s.expectations().any(|e| {
                 e.consent_prompt.is_some()
                     || e.consent_page_contains.is_some()
                     || e.consent_page_framing_blocked.is_some()
             });
-            if matches!(consent, Some(Consent::Deny | Consent::Observe)) || page_checks {
-                add("interactive_consent");
+            if page_checks {
+                n.insert("interactive_consent".into());
             }
         }
         n
@@ -138,4 +68,70 @@ impl Case {
             .as_ref()
             .is_none_or(|r| r.iter().any(|x| x == revision))
     }
+}
+
+/// The capabilities one step implies by its kind and the clients, users and actors it names.
+fn implied_by(action: &Action) -> Vec<&'static str> {
+    let mut n = Vec::new();
+    match action {
+        // A clock operation, or a real-time wait the profile allows.
+        Action::AdvanceClock(_) => n.push("clock"),
+        Action::DisableActor(a) | Action::EnableActor(a) => {
+            n.push("control_api");
+            n.extend(actor_need(Some(a.actor)));
+        }
+        Action::RevokeConsent(r) => {
+            n.push("control_api");
+            n.extend(client_need(r.client));
+            n.extend(actor_need(r.actor));
+        }
+        Action::Introspect(_) => n.push("introspection"),
+        Action::Revoke(r) => {
+            n.push("revocation");
+            n.extend(actor_need(r.actor));
+        }
+        Action::Refresh(r) => {
+            n.push("refresh_tokens");
+            n.extend(client_need(r.client));
+        }
+        Action::Resource(r) => {
+            n.push("resource_server");
+            if r.token == Some(ResourceToken::Minted) {
+                n.push("control_mint");
+            }
+        }
+        Action::Authorize(a) => {
+            n.extend(client_need(a.client));
+            n.extend(actor_need(a.actor.and_then(RequestedActor::actor)));
+            if a.user == Some(UserName::Second) {
+                n.push("second_user");
+            }
+            if matches!(a.consent, Some(Consent::Deny | Consent::Observe)) {
+                n.push("interactive_consent");
+            }
+        }
+        Action::Token(r) | Action::ParallelToken(ParallelTokenStep { request: r, .. }) => {
+            n.extend(client_need(r.client));
+            match r.actor_token {
+                Some(ActorTokenChoice::AccessTokenWithActorSub) => n.push("control_mint"),
+                Some(ActorTokenChoice::Actor(a)) => n.extend(actor_need(Some(a))),
+                _ => {}
+            }
+        }
+        Action::ActorToken(a) => n.extend(actor_need(a.actor)),
+        Action::Replay(_) | Action::Wait(_) | Action::Get(_) => {}
+    }
+    n
+}
+
+fn client_need(client: Option<ClientName>) -> Option<&'static str> {
+    match client? {
+        ClientName::Second => Some("second_client"),
+        ClientName::Public => Some("public_client"),
+        ClientName::Primary => None,
+    }
+}
+
+fn actor_need(actor: Option<ActorName>) -> Option<&'static str> {
+    (actor? == ActorName::Disabled).then_some("disabled_actor")
 }
