@@ -224,19 +224,14 @@ fn step_errors(text: &str) -> Vec<String> {
     let Some(toml::Value::Array(steps)) = doc.remove("step") else {
         return Vec::new();
     };
-    // Case files write steps as `[[step]]` tables: the i-th header is the i-th step.
-    let headers: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim() == "[[step]]")
-        .map(|(n, _)| n + 1)
+    let lines: Vec<&str> = text.lines().collect();
+    // Case files write steps as `[[step]]` tables: the i-th header is the i-th step, and its
+    // lines run to the next header.
+    let headers: Vec<usize> = (0..lines.len())
+        .filter(|&n| lines[n].trim() == "[[step]]")
         .collect();
     let mut out = Vec::new();
     for (i, step) in steps.into_iter().enumerate() {
-        let line = headers
-            .get(i)
-            .map(|n| format!("line {n}: "))
-            .unwrap_or_default();
         let problem = match step {
             toml::Value::Table(t) => match Step::try_from(t) {
                 Ok(_) => continue,
@@ -244,9 +239,32 @@ fn step_errors(text: &str) -> Vec<String> {
             },
             other => format!("step[{i}]: {other} is not a table"),
         };
-        out.push(format!("{line}{problem}"));
+        let line = headers.get(i).map(|&start| {
+            let end = headers.get(i + 1).copied().unwrap_or(lines.len());
+            field_line(&lines, start, end, &problem).unwrap_or(start) + 1
+        });
+        match line {
+            Some(n) => out.push(format!("line {n}: {problem}")),
+            None => out.push(problem),
+        }
     }
     out
+}
+
+/// The line (0-based) among `lines[start..end]` whose key the problem names: serde quotes the
+/// field first (`unknown field `statuss`, expected one of ...`), a vocabulary names it after
+/// "unknown" (`unknown pkce `S512` (known: ...)`).
+fn field_line(lines: &[&str], start: usize, end: usize, problem: &str) -> Option<usize> {
+    let first_quoted = problem.split('`').nth(1);
+    let after_unknown = problem
+        .split_once("unknown ")
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let named: Vec<&str> = first_quoted.into_iter().chain(after_unknown).collect();
+    (start..end.min(lines.len())).find(|&n| {
+        lines[n]
+            .split_once('=')
+            .is_some_and(|(key, _)| named.contains(&key.trim()))
+    })
 }
 
 pub(super) fn valid_id(id: &str) -> bool {
