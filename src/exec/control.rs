@@ -428,14 +428,4 @@ impl TargetContext<'_> {
             .await?
             .ok_or_else(|| Stop::Error("control mint answered without a token".into()))
     }
-
-    /// Undoes the case's server-wide changes (disabled actors), outside the transcript.
-    pub(crate) async fn restore(&mut self) {
-        let Some(control) = ControlClient::of(self.target) else {
-            return;
-        };
-        for actor in std::mem::take(&mut self.disabled) {
-            let _ = control.call(&Call::EnableActor { actor }).await;
-        }
-    }
 }

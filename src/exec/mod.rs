@@ -18,7 +18,6 @@ use obo_report::{Check, Exchange};
 use sha2::{Digest, Sha256};
 
 use crate::case::step::Action;
-use crate::case::vocabulary::{ActorName, ClientName, Lifetime};
 use crate::case::{Case, Step};
 use crate::profile::Target;
 use crate::redact::Redactor;
@@ -26,7 +25,6 @@ use crate::session::Session;
 use crate::verdict::{self, Ending};
 use case_run::{CaseRun, Findings};
 use context::TargetContext;
-use control::{Call, ControlClient};
 use memory::CaseMemory;
 use stop::{Flow, Stop};
 
@@ -43,6 +41,7 @@ pub mod response;
 pub mod schedule;
 pub mod session;
 mod stop;
+mod target_state;
 mod token;
 pub mod tokens;
 
@@ -177,97 +176,21 @@ impl CaseRun<'_> {
             Action::Token(r) => self.token(i, r, step).await,
             Action::Replay(r) => self.replay(i, r.of, step).await,
             Action::ParallelToken(p) => self.parallel_token(i, p, step).await,
-            Action::ActorToken(a) => {
-                let which = a.actor.unwrap_or(ActorName::A);
-                let token = self.cx.actor_token(which).await?;
-                let name = a.save.clone().unwrap_or_else(|| which.name().to_string());
-                self.memory.keep_actor_token(name, token);
-                Ok(())
-            }
-            Action::AdvanceClock(c) => {
-                let can_move = ControlClient::of(self.cx.target)
-                    .is_some_and(|c| c.available(crate::profile::control::Operation::AdvanceClock));
-                if can_move {
-                    self.cx
-                        .control(Call::AdvanceClock { seconds: c.seconds })
-                        .await
-                        .map(|_| ())
-                } else {
-                    self.cx.wait_out(c.expires).await
-                }
-            }
+            Action::ActorToken(a) => self.keep_actor_token(a).await,
+            Action::AdvanceClock(c) => self.cx.advance_clock(c.seconds, c.expires).await,
             Action::Wait(w) => {
                 tokio::time::sleep(Duration::from_secs(w.seconds.clamp(0, 10) as u64)).await;
                 Ok(())
             }
-            Action::DisableActor(a) => {
-                let id = self.cx.actor_id(a.actor)?;
-                self.cx
-                    .control(Call::DisableActor { actor: id.clone() })
-                    .await?;
-                self.cx.disabled.push(id);
-                Ok(())
-            }
-            Action::EnableActor(a) => {
-                let id = self.cx.actor_id(a.actor)?;
-                self.cx
-                    .control(Call::EnableActor { actor: id.clone() })
-                    .await?;
-                self.cx.disabled.retain(|a| *a != id);
-                Ok(())
-            }
-            Action::RevokeConsent(r) => {
-                let actor = self.cx.actor_id(r.actor.unwrap_or(ActorName::A))?;
-                let client = self
-                    .cx
-                    .client(r.client.unwrap_or(ClientName::Primary))?
-                    .id
-                    .clone();
-                let user = self.cx.target.profile.user.username.clone();
-                self.cx
-                    .control(Call::RevokeConsent {
-                        user,
-                        client_id: client,
-                        actor,
-                    })
-                    .await
-                    .map(|_| ())
-            }
+            Action::DisableActor(a) => self.cx.set_actor_enabled(a.actor, false).await,
+            Action::EnableActor(a) => self.cx.set_actor_enabled(a.actor, true).await,
+            Action::RevokeConsent(r) => self.cx.revoke_consent(r).await,
             Action::Refresh(r) => self.refresh(i, r, step).await,
             Action::Introspect(r) => self.introspect(i, r, step).await,
             Action::Revoke(r) => self.revoke(i, r, step).await,
             Action::Resource(r) => self.resource(i, r, step).await,
             Action::Get(g) => self.get(i, &g.url, step).await,
         }
-    }
-}
-
-impl TargetContext<'_> {
-    /// Without a clock operation: waits out the lifetime of `expires` in real time, when the
-    /// profile gives it and allows the wait (`[time]`); otherwise skips saying why.
-    async fn wait_out(&mut self, expires: Option<Lifetime>) -> Flow {
-        let time = &self.target.profile.time;
-        let what = expires.ok_or_else(|| {
-            Stop::Skip(
-                "the target has no advance_clock operation and the step names nothing to wait out"
-                    .into(),
-            )
-        })?;
-        let wait = time.wait_for(what.name()).ok_or_else(|| {
-            Stop::Skip(format!(
-                "the target has no advance_clock operation and the profile gives no [time] {what}_ttl_secs"
-            ))
-        })?;
-        if wait > time.max_wait_secs {
-            return Err(Stop::Skip(format!(
-                "the target has no advance_clock operation; outliving the {what} needs a {wait} s wait, the profile allows max_wait_secs = {}",
-                time.max_wait_secs
-            )));
-        }
-        tracing::info!("waiting {wait} s in real time for the {what} to expire");
-        tokio::time::sleep(Duration::from_secs(wait)).await;
-        self.waited_secs += wait;
-        Ok(())
     }
 }
 

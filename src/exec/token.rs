@@ -1,5 +1,6 @@
 //! The token endpoint steps: `token` (the authorization_code grant with an actor token),
-//! `replay`, `parallel_token`; claims of issued access tokens (verified with the JWKS or introspected).
+//! `replay`, `parallel_token`; `actor_token` (a kept actor token); claims of issued access
+//! tokens (verified with the JWKS or introspected).
 
 use serde_json::Value;
 
@@ -7,7 +8,7 @@ use super::case_run::CaseRun;
 use super::context::TargetContext;
 use super::response::{summarize, why_no_token};
 use super::stop::{Flow, Stop};
-use crate::case::step::{ParallelTokenStep, TokenRequest};
+use crate::case::step::{ActorTokenStep, ParallelTokenStep, TokenRequest};
 use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth, ClientName, HttpMethod};
 use crate::case::Step;
 use crate::check::Observation;
@@ -15,6 +16,15 @@ use crate::jose;
 use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
+    /// `actor_token`: a genuine actor token, kept under `save` (default: the actor's name).
+    pub(super) async fn keep_actor_token(&mut self, a: &ActorTokenStep) -> Flow {
+        let which = a.actor.unwrap_or(ActorName::A);
+        let token = self.cx.actor_token(which).await?;
+        let name = a.save.clone().unwrap_or_else(|| which.name().to_string());
+        self.memory.keep_actor_token(name, token);
+        Ok(())
+    }
+
     /// Builds the authorization_code token request of a `token`/`parallel_token` step.
     pub(super) async fn token_request(
         &mut self,
