@@ -77,7 +77,10 @@ fn an_unknown_field_is_named_with_its_file() {
         &BASE.replace("status = 400", "statuss = 400"),
     );
     let e = errors(&dir);
-    assert!(e.contains("fx-case.toml") && e.contains("statuss"), "{e}");
+    assert!(
+        e.contains("fx-case.toml: line 13: step[1] (token): expect: unknown field `statuss`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -92,7 +95,52 @@ fn a_field_foreign_to_the_step_kind_is_named() {
     );
     let e = errors(&dir);
     assert!(
-        e.contains("step[1] (token)") && e.contains("`consent`"),
+        e.contains("fx-case.toml: line 12: step[1] (token)") && e.contains("`consent`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_forgery_on_an_authorize_step_is_refused_by_name() {
+    let dir = scratch(
+        "forge-authorize",
+        "fx-case.toml",
+        &BASE.replace(
+            "do = \"authorize\"",
+            "do = \"authorize\"\nforge = \"alg_none\"",
+        ),
+    );
+    let e = errors(&dir);
+    assert!(
+        e.contains("fx-case.toml: line 9: step[0] (authorize): unknown field `forge`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_step_field_is_refused_naming_file_step_and_field() {
+    let dir = scratch(
+        "unknown-step-field",
+        "fx-case.toml",
+        &BASE.replace("actor_token = \"b\"", "actor_tokn = \"b\""),
+    );
+    let e = errors(&dir);
+    assert!(
+        e.contains("fx-case.toml: line 11: step[1] (token): unknown field `actor_tokn`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_value_outside_a_vocabulary_is_refused_listing_the_vocabulary() {
+    let dir = scratch(
+        "vocabulary",
+        "fx-case.toml",
+        &BASE.replace("do = \"authorize\"", "do = \"authorize\"\npkce = \"S512\""),
+    );
+    let e = errors(&dir);
+    assert!(
+        e.contains("line 9: step[0] (authorize): unknown pkce `S512` (known: S256, plain, none)"),
         "{e}"
     );
 }
@@ -103,13 +151,20 @@ fn unknown_requirements_variables_and_values_are_reported() {
         .replace("[\"OBO-TOKEN-12\"]", "[\"OBO-NOPE-1\"]")
         .replace(
             "actor_token = \"b\"",
-            "actor_token = \"c\"\nparams = { scope = \"${scopes}\" }",
+            "actor_token = \"b\"\nparams = { scope = \"${scopes}\" }",
         );
     let dir = scratch("bad", "fx-case.toml", &body);
     let e = errors(&dir);
     assert!(e.contains("OBO-NOPE-1 is not in requirements.toml"), "{e}");
     assert!(e.contains("${scopes}"), "{e}");
-    assert!(e.contains("actor_token = \"c\""), "{e}");
+    // A value outside a vocabulary stops the case at parsing, naming the field and value.
+    let dir = scratch(
+        "bad-value",
+        "fx-case.toml",
+        &BASE.replace("actor_token = \"b\"", "actor_token = \"c\""),
+    );
+    let e = errors(&dir);
+    assert!(e.contains("unknown actor_token `c`"), "{e}");
 }
 
 #[test]

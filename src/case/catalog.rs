@@ -7,61 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use crate::capability;
+use crate::case::capability;
+use crate::case::requirements::parse_requirements;
+pub use crate::case::requirements::{level_lint, Ambiguity, Requirement};
 use crate::case::step_rules::validate_step;
-use crate::case::{Case, CaseLevel, StepKind};
-
-/// One entry of cases/requirements.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Requirement {
-    pub id: String,
-    pub section: String,
-    pub level: String,
-    #[serde(default)]
-    pub binds: Vec<String>,
-    pub text: String,
-    #[serde(default)]
-    pub reading: Option<String>,
-    #[serde(default)]
-    pub revisions: Option<Vec<String>>,
-    #[serde(default)]
-    pub untestable: Option<String>,
-    /// Section numbers of other revisions where they differ from `section` (`{ "00" = "7" }`):
-    /// -00 numbered its sections differently, and a -00 run cites the -00 text.
-    #[serde(default)]
-    pub sections: BTreeMap<String, String>,
-}
-
-impl Requirement {
-    /// The section to cite for a run against `revision`.
-    pub fn section_for(&self, revision: &str) -> &str {
-        self.sections
-            .get(revision)
-            .map_or(self.section.as_str(), String::as_str)
-    }
-}
-
-/// One `[[ambiguity]]` of cases/requirements.toml: a question the draft leaves open (digest
-/// section 7) and the reading the suite recommends.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ambiguity {
-    pub id: String,
-    pub question: String,
-    pub recommended: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequirementsFile {
-    #[serde(default)]
-    requirement: Vec<Requirement>,
-    #[serde(default)]
-    ambiguity: Vec<Ambiguity>,
-}
+use crate::case::{Case, Step};
 
 /// The loaded, validated catalogue. Cases are sorted by ID.
 #[derive(Debug, Clone, Default)]
@@ -202,15 +152,13 @@ fn validate_readings(
 ) {
     for (i, step) in case.steps.iter().enumerate() {
         let named: BTreeSet<&str> = step
-            .expect
-            .iter()
-            .chain(step.expect_any.iter().flatten())
+            .expectations()
             .filter_map(|e| e.reading.as_deref())
             .collect();
         let at = format!(
             "{}: step[{i}] ({}): expect.reading",
             case.path.display(),
-            step.kind.name()
+            step.action.name()
         );
         if named.len() > 1 {
             errors.push(format!(
@@ -227,69 +175,6 @@ fn validate_readings(
             }
         }
     }
-}
-
-type Catalogues = (BTreeMap<String, Requirement>, BTreeMap<String, Ambiguity>);
-
-fn parse_requirements(path: &Path, text: &str, errors: &mut Vec<String>) -> Catalogues {
-    let file: RequirementsFile = match toml::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(format!(
-                "{}: {}",
-                path.display(),
-                crate::profile::toml_error(text, &e)
-            ));
-            return (BTreeMap::new(), BTreeMap::new());
-        }
-    };
-    let mut map = BTreeMap::new();
-    for r in file.requirement {
-        if !valid_id(&r.id) {
-            errors.push(format!(
-                "{}: requirement id {:?} is not [A-Z0-9-]+",
-                path.display(),
-                r.id
-            ));
-        }
-        for rev in r.sections.keys() {
-            if !["00", "01", "02"].contains(&rev.as_str()) {
-                errors.push(format!(
-                    "{}: requirement {}: sections.{rev} is not one of 00, 01, 02",
-                    path.display(),
-                    r.id
-                ));
-            }
-        }
-        if map.insert(r.id.clone(), r.clone()).is_some() {
-            errors.push(format!(
-                "{}: requirement {} is listed twice",
-                path.display(),
-                r.id
-            ));
-        }
-    }
-    let mut ambiguities = BTreeMap::new();
-    for a in file.ambiguity {
-        let well_formed =
-            a.id.strip_prefix("AMB-")
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        if !well_formed {
-            errors.push(format!(
-                "{}: ambiguity id {:?} is not AMB-<n>",
-                path.display(),
-                a.id
-            ));
-        }
-        if ambiguities.insert(a.id.clone(), a.clone()).is_some() {
-            errors.push(format!(
-                "{}: ambiguity {} is listed twice",
-                path.display(),
-                a.id
-            ));
-        }
-    }
-    (map, ambiguities)
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -312,17 +197,77 @@ pub fn parse_case_file(path: &Path) -> Result<Case, String> {
 
 pub fn parse_case(text: &str, path: &Path) -> Result<Case, String> {
     let mut case: Case = toml::from_str(text).map_err(|e| {
-        format!(
-            "{}: {}",
-            path.display(),
-            crate::profile::toml_error(text, &e)
-        )
+        // serde names the field but not which step it is in; the steps are read one by one
+        // again to say so, each refusal with its line and index.
+        let problems = step_errors(text);
+        let problems = if problems.is_empty() {
+            vec![crate::profile::toml_error(text, &e)]
+        } else {
+            problems
+        };
+        let file = path.display();
+        problems
+            .iter()
+            .map(|p| format!("{file}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n  ")
     })?;
     case.path = path.to_path_buf();
     Ok(case)
 }
 
-fn valid_id(id: &str) -> bool {
+/// Every step of a case file that is not a valid step: "line N: step[i] (kind): problem".
+fn step_errors(text: &str) -> Vec<String> {
+    let Ok(toml::Value::Table(mut doc)) = text.parse::<toml::Value>() else {
+        return Vec::new();
+    };
+    let Some(toml::Value::Array(steps)) = doc.remove("step") else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    // Case files write steps as `[[step]]` tables: the i-th header is the i-th step, and its
+    // lines run to the next header.
+    let headers: Vec<usize> = (0..lines.len())
+        .filter(|&n| lines[n].trim() == "[[step]]")
+        .collect();
+    let mut out = Vec::new();
+    for (i, step) in steps.into_iter().enumerate() {
+        let problem = match step {
+            toml::Value::Table(t) => match Step::try_from(t) {
+                Ok(_) => continue,
+                Err(e) => format!("step[{i}] ({}): {}", e.kind, e.problem),
+            },
+            other => format!("step[{i}]: {other} is not a table"),
+        };
+        let line = headers.get(i).map(|&start| {
+            let end = headers.get(i + 1).copied().unwrap_or(lines.len());
+            field_line(&lines, start, end, &problem).unwrap_or(start) + 1
+        });
+        match line {
+            Some(n) => out.push(format!("line {n}: {problem}")),
+            None => out.push(problem),
+        }
+    }
+    out
+}
+
+/// The line (0-based) among `lines[start..end]` whose key the problem names: serde quotes the
+/// field first (`unknown field `statuss`, expected one of ...`), a vocabulary names it after
+/// "unknown" (`unknown pkce `S512` (known: ...)`).
+fn field_line(lines: &[&str], start: usize, end: usize, problem: &str) -> Option<usize> {
+    let first_quoted = problem.split('`').nth(1);
+    let after_unknown = problem
+        .split_once("unknown ")
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let named: Vec<&str> = first_quoted.into_iter().chain(after_unknown).collect();
+    (start..end.min(lines.len())).find(|&n| {
+        lines[n]
+            .split_once('=')
+            .is_some_and(|(key, _)| named.contains(&key.trim()))
+    })
+}
+
+pub(super) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .chars()
@@ -391,11 +336,11 @@ pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: 
         err("step", "a case needs at least one step".into());
     }
     for (i, step) in case.steps.iter().enumerate() {
-        let label = format!("step[{i}] ({})", step.kind.name());
+        let label = format!("step[{i}] ({})", step.action.name());
         for problem in validate_step(step, i, &case.steps) {
             err(&label, problem);
         }
-        for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
+        for e in step.expectations() {
             for r in e.requirements.iter().flatten() {
                 if !reqs.contains_key(r) {
                     err(
@@ -405,139 +350,5 @@ pub fn validate_case(case: &Case, reqs: &BTreeMap<String, Requirement>, errors: 
                 }
             }
         }
-    }
-}
-
-/// Strength of a requirement or case level: MUST 3, SHOULD 2, MAY 1, anything else
-/// (DESCRIPTIVE) 0.
-fn strength(level: &str) -> u8 {
-    match level {
-        "MUST" => 3,
-        "SHOULD" => 2,
-        "MAY" => 1,
-        _ => 0,
-    }
-}
-
-fn case_level_name(l: CaseLevel) -> &'static str {
-    match l {
-        CaseLevel::Must => "MUST",
-        CaseLevel::Should => "SHOULD",
-        CaseLevel::May => "MAY",
-    }
-}
-
-/// The catalogue lint: no check counts at a level stronger than the strongest requirement it
-/// cites (a MUST check citing only a MAY is severity inflation). Checks cite their expectation's
-/// `requirements`, else the case's, at the expectation's `level`, else the case's. The
-/// cache-header checks cite their own requirement and are not linted here.
-pub fn level_lint(catalog: &Catalog) -> Vec<String> {
-    let mut out = Vec::new();
-    for case in &catalog.cases {
-        let mut tables: Vec<(String, Option<CaseLevel>, &[String])> =
-            vec![("level".into(), None, &case.requirements)];
-        for (i, step) in case.steps.iter().enumerate() {
-            for e in step.expect.iter().chain(step.expect_any.iter().flatten()) {
-                if e.level.is_some() || e.requirements.is_some() {
-                    let reqs = e.requirements.as_deref().unwrap_or(&case.requirements);
-                    tables.push((format!("step[{i}].expect"), e.level, reqs));
-                }
-            }
-        }
-        for (field, level, reqs) in tables {
-            let level = case_level_name(level.unwrap_or(case.level));
-            let strongest = reqs
-                .iter()
-                .filter_map(|r| catalog.requirements.get(r))
-                .map(|r| r.level.as_str())
-                .max_by_key(|l| strength(l))
-                .unwrap_or("none");
-            if strength(level) > strength(strongest) {
-                out.push(format!(
-                    "{}: {field}: {level} exceeds the strongest cited requirement level ({strongest}: {})",
-                    case.path.display(),
-                    reqs.join(", ")
-                ));
-            }
-        }
-    }
-    out
-}
-
-impl Case {
-    /// Capabilities the case needs: the declared ones plus those its steps imply.
-    pub fn effective_needs(&self) -> BTreeSet<String> {
-        let mut n: BTreeSet<String> = self.needs.iter().cloned().collect();
-        let mut add = |c: &str| {
-            n.insert(c.to_string());
-        };
-        for s in &self.steps {
-            match s.kind {
-                // A clock operation, or a real-time wait the profile allows.
-                StepKind::AdvanceClock => add("clock"),
-                StepKind::DisableActor | StepKind::EnableActor | StepKind::RevokeConsent => {
-                    add("control_api")
-                }
-                StepKind::Introspect => add("introspection"),
-                StepKind::Revoke => add("revocation"),
-                StepKind::Refresh => add("refresh_tokens"),
-                StepKind::Resource => {
-                    add("resource_server");
-                    if s.token.as_deref() == Some("minted") {
-                        add("control_mint");
-                    }
-                }
-                _ => {}
-            }
-            if s.actor_token.as_deref() == Some("access_token_with_actor_sub") {
-                add("control_mint");
-            }
-            if s.user.as_deref() == Some("second") {
-                add("second_user");
-            }
-            match s.client.as_deref() {
-                Some("second") => add("second_client"),
-                Some("public") => add("public_client"),
-                _ => {}
-            }
-            if s.actor.as_deref() == Some("disabled")
-                || s.actor_token.as_deref() == Some("disabled")
-            {
-                add("disabled_actor");
-            }
-            let page_checks = s
-                .expect
-                .iter()
-                .chain(s.expect_any.iter().flatten())
-                .any(|e| {
-                    e.consent_prompt.is_some()
-                        || e.consent_page_contains.is_some()
-                        || e.consent_page_framing_blocked.is_some()
-                });
-            if matches!(s.consent.as_deref(), Some("deny") | Some("observe")) || page_checks {
-                add("interactive_consent");
-            }
-        }
-        n
-    }
-
-    /// True when the case changes server-wide state and must run alone. Besides the clock and
-    /// actor steps, cases that depend on the stored consent of the (user, client, actor) triple
-    /// (`revoke_consent`, consent `deny` or `observe`) run alone too: a parallel case approving
-    /// the same triple would otherwise change what they observe.
-    pub fn is_exclusive(&self) -> bool {
-        self.exclusive
-            || self.steps.iter().any(|s| {
-                s.kind.is_exclusive()
-                    || s.kind == StepKind::RevokeConsent
-                    || matches!(s.consent.as_deref(), Some("deny") | Some("observe"))
-            })
-    }
-
-    /// Whether the case applies to a draft revision ("00", "01", "02").
-    pub fn applies_to(&self, revision: &str) -> bool {
-        self.revisions
-            .as_ref()
-            .is_none_or(|r| r.iter().any(|x| x == revision))
     }
 }

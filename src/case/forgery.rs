@@ -5,54 +5,8 @@
 
 use std::str::FromStr;
 
-/// A name that is not in the vocabulary; the message lists the known names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} `{name}` (known: {known})")]
-pub struct UnknownName {
-    pub what: &'static str,
-    pub name: String,
-    pub known: String,
-}
-
-/// Declares a closed name vocabulary: the enum, `ALL`, `name()`, `Display` and `FromStr`.
-macro_rules! vocabulary {
-    ($(#[$m:meta])* $ty:ident, $what:literal { $($(#[$vm:meta])* $v:ident => $name:literal,)* }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $ty { $($(#[$vm])* $v,)* }
-
-        impl $ty {
-            pub const ALL: [$ty; [$($name,)*].len()] = [$($ty::$v,)*];
-
-            /// The case-language name.
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$v => $name,)* }
-            }
-        }
-
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = UnknownName;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::ALL.into_iter().find(|v| v.name() == s).ok_or_else(|| UnknownName {
-                    what: $what,
-                    name: s.to_string(),
-                    known: known(Self::ALL.iter().map(|v| v.name())),
-                })
-            }
-        }
-    };
-}
-
-fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    names.collect::<Vec<_>>().join(", ")
-}
+pub use crate::case::vocabulary::UnknownName;
+use crate::case::vocabulary::{deserialize_from_str, known, vocabulary};
 
 vocabulary! {
     /// A signature forgery: the claims stay the genuine ones (except for `TamperPayload`), only
@@ -102,6 +56,16 @@ pub enum ForgeSpec {
     Defect(DefectKind),
 }
 
+impl ForgeSpec {
+    /// The case-language name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForgeSpec::Signature(f) => f.name(),
+            ForgeSpec::Defect(d) => d.name(),
+        }
+    }
+}
+
 impl FromStr for ForgeSpec {
     type Err = UnknownName;
 
@@ -121,6 +85,8 @@ impl FromStr for ForgeSpec {
         })
     }
 }
+
+deserialize_from_str!(ForgeSpec);
 
 #[cfg(test)]
 mod tests {

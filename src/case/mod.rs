@@ -1,20 +1,26 @@
 //! The case language of cases/README.md as serde types.
 //!
 //! Every struct denies unknown fields so that a typo in a case file is an error naming the
-//! field (exit 3), never a silently ignored check. Step fields are one flat struct: which
-//! fields a step kind accepts is checked by the loader (`case/step_rules.rs`), which names the step and field.
+//! field (exit 3), never a silently ignored check. A step is one struct per kind
+//! (`case/step.rs`) over the vocabularies of `case/vocabulary.rs` and `case/forgery.rs`; the
+//! rules types cannot carry (value ranges, cross-field rules, variables) are `case/step_rules.rs`.
 
 pub mod capability;
 pub mod catalog;
 pub mod client_scenario;
 pub mod forgery;
+pub mod requirements;
+pub mod step;
 mod step_rules;
 pub mod vars;
+pub mod vocabulary;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+pub use step::{Action, Step};
 
 /// One scenario: a file in cases/.
 #[derive(Debug, Clone, Deserialize)]
@@ -60,198 +66,6 @@ impl From<CaseLevel> for obo_report::Level {
             CaseLevel::Should => obo_report::Level::Should,
             CaseLevel::May => obo_report::Level::May,
         }
-    }
-}
-
-/// The step vocabulary (`do = "..."`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepKind {
-    Authorize,
-    Token,
-    Replay,
-    ParallelToken,
-    ActorToken,
-    AdvanceClock,
-    Wait,
-    DisableActor,
-    EnableActor,
-    RevokeConsent,
-    Refresh,
-    Introspect,
-    Revoke,
-    Resource,
-    Get,
-}
-
-impl StepKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            StepKind::Authorize => "authorize",
-            StepKind::Token => "token",
-            StepKind::Replay => "replay",
-            StepKind::ParallelToken => "parallel_token",
-            StepKind::ActorToken => "actor_token",
-            StepKind::AdvanceClock => "advance_clock",
-            StepKind::Wait => "wait",
-            StepKind::DisableActor => "disable_actor",
-            StepKind::EnableActor => "enable_actor",
-            StepKind::RevokeConsent => "revoke_consent",
-            StepKind::Refresh => "refresh",
-            StepKind::Introspect => "introspect",
-            StepKind::Revoke => "revoke",
-            StepKind::Resource => "resource",
-            StepKind::Get => "get",
-        }
-    }
-
-    /// The fields (besides `do`, `expect`, `expect_any`) a step kind accepts.
-    pub fn allowed_fields(self) -> &'static [&'static str] {
-        const TOKEN_FIELDS: &[&str] = &[
-            "code",
-            "client",
-            "actor_token",
-            "forge",
-            "method",
-            "auth",
-            "params",
-            "omit",
-            "append",
-            "duplicate",
-            "save",
-        ];
-        match self {
-            StepKind::Authorize => &[
-                "client",
-                "actor",
-                "scope",
-                "pkce",
-                "method",
-                "consent",
-                "user",
-                "params",
-                "omit",
-                "append",
-                "duplicate",
-                "save",
-            ],
-            StepKind::Token => TOKEN_FIELDS,
-            StepKind::Replay => &["of"],
-            StepKind::ParallelToken => &[
-                "count",
-                "code",
-                "client",
-                "actor_token",
-                "forge",
-                "method",
-                "auth",
-                "params",
-                "omit",
-                "append",
-                "duplicate",
-                "save",
-            ],
-            StepKind::ActorToken => &["actor", "save"],
-            StepKind::AdvanceClock => &["seconds", "expires"],
-            StepKind::Wait => &["seconds"],
-            StepKind::DisableActor | StepKind::EnableActor => &["actor"],
-            StepKind::RevokeConsent => &["actor", "client"],
-            StepKind::Refresh => &["tokens", "client", "params", "omit", "save"],
-            StepKind::Introspect => &["token", "tokens"],
-            // `token = "saved:NAME"` revokes a kept actor token as `actor` (default a).
-            StepKind::Revoke => &["token", "tokens", "actor"],
-            StepKind::Resource => &["path", "token", "forge", "mint", "tokens"],
-            StepKind::Get => &["url"],
-        }
-    }
-
-    /// Kinds that change server-wide state: the case runs alone.
-    pub fn is_exclusive(self) -> bool {
-        matches!(
-            self,
-            StepKind::AdvanceClock | StepKind::DisableActor | StepKind::EnableActor
-        )
-    }
-}
-
-/// One step, all fields optional; [`StepKind::allowed_fields`] says which apply.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Step {
-    #[serde(rename = "do")]
-    pub kind: StepKind,
-    pub client: Option<String>,
-    pub actor: Option<String>,
-    pub scope: Option<String>,
-    pub pkce: Option<String>,
-    pub method: Option<String>,
-    pub consent: Option<String>,
-    /// `authorize`: the user who signs in, `primary` (default) or `second`.
-    pub user: Option<String>,
-    pub params: Option<BTreeMap<String, toml::Value>>,
-    pub omit: Option<Vec<String>>,
-    pub append: Option<BTreeMap<String, toml::Value>>,
-    pub duplicate: Option<Vec<String>>,
-    pub save: Option<String>,
-    pub code: Option<String>,
-    pub actor_token: Option<String>,
-    pub forge: Option<String>,
-    pub auth: Option<String>,
-    pub of: Option<usize>,
-    pub count: Option<usize>,
-    pub seconds: Option<i64>,
-    /// `advance_clock`: what the advance makes expire (`actor_token`, `code`, `access_token`),
-    /// so a target without a clock operation can wait out that lifetime in real time instead.
-    pub expires: Option<String>,
-    pub tokens: Option<String>,
-    pub token: Option<String>,
-    pub path: Option<String>,
-    pub mint: Option<BTreeMap<String, toml::Value>>,
-    pub url: Option<String>,
-    pub expect: Option<Expect>,
-    pub expect_any: Option<Vec<Expect>>,
-}
-
-impl Step {
-    /// Names of the optional fields that are set, for validation against the kind.
-    pub fn set_fields(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        macro_rules! chk {
-            ($($f:ident),*) => { $( if self.$f.is_some() { v.push(stringify!($f)); } )* };
-        }
-        chk!(
-            client,
-            actor,
-            scope,
-            pkce,
-            method,
-            consent,
-            user,
-            params,
-            omit,
-            append,
-            duplicate,
-            save,
-            code,
-            actor_token,
-            forge,
-            auth,
-            of,
-            count,
-            seconds,
-            expires,
-            tokens,
-            token,
-            path,
-            mint,
-            url
-        );
-        v
-    }
-
-    /// A step with expectations is a check; one without is set-up.
-    pub fn is_check(&self) -> bool {
-        self.expect.is_some() || self.expect_any.is_some()
     }
 }
 
@@ -360,16 +174,6 @@ impl Expect {
     }
 }
 
-impl Step {
-    /// The ambiguity this step's accepted outcomes illustrate, if annotated.
-    pub fn reading(&self) -> Option<&str> {
-        self.expect
-            .iter()
-            .chain(self.expect_any.iter().flatten())
-            .find_map(|e| e.reading.as_deref())
-    }
-}
-
 /// `challenge = { scheme, error, scope }`: what a `WWW-Authenticate` challenge must carry.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -385,30 +189,34 @@ pub struct ChallengeExpect {
 /// Every string of a step that may hold `${...}` variables, with a label for error messages.
 pub fn step_strings(step: &Step) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut push = |label: &str, s: &str| out.push((label.to_string(), s.to_string()));
-    if let Some(s) = &step.scope {
-        push("scope", s);
-    }
-    if let Some(s) = &step.url {
-        push("url", s);
-    }
-    for (name, table) in [
-        ("params", &step.params),
-        ("append", &step.append),
-        ("mint", &step.mint),
-    ] {
-        if let Some(t) = table {
-            for (k, v) in t {
-                collect_value_strings(&format!("{name}.{k}"), v, &mut out);
+    let mut tables: Vec<(&str, &step::ParamTable)> = Vec::new();
+    match &step.action {
+        Action::Authorize(a) => {
+            if let Some(s) = &a.scope {
+                out.push(("scope".to_string(), s.clone()));
+            }
+            tables.extend(a.params.iter().map(|t| ("params", t)));
+            tables.extend(a.append.iter().map(|t| ("append", t)));
+        }
+        Action::Token(r) | Action::ParallelToken(step::ParallelTokenStep { request: r, .. }) => {
+            tables.extend(r.params.iter().map(|t| ("params", t)));
+            tables.extend(r.append.iter().map(|t| ("append", t)));
+        }
+        Action::Refresh(r) => tables.extend(r.params.iter().map(|t| ("params", t))),
+        Action::Resource(r) => tables.extend(r.mint.iter().map(|t| ("mint", t))),
+        Action::Get(g) => {
+            if let vocabulary::GetUrl::Absolute(u) = &g.url {
+                out.push(("url".to_string(), u.clone()));
             }
         }
+        _ => {}
     }
-    let expects: Vec<&Expect> = step
-        .expect
-        .iter()
-        .chain(step.expect_any.iter().flatten())
-        .collect();
-    for e in expects {
+    for (name, t) in tables {
+        for (k, v) in t {
+            collect_value_strings(&format!("{name}.{k}"), v, &mut out);
+        }
+    }
+    for e in step.expectations() {
         for (name, table) in [
             ("expect.json", &e.json),
             ("expect.json_contains", &e.json_contains),

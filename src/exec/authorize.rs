@@ -1,17 +1,30 @@
 //! The `authorize` step: a fresh authorization request (state, PKCE) driven through the
 //! consent driver; checks on the redirect back (code or error, state echo, consent page).
 
-use super::*;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::case_run::CaseRun;
+use super::consent::{self, Decision, Destination};
+use super::memory::AuthzRecord;
+use super::stop::{Flow, Stop};
+use crate::case::step::AuthorizeStep;
+use crate::case::vocabulary::{ClientName, Consent, HttpMethod, Pkce, RequestedActor, UserName};
+use crate::case::Step;
+use crate::check::{AuthzView, Observation};
+use crate::jose;
+use crate::session::{Request, Response};
+use serde_json::Value;
 
 impl CaseRun<'_> {
-    pub(super) async fn authorize(&mut self, i: usize, step: &Step) -> Flow {
-        let client_name = step.client.clone().unwrap_or_else(|| "primary".into());
-        let client = self.client(&client_name)?;
-        let actor = step.actor.clone().unwrap_or_else(|| "a".into());
-        let scope = self.expand(step.scope.as_deref().unwrap_or("${scope}"))?;
-        let pkce = step.pkce.clone().unwrap_or_else(|| "S256".into());
-        let verifier = self.random_b64(32);
-        let state = self.random_b64(16);
+    pub(super) async fn authorize(&mut self, i: usize, a: &AuthorizeStep, step: &Step) -> Flow {
+        let client_name = a.client.unwrap_or(ClientName::Primary);
+        let client = self.cx.client(client_name)?;
+        let actor = a.actor.unwrap_or(RequestedActor::A);
+        let scope = self.cx.expand(a.scope.as_deref().unwrap_or("${scope}"))?;
+        let pkce = a.pkce.unwrap_or(Pkce::S256);
+        let verifier = self.cx.random_b64(32);
+        let state = self.cx.random_b64(16);
         let mut pairs: Vec<(String, String)> = vec![
             ("response_type".into(), "code".into()),
             ("client_id".into(), client.id.clone()),
@@ -19,24 +32,24 @@ impl CaseRun<'_> {
             ("scope".into(), scope),
             ("state".into(), state.clone()),
         ];
-        match pkce.as_str() {
-            "S256" => {
+        match pkce {
+            Pkce::S256 => {
                 pairs.push((
                     "code_challenge".into(),
                     jose::b64url(Sha256::digest(verifier.as_bytes())),
                 ));
                 pairs.push(("code_challenge_method".into(), "S256".into()));
             }
-            "plain" => {
+            Pkce::Plain => {
                 pairs.push(("code_challenge".into(), verifier.clone()));
                 pairs.push(("code_challenge_method".into(), "plain".into()));
             }
-            _ => {}
+            Pkce::None => {}
         }
-        if actor != "none" {
-            pairs.push((self.wire("requested_actor"), self.actor_id(&actor)?));
+        if let Some(named) = actor.actor() {
+            pairs.push((self.cx.wire("requested_actor"), self.cx.actor_id(named)?));
         }
-        self.modify(&mut pairs, step)?;
+        self.cx.modify(&mut pairs, a.edits())?;
         let sent_state = pairs
             .iter()
             .find(|(k, _)| k == "state")
@@ -45,31 +58,32 @@ impl CaseRun<'_> {
             .iter()
             .find(|(k, _)| k == "redirect_uri")
             .map(|(_, v)| v.clone());
-        let endpoint = self.target.endpoints.authorization.clone();
-        let req = if step.method.as_deref() == Some("POST") {
+        let endpoint = self.cx.target.endpoints.authorization.clone();
+        let req = if a.method == Some(HttpMethod::Post) {
             Request::post_form(endpoint, &pairs)
         } else {
             Request::get_query(endpoint, &pairs)
         };
-        let decision = match step.consent.as_deref() {
-            Some("deny") => Decision::Deny,
-            Some("observe") => Decision::Observe,
-            _ => Decision::Approve,
+        let decision = match a.consent.unwrap_or(Consent::Approve) {
+            Consent::Approve => Decision::Approve,
+            Consent::Deny => Decision::Deny,
+            Consent::Observe => Decision::Observe,
         };
         let registered = Url::parse(&client.redirect_uri)
             .map_err(|e| Stop::Error(format!("bad redirect_uri in the profile: {e}")))?;
         let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
-        let which_user = step.user.as_deref().unwrap_or("primary");
+        let which_user = a.user.unwrap_or(UserName::Primary);
         let user = self
+            .cx
             .target
-            .user(which_user)
+            .user(which_user.name())
             .ok_or_else(|| Stop::Skip(format!("the profile has no {which_user} user")))?;
         let dest = Destination {
             sent: sent_url.as_ref(),
             registered: &registered,
             user,
         };
-        let outcome = consent::drive(&mut self.session, self.target, &req, &dest, decision)
+        let outcome = consent::drive(&mut self.cx.session, self.cx.target, &req, &dest, decision)
             .await
             .map_err(Stop::Error)?;
         let expected_target = sent_url.clone().unwrap_or_else(|| registered.clone());
@@ -88,22 +102,21 @@ impl CaseRun<'_> {
         let driver_stuck = outcome.stopped.clone().filter(|_| {
             outcome.status == Some(200) && outcome.last.as_ref().is_some_and(|r| r.is_html())
         });
-        let plain_request = actor == "none";
+        let plain_request = actor == RequestedActor::None;
         let in_interaction = !outcome.framing.is_empty() || outcome.consent_prompt == Some(true);
-        if pkce != "none" {
-            self.dynamic_secrets.push(verifier.clone());
+        if pkce != Pkce::None {
+            self.memory.dynamic_secrets.push(verifier.clone());
         }
         let record = AuthzRecord {
             client: client_name,
             actor,
             redirect_uri: sent_redirect.unwrap_or_else(|| client.redirect_uri.clone()),
             code: code.clone(),
-            verifier: (pkce != "none").then_some(verifier.clone()),
+            verifier: (pkce != Pkce::None).then_some(verifier.clone()),
             describe: describe.clone(),
         };
-        let name = step.save.clone().unwrap_or_else(|| "code".into());
-        self.authz.insert(name.clone(), record);
-        self.last_authz = Some(name);
+        let name = a.save.clone().unwrap_or_else(|| "code".into());
+        self.memory.keep_authorization(name, record);
         if !step.is_check() {
             // AMB-2: an OBO-only AS may refuse a request without requested_actor with
             // invalid_request. A case that needs a plain code does not apply to such a target.

@@ -12,8 +12,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use url::Url;
 
+use super::context::TargetContext;
+use super::response::summarize;
 use super::session::{self, Request, Response, TransportError};
-use super::{summarize, CaseRun, Flow};
+use super::stop::{Flow, Stop};
 use crate::profile::control::{self, Adapter, Escape, Hook, HttpHook, Operation};
 use crate::profile::Target;
 
@@ -403,7 +405,7 @@ fn acknowledged(resp: &Response) -> bool {
             == Some(true)
 }
 
-impl CaseRun<'_> {
+impl TargetContext<'_> {
     /// A control operation (HTTP recorded in the transcript). An operation the adapter lacks
     /// skips the case; any other failure stops it in error (the harness could not drive it).
     pub(crate) async fn control(&mut self, call: Call) -> Flow<Option<String>> {
@@ -420,9 +422,10 @@ impl CaseRun<'_> {
         Ok(answer)
     }
 
-    /// A control call outside the transcript (restoring state after the case).
-    pub(super) async fn control_raw(&self, call: Call) -> Option<()> {
-        let control = ControlClient::of(self.target)?;
-        control.call(&call).await.ok().map(|_| ())
+    /// A token signed by the target's own key through the control API's `mint`.
+    pub(crate) async fn mint(&mut self, claims: Value, header: Value) -> Flow<String> {
+        self.control(Call::Mint { claims, header })
+            .await?
+            .ok_or_else(|| Stop::Error("control mint answered without a token".into()))
     }
 }

@@ -1,102 +1,100 @@
 //! Token lifecycle steps: `refresh`, `introspect` (RFC 7662) and `revoke` (RFC 7009).
 
-use super::*;
+use serde_json::Value;
+
+use super::case_run::CaseRun;
+use super::context::TargetContext;
+use super::response::{bearer_error, refuses_token_type, summarize};
+use super::stop::{Flow, Stop};
+use crate::case::step::{IntrospectStep, RefreshStep, RevokeStep};
+use crate::case::vocabulary::{ActorName, ClientAuth, IntrospectToken, RevokeToken};
+use crate::case::Step;
+use crate::check::Observation;
+use crate::exec::tokens::actor_token::actor_client;
+use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
-    pub(super) fn tokens_record(&self, name: Option<&str>) -> Flow<(String, TokenRecord)> {
-        let name = name
-            .map(str::to_string)
-            .or_else(|| self.last_tokens.clone())
-            .ok_or_else(|| Stop::Error("no earlier step obtained tokens".into()))?;
-        let rec = self
-            .tokens
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| Stop::Error(format!("no tokens saved as {name:?}")))?;
-        Ok((name, rec))
-    }
-
-    pub(super) async fn refresh(&mut self, i: usize, step: &Step) -> Flow {
-        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
+    pub(super) async fn refresh(&mut self, i: usize, r: &RefreshStep, step: &Step) -> Flow {
+        let (name, rec) = self.memory.tokens_record(r.tokens.as_deref())?;
         let Some(refresh) = rec.refresh_token.clone() else {
             return Err(Stop::Error(format!(
                 "tokens {name:?} hold no refresh token"
             )));
         };
-        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
-        let client = self.client(&client_name)?;
-        let endpoint = self.target.endpoints.token.clone();
+        let client_name = r.client.unwrap_or(rec.client);
+        let client = self.cx.client(client_name)?;
+        let endpoint = self.cx.target.endpoints.token.clone();
         let mut pairs = vec![
             ("grant_type".to_string(), "refresh_token".to_string()),
             ("refresh_token".into(), refresh),
         ];
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
-        self.modify(&mut pairs, step)?;
+        self.cx.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
+        self.cx.modify(&mut pairs, r.edits())?;
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        let resp = self.session.send(&req).await?;
-        self.requests.insert(i, req);
-        self.last_token_step = Some(i);
-        self.save_tokens(step, &resp, client_name, rec.actor_token.clone(), &name);
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, true);
+        let save = r.save.as_deref().unwrap_or(&name);
+        self.memory.save_tokens(
+            step.is_check(),
+            save,
+            &resp,
+            client_name,
+            rec.actor_token.clone(),
+        );
         self.observe_token_response(i, step, &resp).await
     }
 
-    pub(super) async fn introspect_raw(
+    /// The token `kind` of the tokens record `tokens` (default: the last), with its
+    /// `token_type_hint`. A record without an actor token answers with a fresh one of actor a.
+    pub(super) async fn pick_token(
         &mut self,
-        token: &str,
-        hint: Option<&str>,
-    ) -> Flow<Response> {
-        let endpoint = self
-            .target
-            .endpoints
-            .introspection
-            .clone()
-            .ok_or_else(|| Stop::Skip("the target has no introspection endpoint".into()))?;
-        let client = &self.target.profile.client.primary;
-        let mut pairs = vec![("token".to_string(), token.to_string())];
-        if let Some(h) = hint {
-            pairs.push(("token_type_hint".into(), h.into()));
-        }
-        let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
-        self.session.send(&req).await.map_err(Stop::from)
-    }
-
-    /// The token named by `token` (`access`, `refresh`, `actor`) of a tokens record.
-    pub(super) async fn pick_token(&mut self, step: &Step) -> Flow<(String, &'static str)> {
-        let (name, rec) = self.tokens_record(step.tokens.as_deref())?;
-        let kind = step.token.as_deref().unwrap_or("access");
+        tokens: Option<&str>,
+        kind: IntrospectToken,
+    ) -> Flow<(String, &'static str)> {
+        let (name, rec) = self.memory.tokens_record(tokens)?;
         let (value, hint) = match kind {
-            "refresh" => (rec.refresh_token, "refresh_token"),
-            "actor" => match rec.actor_token {
+            IntrospectToken::Refresh => (rec.refresh_token, "refresh_token"),
+            IntrospectToken::Actor => match rec.actor_token {
                 Some(t) => (Some(t), "access_token"),
-                None => (Some(self.actor_token("a").await?), "access_token"),
+                None => (
+                    Some(self.cx.actor_token(ActorName::A).await?),
+                    "access_token",
+                ),
             },
-            _ => (rec.access_token, "access_token"),
+            IntrospectToken::Access => (rec.access_token, "access_token"),
         };
         let v =
             value.ok_or_else(|| Stop::Error(format!("tokens {name:?} hold no {kind} token")))?;
         Ok((v, hint))
     }
 
-    pub(super) async fn introspect(&mut self, i: usize, step: &Step) -> Flow {
-        let (token, hint) = self.pick_token(step).await?;
-        let mut resp = self.introspect_raw(&token, Some(hint)).await?;
+    pub(super) async fn introspect(&mut self, i: usize, r: &IntrospectStep, step: &Step) -> Flow {
+        let kind = r.token.unwrap_or(IntrospectToken::Access);
+        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
+        let mut resp = self.cx.introspect_raw(&token, Some(hint)).await?;
         if hint == "access_token" && refuses_token_type(&resp) {
             // The AS does not introspect its access tokens (JWTs, typically). When the case
             // asks whether the grant was revoked, its refresh token answers as well (RFC 7009
             // §2.1: revoking a grant invalidates both); otherwise nothing can be observed.
-            let (_, rec) = self.tokens_record(step.tokens.as_deref())?;
+            let (_, rec) = self.memory.tokens_record(r.tokens.as_deref())?;
             let wants_inactive = step
                 .expect
                 .as_ref()
                 .is_some_and(|e| e.active == Some(false));
             match rec.refresh_token {
                 Some(refresh) if wants_inactive => {
-                    resp = self.introspect_raw(&refresh, Some("refresh_token")).await?;
+                    resp = self
+                        .cx
+                        .introspect_raw(&refresh, Some("refresh_token"))
+                        .await?;
                 }
                 _ => {
                     return Err(Stop::Skip(format!(
@@ -110,32 +108,46 @@ impl CaseRun<'_> {
         self.observe_plain(i, step, &resp)
     }
 
-    pub(super) async fn revoke(&mut self, i: usize, step: &Step) -> Flow {
-        if let Some(name) = step.token.as_deref().and_then(|t| t.strip_prefix("saved:")) {
-            return self.revoke_actor_token(i, step, name).await;
-        }
-        let (token, hint) = self.pick_token(step).await?;
+    pub(super) async fn revoke(&mut self, i: usize, r: &RevokeStep, step: &Step) -> Flow {
+        let kind = match r.token.as_ref().unwrap_or(&RevokeToken::Access) {
+            RevokeToken::Saved(name) => {
+                let actor = r.actor.unwrap_or(ActorName::A);
+                return self.revoke_actor_token(i, step, name, actor).await;
+            }
+            RevokeToken::Access => IntrospectToken::Access,
+            RevokeToken::Refresh => IntrospectToken::Refresh,
+        };
+        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
         let endpoint = self
+            .cx
             .target
             .endpoints
             .revocation
             .clone()
             .ok_or_else(|| Stop::Skip("the target has no revocation endpoint".into()))?;
-        let client_name = self.tokens_record(step.tokens.as_deref())?.1.client;
-        let client = self.client(&client_name)?;
+        let client_name = self.memory.tokens_record(r.tokens.as_deref())?.1.client;
+        let client = self.cx.client(client_name)?;
         let mut pairs = vec![
             ("token".to_string(), token),
             ("token_type_hint".into(), hint.into()),
         ];
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.cx.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        let resp = self.session.send(&req).await?;
+        let resp = self.cx.session.send(&req).await?;
         // RFC 7009 §2.2.1: an AS that does not revoke this token type answers 400
         // `unsupported_token_type`. Revoking access tokens is optional (OBO-INH-23), so what the
         // case checks after the revocation does not apply. `--strict` judges the answer instead.
-        if hint == "access_token" && refuses_token_type(&resp) && !(self.strict && step.is_check())
+        if hint == "access_token"
+            && refuses_token_type(&resp)
+            && !(self.cx.strict && step.is_check())
         {
             return Err(Stop::Skip(format!(
                 "the target does not revoke access tokens ({}; RFC 7009 §2.2.1)",
@@ -155,24 +167,32 @@ impl CaseRun<'_> {
     /// actor it was issued to (§2.1: a client revokes only its own tokens). A target that cannot
     /// revoke actor tokens (no endpoint, no actor credentials, `unsupported_token_type`) makes
     /// the case a skip: the revoked-actor-token check (OBO-TOKEN-10) does not apply to it.
-    async fn revoke_actor_token(&mut self, i: usize, step: &Step, name: &str) -> Flow {
+    async fn revoke_actor_token(
+        &mut self,
+        i: usize,
+        step: &Step,
+        name: &str,
+        which: ActorName,
+    ) -> Flow {
         let token = self
+            .memory
             .saved_actor_token(name)
             .ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?;
-        let endpoint = self.target.endpoints.revocation.clone().ok_or_else(|| {
+        let endpoint = self.cx.target.endpoints.revocation.clone().ok_or_else(|| {
             Stop::Skip(
                 "the target has no revocation endpoint: actor tokens cannot be revoked".into(),
             )
         })?;
-        let which = step.actor.as_deref().unwrap_or("a");
         let actor = self
+            .cx
             .target
-            .actor(which)
-            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
+            .actor(which.name())
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {:?}", which.name())))?
             .clone();
-        let client = crate::exec::tokens::actor_token::actor_client(&actor).ok_or_else(|| {
+        let client = actor_client(&actor).ok_or_else(|| {
             Stop::Skip(format!(
-                "actor {which:?} has no client_credentials source: the harness holds no credentials to revoke its token with (RFC 7009 §2.1)"
+                "actor {:?} has no client_credentials source: the harness holds no credentials to revoke its token with (RFC 7009 §2.1)",
+                which.name()
             ))
         })?;
         let mut pairs = vec![
@@ -180,10 +200,16 @@ impl CaseRun<'_> {
             ("token_type_hint".into(), "access_token".into()),
         ];
         let mut headers = Vec::new();
-        self.client_auth(&client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.cx.client_auth(
+            &client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        let resp = self.session.send(&req).await?;
+        let resp = self.cx.session.send(&req).await?;
         let error = resp
             .json()
             .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_string));
@@ -225,13 +251,34 @@ impl CaseRun<'_> {
     }
 }
 
-/// 400 `unsupported_token_type` (RFC 7009 §2.2.1): the AS does not handle this kind of token at
-/// this endpoint.
-fn refuses_token_type(resp: &Response) -> bool {
-    resp.status == 400
-        && resp
-            .json()
-            .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_string))
-            .as_deref()
-            == Some("unsupported_token_type")
+impl TargetContext<'_> {
+    /// An introspection request (RFC 7662) authenticated as the primary client.
+    pub(crate) async fn introspect_raw(
+        &mut self,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Flow<Response> {
+        let endpoint = self
+            .target
+            .endpoints
+            .introspection
+            .clone()
+            .ok_or_else(|| Stop::Skip("the target has no introspection endpoint".into()))?;
+        let client = &self.target.profile.client.primary;
+        let mut pairs = vec![("token".to_string(), token.to_string())];
+        if let Some(h) = hint {
+            pairs.push(("token_type_hint".into(), h.into()));
+        }
+        let mut headers = Vec::new();
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        self.session.send(&req).await.map_err(Stop::from)
+    }
 }

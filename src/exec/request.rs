@@ -5,18 +5,21 @@ use base64::Engine as _;
 use serde_json::json;
 use url::Url;
 
-use super::{now_unix, CaseRun, Flow, Stop};
-use crate::case::{Expect, Step};
+use super::context::{now_unix, TargetContext};
+use super::stop::{Flow, Stop};
+use crate::case::step::Edits;
+use crate::case::vocabulary::{ActorName, ClientAuth, ClientName};
+use crate::case::Expect;
 use crate::jose::SigningKey;
 use crate::profile::{AuthMethod, Client};
 
-impl<'a> CaseRun<'a> {
+impl<'a> TargetContext<'a> {
     pub(crate) fn expand(&self, s: &str) -> Flow<String> {
         crate::vars::substitute(s, |n| self.target.variable(n))
             .map_err(|n| Stop::Skip(format!("the profile gives no value for ${{{n}}}")))
     }
 
-    pub(super) fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
+    pub(crate) fn expand_value(&self, v: &toml::Value) -> Flow<toml::Value> {
         Ok(match v {
             toml::Value::String(s) => toml::Value::String(self.expand(s)?),
             toml::Value::Array(a) => toml::Value::Array(
@@ -35,7 +38,7 @@ impl<'a> CaseRun<'a> {
         })
     }
 
-    pub(super) fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
+    pub(crate) fn expand_expect(&self, e: &Expect) -> Flow<Expect> {
         let mut e = e.clone();
         let table = |t: &mut Option<std::collections::BTreeMap<String, toml::Value>>| -> Flow {
             if let Some(t) = t {
@@ -66,21 +69,21 @@ impl<'a> CaseRun<'a> {
         Ok(e)
     }
 
-    pub(crate) fn client(&self, which: &str) -> Flow<&'a Client> {
+    pub(crate) fn client(&self, which: ClientName) -> Flow<&'a Client> {
         self.target
-            .client(which)
+            .client(which.name())
             .ok_or_else(|| Stop::Skip(format!("the profile has no {which} client")))
     }
 
-    pub(crate) fn actor_id(&self, which: &str) -> Flow<String> {
+    pub(crate) fn actor_id(&self, which: ActorName) -> Flow<String> {
         self.target
-            .actor(which)
+            .actor(which.name())
             .map(|a| a.id.clone())
             .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))
     }
 
     /// -00 wire names for the -02 names cases are written with.
-    pub(super) fn wire(&self, name: &str) -> String {
+    pub(crate) fn wire(&self, name: &str) -> String {
         if self.target.profile.revision == "00" {
             match name {
                 "requested_actor" => return "requested_agent".into(),
@@ -91,7 +94,7 @@ impl<'a> CaseRun<'a> {
         name.to_string()
     }
 
-    pub(super) fn param_value(&self, v: &toml::Value) -> Flow<String> {
+    pub(crate) fn param_value(&self, v: &toml::Value) -> Flow<String> {
         Ok(match v {
             toml::Value::String(s) => self.expand(s)?,
             other => other.to_string(),
@@ -99,8 +102,8 @@ impl<'a> CaseRun<'a> {
     }
 
     /// Applies `params`, `omit`, `append`, `duplicate` after the normal request was built.
-    pub(super) fn modify(&self, pairs: &mut Vec<(String, String)>, step: &Step) -> Flow {
-        for (k, v) in step.params.iter().flatten() {
+    pub(crate) fn modify(&self, pairs: &mut Vec<(String, String)>, edits: Edits<'_>) -> Flow {
+        for (k, v) in edits.params.into_iter().flatten() {
             let k = self.wire(k);
             let v = self.param_value(v)?;
             match pairs.iter_mut().find(|(n, _)| *n == k) {
@@ -108,14 +111,14 @@ impl<'a> CaseRun<'a> {
                 None => pairs.push((k, v)),
             }
         }
-        for k in step.omit.iter().flatten() {
+        for k in edits.omit.into_iter().flatten() {
             let k = self.wire(k);
             pairs.retain(|(n, _)| *n != k);
         }
-        for (k, v) in step.append.iter().flatten() {
+        for (k, v) in edits.append.into_iter().flatten() {
             pairs.push((self.wire(k), self.param_value(v)?));
         }
-        for k in step.duplicate.iter().flatten() {
+        for k in edits.duplicate.into_iter().flatten() {
             let k = self.wire(k);
             if let Some((_, v)) = pairs.iter().find(|(n, _)| *n == k).cloned() {
                 pairs.push((k, v));
@@ -126,21 +129,23 @@ impl<'a> CaseRun<'a> {
 
     // ---- client authentication ----------------------------------------------------------
 
-    /// Adds client authentication for `client` to a request to `endpoint`.
-    /// `mode`: `profile`, `none` (client_id only), `wrong_secret`, or `wrong_secret_basic` (a
-    /// wrong secret in HTTP Basic whatever the profile's method: RFC 6749 §2.3.1 makes every AS
-    /// accept Basic from clients with a password, and §5.2 says how it must refuse one).
+    /// Adds client authentication for `client` to a request to `endpoint`: as the profile
+    /// says, `none` (client_id only), `wrong_secret`, or `wrong_secret_basic` (a wrong secret in
+    /// HTTP Basic whatever the profile's method: RFC 6749 §2.3.1 makes every AS accept Basic
+    /// from clients with a password, and §5.2 says how it must refuse one).
     pub(crate) fn client_auth(
         &mut self,
         client: &Client,
-        mode: &str,
+        mode: ClientAuth,
         endpoint: &Url,
         pairs: &mut Vec<(String, String)>,
         headers: &mut Vec<(String, String)>,
     ) {
         let id = client.id.clone();
         let secret = match mode {
-            "wrong_secret" | "wrong_secret_basic" => Some(format!("wrong-{}", self.random_b64(9))),
+            ClientAuth::WrongSecret | ClientAuth::WrongSecretBasic => {
+                Some(format!("wrong-{}", self.random_b64(9)))
+            }
             _ => client.secret.clone(),
         };
         let push_id = |pairs: &mut Vec<(String, String)>| {
@@ -148,11 +153,11 @@ impl<'a> CaseRun<'a> {
                 pairs.push(("client_id".into(), id.clone()));
             }
         };
-        if mode == "none" {
+        if mode == ClientAuth::None {
             push_id(pairs);
             return;
         }
-        let method = if mode == "wrong_secret_basic" {
+        let method = if mode == ClientAuth::WrongSecretBasic {
             AuthMethod::ClientSecretBasic
         } else {
             client.auth_method
@@ -174,7 +179,9 @@ impl<'a> CaseRun<'a> {
             AuthMethod::PrivateKeyJwt => {
                 push_id(pairs);
                 let key = match (mode, client.key_pem.as_deref().map(SigningKey::from_pem)) {
-                    ("wrong_secret", _) | (_, None) | (_, Some(Err(_))) => self.attacker_key(),
+                    (ClientAuth::WrongSecret, _) | (_, None) | (_, Some(Err(_))) => {
+                        self.attacker_key()
+                    }
                     (_, Some(Ok(k))) => k,
                 };
                 let now = now_unix();

@@ -1,26 +1,35 @@
 //! The `resource` step (the RS, with genuine, forged or minted access tokens) and `get`
 //! (metadata, JWKS, any URL).
 
-use super::*;
-use crate::case::forgery::UnknownName;
+use serde_json::Value;
+use url::Url;
+
+use super::case_run::CaseRun;
+use super::response::{bearer_error, summarize};
+use super::stop::{Flow, Stop};
+use crate::case::step::ResourceStep;
+use crate::case::vocabulary::{GetUrl, IntrospectToken, ResourcePath, ResourceToken};
+use crate::case::Step;
+use crate::check::{self, Observation};
+use crate::jose;
+use crate::session::Request;
 
 impl CaseRun<'_> {
-    pub(super) async fn resource(&mut self, i: usize, step: &Step) -> Flow {
+    pub(super) async fn resource(&mut self, i: usize, r: &ResourceStep, step: &Step) -> Flow {
         let res = self
+            .cx
             .target
             .profile
             .resource
             .clone()
             .ok_or_else(|| Stop::Skip("the profile has no resource".into()))?;
-        let path = step.path.as_deref().unwrap_or("default");
-        let url = match path {
-            "write" => res
+        let url = match r.path.unwrap_or(ResourcePath::Default) {
+            ResourcePath::Write => res
                 .write_url
                 .clone()
                 .ok_or_else(|| Stop::Skip("the profile has no resource.write_url".into()))?,
-            p if p.starts_with("actor:") => {
-                let which = p.trim_start_matches("actor:");
-                let id = self.actor_id(which)?;
+            ResourcePath::Actor(which) => {
+                let id = self.cx.actor_id(which)?;
                 let tpl = res
                     .actor_url
                     .clone()
@@ -28,42 +37,35 @@ impl CaseRun<'_> {
                 let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
                 tpl.replace("{actor}", &enc)
             }
-            _ => res.url.clone(),
+            ResourcePath::Default => res.url.clone(),
         };
         let url =
             Url::parse(&url).map_err(|e| Stop::Error(format!("resource URL {url:?}: {e}")))?;
-        let token = match step.token.as_deref().unwrap_or("access") {
-            "none" => None,
-            "actor" => Some(
-                self.pick_token(&Step {
-                    token: Some("actor".into()),
-                    ..step.clone()
-                })
-                .await?
-                .0,
+        let token = match r.token.unwrap_or(ResourceToken::Access) {
+            ResourceToken::None => None,
+            ResourceToken::Actor => Some(
+                self.pick_token(r.tokens.as_deref(), IntrospectToken::Actor)
+                    .await?
+                    .0,
             ),
-            "minted" => Some(self.minted_access_token(step).await?),
-            _ => Some(
-                self.tokens_record(step.tokens.as_deref())?
+            ResourceToken::Minted => Some(self.minted_access_token(r).await?),
+            ResourceToken::Access => Some(
+                self.memory
+                    .tokens_record(r.tokens.as_deref())?
                     .1
                     .access_token
                     .ok_or_else(|| Stop::Error("no access token saved".into()))?,
             ),
         };
-        let token = match (token, &step.forge) {
-            (Some(t), Some(kind)) => {
-                let forgery = kind
-                    .parse()
-                    .map_err(|e: UnknownName| Stop::Error(e.to_string()))?;
-                Some(self.signature_forgery(&t, forgery)?)
-            }
+        let token = match (token, r.forge) {
+            (Some(t), Some(forgery)) => Some(self.cx.signature_forgery(&t, forgery)?),
             (t, _) => t,
         };
         let mut req = Request::get(url);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let resp = self.session.send(&req).await?;
+        let resp = self.cx.session.send(&req).await?;
         if !step.is_check() && !(200..300).contains(&resp.status) {
             return Err(Stop::Error(format!(
                 "the resource refused: {}",
@@ -96,8 +98,8 @@ impl CaseRun<'_> {
 
     /// A token signed by the target's key through the control API's `mint`: the saved access
     /// token's claims with the case's `mint` table merged over them, and its header.
-    pub(super) async fn minted_access_token(&mut self, step: &Step) -> Flow<String> {
-        let rec = self.tokens_record(step.tokens.as_deref())?.1;
+    pub(super) async fn minted_access_token(&mut self, r: &ResourceStep) -> Flow<String> {
+        let rec = self.memory.tokens_record(r.tokens.as_deref())?.1;
         let base = rec.access_token.ok_or_else(|| {
             Stop::Error("no access token saved to base the minted token on".into())
         })?;
@@ -107,8 +109,8 @@ impl CaseRun<'_> {
             ))
         })?;
         let mut claims = jwt.claims.clone();
-        for (k, v) in step.mint.iter().flatten() {
-            let v = check::toml_to_json(&self.expand_value(v)?);
+        for (k, v) in r.mint.iter().flatten() {
+            let v = check::toml_to_json(&self.cx.expand_value(v)?);
             if let Value::Object(m) = &mut claims {
                 m.insert(k.clone(), v);
             }
@@ -117,35 +119,29 @@ impl CaseRun<'_> {
         if let Some(t) = jwt.header.get("typ") {
             header.insert("typ".into(), t.clone());
         }
-        self.mint(claims, Value::Object(header)).await
+        self.cx.mint(claims, Value::Object(header)).await
     }
 
-    pub(crate) async fn mint(&mut self, claims: Value, header: Value) -> Flow<String> {
-        self.control(super::control::Call::Mint { claims, header })
-            .await?
-            .ok_or_else(|| Stop::Error("control mint answered without a token".into()))
-    }
-
-    pub(super) async fn get(&mut self, i: usize, step: &Step) -> Flow {
-        let which = step.url.clone().unwrap_or_default();
-        let url = match which.as_str() {
-            "metadata" => match &self.target.endpoints.metadata {
+    pub(super) async fn get(&mut self, i: usize, which: &GetUrl, step: &Step) -> Flow {
+        let url = match which {
+            GetUrl::Metadata => match &self.cx.target.endpoints.metadata {
                 Some(u) => u.clone(),
                 None => crate::profile::metadata_url(
-                    &Url::parse(&self.target.issuer)
+                    &Url::parse(&self.cx.target.issuer)
                         .map_err(|e| Stop::Error(format!("issuer: {e}")))?,
                 ),
             },
-            "jwks" => self
+            GetUrl::Jwks => self
+                .cx
                 .target
                 .endpoints
                 .jwks
                 .clone()
                 .ok_or_else(|| Stop::Skip("the target publishes no jwks_uri".into()))?,
-            other => Url::parse(&self.expand(other)?)
+            GetUrl::Absolute(other) => Url::parse(&self.cx.expand(other)?)
                 .map_err(|e| Stop::Error(format!("url {other:?}: {e}")))?,
         };
-        let resp = self.session.send(&Request::get(url)).await?;
+        let resp = self.cx.session.send(&Request::get(url)).await?;
         self.observe_plain(i, step, &resp)
     }
 }

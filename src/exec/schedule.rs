@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use obo_report::{CaseResult, Report, RequirementInfo, Summary, Target as ReportTarget, Verdict};
 
-use crate::case::Case;
+use crate::case::{Action, Case};
 use crate::catalog::Catalog;
 use crate::exec;
 use crate::profile::{Consent, Target};
@@ -427,9 +427,9 @@ pub fn estimated_cost(case: &Case) -> u64 {
     let steps: u64 = case
         .steps
         .iter()
-        .map(|s| match s.kind.name() {
-            "authorize" => 4,
-            "parallel_token" => s.count.unwrap_or(8) as u64,
+        .map(|s| match &s.action {
+            Action::Authorize(_) => 4,
+            Action::ParallelToken(p) => p.count() as u64,
             _ => 1,
         })
         .sum();

@@ -1,38 +1,53 @@
 //! The token endpoint steps: `token` (the authorization_code grant with an actor token),
-//! `replay`, `parallel_token`; claims of issued access tokens (verified with the JWKS or introspected).
+//! `replay`, `parallel_token`; `actor_token` (a kept actor token); claims of issued access
+//! tokens (verified with the JWKS or introspected).
 
-use super::*;
+use serde_json::Value;
+
+use super::case_run::CaseRun;
+use super::context::TargetContext;
+use super::response::{summarize, why_no_token};
+use super::stop::{Flow, Stop};
+use crate::case::step::{ActorTokenStep, ParallelTokenStep, TokenRequest};
+use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth, ClientName, HttpMethod};
+use crate::case::Step;
+use crate::check::Observation;
+use crate::jose;
+use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
+    /// `actor_token`: a genuine actor token, kept under `save` (default: the actor's name).
+    pub(super) async fn keep_actor_token(&mut self, a: &ActorTokenStep) -> Flow {
+        let which = a.actor.unwrap_or(ActorName::A);
+        let token = self.cx.actor_token(which).await?;
+        let name = a.save.clone().unwrap_or_else(|| which.name().to_string());
+        self.memory.keep_actor_token(name, token);
+        Ok(())
+    }
+
     /// Builds the authorization_code token request of a `token`/`parallel_token` step.
-    pub(super) async fn token_request(&mut self, step: &Step) -> Flow<(Request, String, String)> {
-        let name = match step.code.clone().or_else(|| self.last_authz.clone()) {
-            Some(n) => n,
-            None => return Err(Stop::Error("no earlier authorize step".into())),
-        };
-        let rec = self
-            .authz
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| Stop::Error(format!("no authorization saved as {name:?}")))?;
+    pub(super) async fn token_request(
+        &mut self,
+        step: &TokenRequest,
+    ) -> Flow<(Request, ClientName, String)> {
+        let (name, rec) = self.memory.authorization(step.code.as_deref())?;
         let Some(code) = rec.code.clone() else {
             return Err(Stop::Error(format!(
                 "needs the code of authorization {name:?}, but none came back ({})",
                 rec.describe
             )));
         };
-        let client_name = step.client.clone().unwrap_or_else(|| rec.client.clone());
-        let client = self.client(&client_name)?;
-        let default_actor = if rec.actor == "none" {
-            "a".to_string()
-        } else {
-            rec.actor.clone()
-        };
-        let which = step.actor_token.clone().unwrap_or(default_actor);
+        let client_name = step.client.unwrap_or(rec.client);
+        let client = self.cx.client(client_name)?;
+        // A plain authorization (no requested actor) is redeemed with actor a's token.
+        let which = step.actor_token.clone().unwrap_or(ActorTokenChoice::Actor(
+            rec.actor.actor().unwrap_or(ActorName::A),
+        ));
         let actor_token = self
-            .actor_token_for_request(&which, step.forge.as_deref())
+            .cx
+            .actor_token_for_request(&which, step.forge, &self.memory)
             .await?;
-        let grant = if self.target.profile.revision == "00" {
+        let grant = if self.cx.target.profile.revision == "00" {
             "urn:ietf:params:oauth:grant-type:agent-authorization_code"
         } else {
             "authorization_code"
@@ -46,21 +61,21 @@ impl CaseRun<'_> {
             pairs.push(("code_verifier".into(), v.clone()));
         }
         let mut headers = Vec::new();
-        let endpoint = self.target.endpoints.token.clone();
+        let endpoint = self.cx.target.endpoints.token.clone();
         // The draft makes client_id a MUST in the token request (§4.2.1), whatever the method.
         pairs.push(("client_id".into(), client.id.clone()));
-        self.client_auth(
+        self.cx.client_auth(
             client,
-            step.auth.as_deref().unwrap_or("profile"),
+            step.auth.unwrap_or(ClientAuth::Profile),
             &endpoint,
             &mut pairs,
             &mut headers,
         );
         if let Some(t) = &actor_token {
-            pairs.push((self.wire("actor_token"), t.clone()));
+            pairs.push((self.cx.wire("actor_token"), t.clone()));
         }
-        self.modify(&mut pairs, step)?;
-        let mut req = if step.method.as_deref() == Some("GET") {
+        self.cx.modify(&mut pairs, step.edits())?;
+        let mut req = if step.method == Some(HttpMethod::Get) {
             Request::get_query(endpoint, &pairs)
         } else {
             Request::post_form(endpoint, &pairs)
@@ -69,59 +84,14 @@ impl CaseRun<'_> {
         Ok((req, client_name, actor_token.unwrap_or_default()))
     }
 
-    pub(super) async fn token(&mut self, i: usize, step: &Step) -> Flow {
-        let (req, client_name, actor_token) = self.token_request(step).await?;
-        let resp = self.session.send(&req).await?;
-        self.requests.insert(i, req);
-        self.last_token_step = Some(i);
-        self.save_tokens(step, &resp, client_name, Some(actor_token), "tokens");
+    pub(super) async fn token(&mut self, i: usize, r: &TokenRequest, step: &Step) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(r).await?;
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, true);
+        let save = r.save.as_deref().unwrap_or("tokens");
+        self.memory
+            .save_tokens(step.is_check(), save, &resp, client_name, Some(actor_token));
         self.observe_token_response(i, step, &resp).await
-    }
-
-    pub(super) fn save_tokens(
-        &mut self,
-        step: &Step,
-        resp: &Response,
-        client: String,
-        actor_token: Option<String>,
-        default_name: &str,
-    ) {
-        let json = resp.json();
-        let access = json
-            .as_ref()
-            .and_then(|j| j.get("access_token"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let refresh = json
-            .as_ref()
-            .and_then(|j| j.get("refresh_token"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if access.is_none() && !step.is_check() {
-            return;
-        }
-        let name = step
-            .save
-            .clone()
-            .unwrap_or_else(|| default_name.to_string());
-        if let Some(r) = &refresh {
-            self.dynamic_secrets.push(r.clone());
-        }
-        let previous_refresh = self.tokens.get(&name).and_then(|t| t.refresh_token.clone());
-        let previous_actor = self.tokens.get(&name).and_then(|t| t.actor_token.clone());
-        if access.is_some() {
-            self.tokens.insert(
-                name.clone(),
-                TokenRecord {
-                    client,
-                    access_token: access,
-                    // A refresh response may omit the refresh token (no rotation): keep the old one.
-                    refresh_token: refresh.or(previous_refresh),
-                    actor_token: actor_token.filter(|a| !a.is_empty()).or(previous_actor),
-                },
-            );
-            self.last_tokens = Some(name);
-        }
     }
 
     /// Observation of a token endpoint response (token, replay, refresh).
@@ -148,7 +118,7 @@ impl CaseRun<'_> {
             return Ok(());
         }
         let claims = match (&access, self.wants_claims(step)) {
-            (Some(t), true) => Some(self.read_claims(t).await?),
+            (Some(t), true) => Some(self.cx.read_claims(t).await?),
             _ => None,
         };
         let obs = Observation {
@@ -173,65 +143,40 @@ impl CaseRun<'_> {
     }
 
     pub(super) fn wants_claims(&self, step: &Step) -> bool {
-        step.expect
-            .iter()
-            .chain(step.expect_any.iter().flatten())
-            .any(|e| {
-                e.claims.is_some()
-                    || e.claim_types.is_some()
-                    || e.claims_absent.is_some()
-                    || e.claims_present.is_some()
-                    || e.client_claim.is_some()
-                    || e.act_differs_from_sub.is_some()
-                    || e.scope_within.is_some()
-            })
+        step.expectations().any(|e| {
+            e.claims.is_some()
+                || e.claim_types.is_some()
+                || e.claims_absent.is_some()
+                || e.claims_present.is_some()
+                || e.client_claim.is_some()
+                || e.act_differs_from_sub.is_some()
+                || e.scope_within.is_some()
+        })
     }
 
-    /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
-    /// from introspection. `Ok(Err(why))` is a token whose claims cannot be trusted.
-    pub(super) async fn read_claims(&mut self, token: &str) -> Flow<Result<Value, String>> {
-        if self.target.has("jwt_access_tokens") {
-            if let Some(jwks) = &self.target.jwks {
-                return Ok(jose::verify(token, jwks, VERIFY_ALGS)
-                    .map(|j| j.claims)
-                    .map_err(|e| {
-                        format!("the access token does not verify against the target's JWKS: {e}")
-                    }));
-            }
-        }
-        if self.target.has("introspection") {
-            let resp = self.introspect_raw(token, None).await?;
-            let json = resp.json();
-            return Ok(match json {
-                Some(j) if j.get("active").and_then(Value::as_bool) == Some(true) => Ok(j),
-                _ => Err(format!(
-                    "introspection did not report the access token active: {}",
-                    summarize(&resp)
-                )),
-            });
-        }
-        Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
-    }
-
-    pub(super) async fn replay(&mut self, i: usize, step: &Step) -> Flow {
-        let of = step
-            .of
-            .or(self.last_token_step)
+    pub(super) async fn replay(&mut self, i: usize, of: Option<usize>, step: &Step) -> Flow {
+        let of = of
+            .or(self.memory.last_token_step)
             .ok_or_else(|| Stop::Error("no earlier token request to replay".into()))?;
-        let req =
-            self.requests.get(&of).cloned().ok_or_else(|| {
-                Stop::Error(format!("step[{of}] sent no token request to replay"))
-            })?;
-        let resp = self.session.send(&req).await?;
-        self.requests.insert(i, req);
+        let req = self
+            .memory
+            .request(of)
+            .ok_or_else(|| Stop::Error(format!("step[{of}] sent no token request to replay")))?;
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, false);
         self.observe_token_response(i, step, &resp).await
     }
 
-    pub(super) async fn parallel_token(&mut self, i: usize, step: &Step) -> Flow {
-        let (req, client_name, actor_token) = self.token_request(step).await?;
-        let count = step.count.unwrap_or(8).clamp(2, 64);
-        let client = self.session.client();
-        let max = self.target.profile.http.max_response_bytes;
+    pub(super) async fn parallel_token(
+        &mut self,
+        i: usize,
+        p: &ParallelTokenStep,
+        step: &Step,
+    ) -> Flow {
+        let (req, client_name, actor_token) = self.token_request(&p.request).await?;
+        let count = p.count().clamp(2, 64);
+        let client = self.cx.session.client();
+        let max = self.cx.target.profile.http.max_response_bytes;
         let mut set = tokio::task::JoinSet::new();
         for n in 0..count {
             let (client, req) = (client.clone(), req.clone());
@@ -254,21 +199,27 @@ impl CaseRun<'_> {
         }
         results.sort_by_key(|(n, _, _)| *n);
         for (_, r, took) in &results {
-            self.session.record(&req, r, *took);
+            self.cx.session.record(&req, r, *took);
         }
         let mut responses = Vec::new();
         for (_, r, _) in results {
             responses.push(r?);
         }
-        self.requests.insert(i, req);
-        self.last_token_step = Some(i);
+        self.memory.keep_request(i, req, true);
         let success = |r: &Response| {
             (200..300).contains(&r.status)
                 && r.json().is_some_and(|j| j.get("access_token").is_some())
         };
         let wins = responses.iter().filter(|r| success(r)).count();
         if let Some(first_win) = responses.iter().find(|r| success(r)) {
-            self.save_tokens(step, first_win, client_name, Some(actor_token), "tokens");
+            let save = p.request.save.as_deref().unwrap_or("tokens");
+            self.memory.save_tokens(
+                step.is_check(),
+                save,
+                first_win,
+                client_name,
+                Some(actor_token),
+            );
         }
         if !step.is_check() {
             if wins == 0 {
@@ -297,5 +248,38 @@ impl CaseRun<'_> {
             ..Default::default()
         };
         self.record_checks(i, step, &obs)
+    }
+}
+
+/// Algorithms the harness accepts when it verifies a target's access token.
+const VERIFY_ALGS: &[&str] = &[
+    "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
+];
+
+impl TargetContext<'_> {
+    /// The claims of an access token: verified against the JWKS (jwt_access_tokens), or
+    /// from introspection. `Ok(Err(why))` is a token whose claims cannot be trusted.
+    pub(crate) async fn read_claims(&mut self, token: &str) -> Flow<Result<Value, String>> {
+        if self.target.has("jwt_access_tokens") {
+            if let Some(jwks) = &self.target.jwks {
+                return Ok(jose::verify(token, jwks, VERIFY_ALGS)
+                    .map(|j| j.claims)
+                    .map_err(|e| {
+                        format!("the access token does not verify against the target's JWKS: {e}")
+                    }));
+            }
+        }
+        if self.target.has("introspection") {
+            let resp = self.introspect_raw(token, None).await?;
+            let json = resp.json();
+            return Ok(match json {
+                Some(j) if j.get("active").and_then(Value::as_bool) == Some(true) => Ok(j),
+                _ => Err(format!(
+                    "introspection did not report the access token active: {}",
+                    summarize(&resp)
+                )),
+            });
+        }
+        Err(Stop::Skip("the target declares neither jwt_access_tokens nor introspection: access token claims cannot be read".into()))
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::case::step::FieldValue;
 use crate::case::{Case, CaseLevel, Expect, Step};
 use crate::catalog::Catalog;
 
@@ -58,7 +59,7 @@ pub fn explain(case: &Case, catalog: &Catalog) -> String {
     }
     let _ = writeln!(s, "\nSteps:");
     for (i, step) in case.steps.iter().enumerate() {
-        let _ = writeln!(s, "  [{i}] {}{}", step.kind.name(), fields(step));
+        let _ = writeln!(s, "  [{i}] {}{}", step.action.name(), fields(step));
         if let Some(e) = &step.expect {
             let _ = writeln!(s, "      expect: {}", expect(e));
         }
@@ -79,51 +80,20 @@ pub fn explain(case: &Case, catalog: &Catalog) -> String {
 }
 
 fn fields(step: &Step) -> String {
-    let mut parts = Vec::new();
-    macro_rules! f {
-        ($($name:ident),*) => { $( if let Some(v) = &step.$name { parts.push(format!("{} = {}", stringify!($name), show(v))); } )* };
-    }
-    f!(
-        client,
-        actor,
-        scope,
-        pkce,
-        method,
-        consent,
-        code,
-        actor_token,
-        forge,
-        auth,
-        tokens,
-        token,
-        path,
-        url,
-        save
-    );
-    if let Some(v) = step.of {
-        parts.push(format!("of = {v}"));
-    }
-    if let Some(v) = step.count {
-        parts.push(format!("count = {v}"));
-    }
-    if let Some(v) = step.seconds {
-        parts.push(format!("seconds = {v}"));
-    }
-    for (name, t) in [
-        ("params", &step.params),
-        ("append", &step.append),
-        ("mint", &step.mint),
-    ] {
-        if let Some(t) = t {
-            let kv: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-            parts.push(format!("{name} {{ {} }}", kv.join(", ")));
-        }
-    }
-    for (name, l) in [("omit", &step.omit), ("duplicate", &step.duplicate)] {
-        if let Some(l) = l {
-            parts.push(format!("{name} [{}]", l.join(", ")));
-        }
-    }
+    let parts: Vec<String> = step
+        .action
+        .fields()
+        .into_iter()
+        .map(|(name, v)| match v {
+            FieldValue::Text(t) => format!("{name} = {}", show(&t)),
+            FieldValue::Number(n) => format!("{name} = {n}"),
+            FieldValue::Table(t) => {
+                let kv: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                format!("{name} {{ {} }}", kv.join(", "))
+            }
+            FieldValue::List(l) => format!("{name} [{}]", l.join(", ")),
+        })
+        .collect();
     if parts.is_empty() {
         String::new()
     } else {

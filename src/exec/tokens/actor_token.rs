@@ -9,46 +9,51 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::forge::{self, ClaimDefect};
 use crate::case::forgery::{DefectKind, ForgeSpec, Forgery};
-use crate::exec::{now_unix, why_no_token, CaseRun, Stop};
-use crate::forge::{self, ClaimDefect};
+use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth};
+use crate::exec::context::{now_unix, TargetContext};
+use crate::exec::memory::CaseMemory;
+use crate::exec::response::why_no_token;
+use crate::exec::session::Request;
+use crate::exec::stop::{Flow, Stop};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
-use crate::session::Request;
-
-type Flow<T = ()> = Result<T, Stop>;
 
 const DEFAULT_COMMAND_TIMEOUT: u64 = 30;
 const DEFAULT_LIFETIME: i64 = 300;
 
-impl CaseRun<'_> {
-    /// The value of a token step's `actor_token` (None: omit the parameter).
+impl TargetContext<'_> {
+    /// The value of a token step's `actor_token` (None: omit the parameter), forged as
+    /// `forge` says: a claim defect is signed anew, a signature forgery breaks the genuine one.
+    /// `memory` gives the tokens earlier steps obtained or kept.
     pub(crate) async fn actor_token_for_request(
         &mut self,
-        which: &str,
-        forge: Option<&str>,
+        which: &ActorTokenChoice,
+        forge: Option<ForgeSpec>,
+        memory: &CaseMemory,
     ) -> Flow<Option<String>> {
-        let spec = forge
-            .map(str::parse::<ForgeSpec>)
-            .transpose()
-            .map_err(|e| Stop::Error(e.to_string()))?;
         let token = match which {
-            "none" => return Ok(None),
-            "garbage" => format!("not-a-jwt-{}", self.random_b64(12)),
-            "access_token_with_actor_sub" => self.access_token_with_actor_sub().await?,
-            "user_access_token" => self.last_access_token().ok_or_else(|| {
+            ActorTokenChoice::None => return Ok(None),
+            ActorTokenChoice::Garbage => format!("not-a-jwt-{}", self.random_b64(12)),
+            ActorTokenChoice::AccessTokenWithActorSub => {
+                self.access_token_with_actor_sub(memory.last_access_token())
+                    .await?
+            }
+            ActorTokenChoice::UserAccessToken => memory.last_access_token().ok_or_else(|| {
                 Stop::Error("actor_token = \"user_access_token\" needs an earlier token step that got an access token".into())
             })?,
-            s if s.starts_with("saved:") => {
-                let name = s.trim_start_matches("saved:");
-                self.saved_actor_token(name).ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?
-            }
-            w => match spec {
-                Some(ForgeSpec::Defect(kind)) => return self.defect_token(w, kind).await.map(Some),
-                _ => self.actor_token(w).await?,
+            ActorTokenChoice::Saved(name) => memory
+                .saved_actor_token(name)
+                .ok_or_else(|| Stop::Error(format!("no actor token saved as {name:?}")))?,
+            ActorTokenChoice::Actor(w) => match forge {
+                Some(ForgeSpec::Defect(kind)) => {
+                    return self.defect_token(*w, kind).await.map(Some)
+                }
+                _ => self.actor_token(*w).await?,
             },
         };
-        match spec {
+        match forge {
             Some(ForgeSpec::Signature(forgery)) => {
                 Ok(Some(self.signature_forgery(&token, forgery)?))
             }
@@ -57,17 +62,13 @@ impl CaseRun<'_> {
     }
 
     /// A genuine actor token of actor `which` from its source.
-    pub(crate) async fn actor_token(&mut self, which: &str) -> Flow<String> {
-        let actor = self
-            .target
-            .actor(which)
-            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
-            .clone();
+    pub(crate) async fn actor_token(&mut self, which: ActorName) -> Flow<String> {
+        let actor = self.profile_actor(which)?;
         match self.source_token(which).await? {
             Ok(t) => Ok(t),
             // A disabled actor gets nothing from its source (OBO-TOKEN-10); a still-valid token of
             // it can still be made by the target's own key through `mint`.
-            Err(why) if which == "disabled" => self.minted_actor_token(&actor.id).await.map_err(|_| {
+            Err(why) if which == ActorName::Disabled => self.minted_actor_token(&actor.id).await.map_err(|_| {
                 Stop::Skip(format!("no actor token can be made for the disabled actor ({why}) and the target has no control_mint"))
             }),
             Err(why) => Err(Stop::Error(format!("actor token for {}: {why}", actor.id))),
@@ -75,12 +76,8 @@ impl CaseRun<'_> {
     }
 
     /// The token from the actor's configured source; `Ok(Err(why))` when the source refused.
-    async fn source_token(&mut self, which: &str) -> Flow<Result<String, String>> {
-        let actor = self
-            .target
-            .actor(which)
-            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
-            .clone();
+    async fn source_token(&mut self, which: ActorName) -> Flow<Result<String, String>> {
+        let actor = self.profile_actor(which)?;
         Ok(match &actor.token {
             TokenSource::Static { value } => Ok(value.clone()),
             TokenSource::Command {
@@ -108,7 +105,13 @@ impl CaseRun<'_> {
             pairs.push(("scope".into(), s.into()));
         }
         let mut headers = Vec::new();
-        self.client_auth(client, "profile", &endpoint, &mut pairs, &mut headers);
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
         let resp = self.session.send(&req).await.map_err(|e| e.to_string())?;
@@ -137,7 +140,7 @@ impl CaseRun<'_> {
         cmd.args(args)
             .env("OBO_ACTOR", actor)
             .stdin(std::process::Stdio::null());
-        let out = crate::consent::run_program(
+        let out = crate::exec::consent::run_program(
             cmd,
             Duration::from_secs(timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT)),
             program,
@@ -153,10 +156,14 @@ impl CaseRun<'_> {
     /// Signs an actor assertion with the actor's `jwt` source key, optionally with a defect.
     async fn jwt_token(
         &mut self,
-        which: &str,
+        which: ActorName,
         defect: Option<&ClaimDefect>,
     ) -> Result<String, String> {
-        let actor = self.target.actor(which).ok_or("no such actor")?.clone();
+        let actor = self
+            .target
+            .actor(which.name())
+            .ok_or("no such actor")?
+            .clone();
         let TokenSource::Jwt {
             key_pem,
             kid,
@@ -194,14 +201,14 @@ impl CaseRun<'_> {
     }
 
     /// A validly signed actor token with one defect (expired, wrong audience, ...).
-    async fn defect_token(&mut self, which: &str, kind: DefectKind) -> Flow<String> {
-        let other = self.actor_id(if which == "b" { "a" } else { "b" })?;
+    async fn defect_token(&mut self, which: ActorName, kind: DefectKind) -> Flow<String> {
+        let other = self.actor_id(if which == ActorName::B {
+            ActorName::A
+        } else {
+            ActorName::B
+        })?;
         let defect = ClaimDefect::new(kind, other);
-        let actor = self
-            .target
-            .actor(which)
-            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {which:?}")))?
-            .clone();
+        let actor = self.profile_actor(which)?;
         if matches!(actor.token, TokenSource::Jwt { .. }) {
             return self
                 .jwt_token(which, Some(&defect))
@@ -233,13 +240,13 @@ impl CaseRun<'_> {
     /// The user's access token re-signed by the target (`mint`) with `sub` = actor A and no
     /// `act`: a token of the target's own whose subject is the bound actor but which is no actor
     /// token, so only a token-type check can refuse it (OBO-TOKEN-3, OBO-INH-20).
-    async fn access_token_with_actor_sub(&mut self) -> Flow<String> {
+    async fn access_token_with_actor_sub(&mut self, base: Option<String>) -> Flow<String> {
         if !self.target.has("control_mint") {
             return Err(Stop::Skip(
                 "a token of the target's own with chosen claims needs control_mint".into(),
             ));
         }
-        let base = self.last_access_token().ok_or_else(|| {
+        let base = base.ok_or_else(|| {
             Stop::Error(
                 "actor_token = \"access_token_with_actor_sub\" needs an earlier token step that got an access token".into(),
             )
@@ -249,7 +256,7 @@ impl CaseRun<'_> {
                 "the access token is not a JWT ({e}); cannot re-mint it"
             ))
         })?;
-        let actor = self.actor_id("a")?;
+        let actor = self.actor_id(ActorName::A)?;
         let jti = self.random_b64(16);
         let mut claims = jwt.claims.clone();
         if let Some(m) = claims.as_object_mut() {
@@ -266,7 +273,7 @@ impl CaseRun<'_> {
         if !self.target.has("control_mint") {
             return Err(Stop::Skip("no control_mint".into()));
         }
-        let base = self.source_token("a").await?.map_err(|why| {
+        let base = self.source_token(ActorName::A).await?.map_err(|why| {
             Stop::Skip(format!(
                 "no actor token of actor a to base a minted one on: {why}"
             ))
@@ -280,6 +287,14 @@ impl CaseRun<'_> {
             m.insert("jti".into(), Value::String(jti));
         }
         self.mint(claims, header_typ(&jwt.header)).await
+    }
+
+    /// The profile's entry for actor `which`; a profile without it makes the case a skip.
+    fn profile_actor(&self, which: ActorName) -> Flow<crate::profile::Actor> {
+        self.target
+            .actor(which.name())
+            .cloned()
+            .ok_or_else(|| Stop::Skip(format!("the profile has no actor {:?}", which.name())))
     }
 
     /// A signature-level forgery of `token` (also used on access tokens for `resource`).
