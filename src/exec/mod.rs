@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use obo_report::{Check, Exchange};
-use rand::RngCore;
+use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
