@@ -370,7 +370,7 @@ impl SigningKey {
 
 /// The required members of a P-256 public JWK (the ones RFC 7638 hashes).
 fn public_jwk_members(key: &p256::ecdsa::SigningKey) -> Value {
-    let point = key.verifying_key().to_encoded_point(false);
+    let point = key.verifying_key().to_sec1_point(false);
     let coordinate = |c: Option<&p256::FieldBytes>| c.map(b64url).unwrap_or_default();
     json!({
         "kty": "EC",

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::Parser;
-use rand::RngCore;
+use rand::Rng;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -291,7 +291,7 @@ fn clip(s: &str) -> String {
 /// 32 random octets, base64url: 43 characters of the unreserved set (RFC 7636 §4.1).
 fn random_b64() -> String {
     let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
+    rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -213,9 +213,9 @@ fn decode_object(part: &str) -> Option<Map<String, Value>> {
 
 /// 32 random bytes, base64url: codes, refresh tokens, jti, CSRF tokens, session ids.
 pub fn random_token() -> String {
-    use rand::RngCore;
+    use rand::Rng;
     let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
+    rand::rng().fill_bytes(&mut b);
     URL_SAFE_NO_PAD.encode(b)
 }
 

@@ -238,8 +238,8 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
         }
         Fault::ActorTokenEmbeddedJwk => {
             let a = at_a().await;
-            let key = SigningKey::random(&mut rand::rngs::OsRng);
-            let pt = key.verifying_key().to_encoded_point(false);
+            let key = <SigningKey as p256::elliptic_curve::Generate>::generate();
+            let pt = key.verifying_key().to_sec1_point(false);
             let jwk = json!({"kty": "EC", "crv": "P-256",
                 "x": URL_SAFE_NO_PAD.encode(pt.x().unwrap()), "y": URL_SAFE_NO_PAD.encode(pt.y().unwrap())});
             let input = format!(
@@ -650,7 +650,7 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
             let t = jsonwebtoken::encode(
                 &header,
                 &claims,
-                &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+                &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).unwrap(),
             )
             .unwrap();
             rs_status(base, "/resource", &t).await.to_string()

@@ -2,7 +2,7 @@
 //! seeded RNG and attacker key, the run's options, and the server-wide changes to undo. What the
 //! case learned along the way (codes, tokens, requests) is [`super::memory::CaseMemory`].
 
-use rand::RngCore;
+use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 
 use super::session::Session;

@@ -18,14 +18,12 @@ pub struct Keys {
 
 impl Keys {
     pub fn generate(rng: &mut ChaCha20Rng) -> Keys {
-        let secret = p256::SecretKey::random(rng);
+        let secret = <p256::SecretKey as p256::elliptic_curve::Generate>::generate_from_rng(rng);
         let pem = secret
             .to_pkcs8_pem(LineEnding::LF)
             .expect("a fresh P-256 key encodes as PKCS#8");
-        let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
-            &secret.public_key(),
-            false,
-        );
+        let point =
+            p256::elliptic_curve::sec1::ToSec1Point::to_sec1_point(&secret.public_key(), false);
         let x = URL_SAFE_NO_PAD.encode(point.x().map(|x| &x[..]).unwrap_or_default());
         let y = URL_SAFE_NO_PAD.encode(point.y().map(|y| &y[..]).unwrap_or_default());
         let encoding =

@@ -233,7 +233,9 @@ fn hmac_with_public_jwk(app: &App, jws: &Jws<'_>) -> bool {
         .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
         .collect();
     let secret = format!("{{{}}}", body.join(","));
-    let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+    let Ok(key) = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()) else {
+        return false;
+    };
     jsonwebtoken::crypto::verify(
         jws.signature,
         jws.signing_input.as_bytes(),

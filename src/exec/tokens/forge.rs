@@ -91,12 +91,10 @@ pub fn forge(
                 "{}.{payload_segment}",
                 jose::encode_segment(&Value::Object(header))
             );
-            let signature = jsonwebtoken::crypto::sign(
-                signing_input.as_bytes(),
-                &EncodingKey::from_secret(secret.as_bytes()),
-                Algorithm::HS256,
-            )
-            .map_err(|_| ForgeError::Hmac)?;
+            let key = EncodingKey::from_secret(secret.as_bytes()).map_err(|_| ForgeError::Hmac)?;
+            let signature =
+                jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, Algorithm::HS256)
+                    .map_err(|_| ForgeError::Hmac)?;
             Ok(format!("{signing_input}.{signature}"))
         }
         Forgery::EmbeddedJwk => {

@@ -213,7 +213,7 @@ const ROLLS: u32 = 120;
 /// would accept (right actor, fresh code, enabled actors, young code): the generator's
 /// prediction, which the model does not rely on.
 pub fn generate(rng: &mut ChaCha20Rng, len: usize, ab: Abilities) -> Vec<Op> {
-    if ab.deny && ab.deny_as_second_user && rng.gen_bool(DENIAL_SEQUENCES) {
+    if ab.deny && ab.deny_as_second_user && rng.random_bool(DENIAL_SEQUENCES) {
         return denials(rng, len);
     }
     let mut g = Gen {
@@ -224,7 +224,7 @@ pub fn generate(rng: &mut ChaCha20Rng, len: usize, ab: Abilities) -> Vec<Op> {
         ..Default::default()
     };
     while g.ops.len() < len {
-        let roll = rng.gen_range(0..ROLLS);
+        let roll = rng.random_range(0..ROLLS);
         if let Some(op) = g.pick(rng, roll) {
             g.apply(&op);
             g.ops.push(op);
@@ -279,7 +279,7 @@ impl Gen {
                 Op::Authorize {
                     code,
                     actor: pick_actor(rng),
-                    deny: ab.deny && rng.gen_bool(0.25),
+                    deny: ab.deny && rng.random_bool(0.25),
                     second_user: false,
                 }
             }
@@ -292,7 +292,7 @@ impl Gen {
                     .map(|c| c.1)
                     .unwrap_or(Actor::A);
                 // Mostly the bound actor: sequences should get tokens to act on.
-                let with = if rng.gen_bool(0.7) {
+                let with = if rng.random_bool(0.7) {
                     bound
                 } else {
                     bound.other()
@@ -303,7 +303,7 @@ impl Gen {
                     Op::Parallel {
                         code,
                         with,
-                        count: rng.gen_range(2..=8),
+                        count: rng.random_range(2..=8),
                         tokens,
                     }
                 } else {
@@ -314,14 +314,14 @@ impl Gen {
                 tokens: pick_recent(rng, &self.redeems),
             },
             66..=72 if ab.clock => {
-                let i = rng.gen_range(0..CLOCK_STEPS.len());
+                let i = rng.random_range(0..CLOCK_STEPS.len());
                 Op::AdvanceClock {
                     seconds: CLOCK_STEPS.get(i).copied().unwrap_or(61),
                 }
             }
             73..=79 if ab.disable => {
                 let actor = pick_actor(rng);
-                if self.disabled.contains(&actor) || rng.gen_bool(0.3) {
+                if self.disabled.contains(&actor) || rng.random_bool(0.3) {
                     Op::Enable { actor }
                 } else {
                     Op::Disable { actor }
@@ -403,7 +403,7 @@ impl Gen {
 }
 
 fn pick_actor(rng: &mut ChaCha20Rng) -> Actor {
-    if rng.gen_bool(0.5) {
+    if rng.random_bool(0.5) {
         Actor::A
     } else {
         Actor::B
@@ -413,10 +413,10 @@ fn pick_actor(rng: &mut ChaCha20Rng) -> Actor {
 /// An element of `v`, the recent ones twice as likely (sequences act on fresh state more).
 fn pick_recent(rng: &mut ChaCha20Rng, v: &[u32]) -> u32 {
     let n = v.len();
-    let i = if n > 1 && rng.gen_bool(0.5) {
-        n - 1 - rng.gen_range(0..n.min(2))
+    let i = if n > 1 && rng.random_bool(0.5) {
+        n - 1 - rng.random_range(0..n.min(2))
     } else {
-        rng.gen_range(0..n.max(1))
+        rng.random_range(0..n.max(1))
     };
     v.get(i).copied().unwrap_or(0)
 }
