@@ -22,6 +22,7 @@
 //! - [`Redactor::redact_json`]`(value)`: the same on every string of a JSON value, and sensitive
 //!   member names blanked whatever their value type.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
@@ -38,7 +39,7 @@ mod fields;
 mod structure;
 use fields::{
     is_sensitive_field, redact_cookie_pairs, redact_html_inputs, redact_login_hints,
-    redact_sensitive_fields, split_header_line,
+    redact_sensitive_fields, split_header_line, Scan,
 };
 use structure::{looks_like_jws, redact_jws_signatures, redact_pem_private_keys};
 
@@ -133,14 +134,32 @@ impl Redactor {
     }
 
     /// The text with every secret, signature, private key and sensitive field value replaced.
+    /// One scan of the text says which rules can apply ([`Scan`]); a rule that changes nothing
+    /// copies nothing.
     pub fn redact(&self, text: &str) -> String {
-        let text = redact_pem_private_keys(text);
-        let text = redact_jws_signatures(&text);
-        let text = self.redact_header_lines(&text);
-        let text = redact_sensitive_fields(&text);
-        let text = redact_html_inputs(&text);
-        let text = redact_login_hints(&text);
-        self.redact_needles(&text)
+        let scan = Scan::of(text);
+        let mut out = Cow::Borrowed(text);
+        if scan.pem {
+            out = then(out, redact_pem_private_keys);
+        }
+        out = then(out, redact_jws_signatures);
+        if scan.header_line {
+            out = then(out, |t| Cow::Owned(self.redact_header_lines(t)));
+        }
+        if scan.has_keys() {
+            out = match out {
+                Cow::Borrowed(t) => redact_sensitive_fields(t, &scan),
+                // An earlier rule moved the keys: find them again.
+                Cow::Owned(t) => then(Cow::Owned(t), |t| redact_sensitive_fields(t, &Scan::of(t))),
+            };
+        }
+        if scan.input {
+            out = then(out, redact_html_inputs);
+        }
+        if scan.password {
+            out = then(out, redact_login_hints);
+        }
+        then(out, |t| self.redact_needles(t)).into_owned()
     }
 
     /// A header value fit for a transcript.
@@ -240,14 +259,14 @@ impl Redactor {
 
     /// Replaces every occurrence (overlapping ones included) of every needle, merging overlaps
     /// so no fragment of a secret survives between two markers.
-    fn redact_needles(&self, text: &str) -> String {
+    fn redact_needles<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if self.needles.is_empty() {
-            return text.to_string();
+            return Cow::Borrowed(text);
         }
         let Some(automaton) = self.automaton() else {
             // Building fails only past the automaton's size limits: redact everything rather
             // than risk a leak.
-            return REDACTED.to_string();
+            return Cow::Borrowed(REDACTED);
         };
         let spans: Vec<(usize, usize)> = automaton
             .find_overlapping_iter(text)
@@ -273,7 +292,7 @@ impl Redactor {
         }
         let r = |s: &mut String| {
             if self.mentions_secret(s) {
-                *s = self.redact_needles(s);
+                *s = self.redact_needles(s).into_owned();
             }
         };
         r(&mut ex.request.url);
@@ -303,10 +322,19 @@ impl Redactor {
     }
 }
 
+/// `text` after `rule`, reusing `text` when the rule changed nothing.
+fn then<'t>(text: Cow<'t, str>, rule: impl FnOnce(&str) -> Cow<'_, str>) -> Cow<'t, str> {
+    let changed = match rule(&text) {
+        Cow::Owned(changed) => Some(changed),
+        Cow::Borrowed(_) => None,
+    };
+    changed.map_or(text, Cow::Owned)
+}
+
 /// Sorts and merges spans (overlapping or touching) and replaces each by `marker`.
-fn replace_spans(text: &str, mut spans: Vec<(usize, usize)>, marker: &str) -> String {
+fn replace_spans<'t>(text: &'t str, mut spans: Vec<(usize, usize)>, marker: &str) -> Cow<'t, str> {
     if spans.is_empty() {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     spans.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
@@ -324,7 +352,7 @@ fn replace_spans(text: &str, mut spans: Vec<(usize, usize)>, marker: &str) -> St
         cursor = end;
     }
     out.push_str(text.get(cursor..).unwrap_or_default());
-    out
+    Cow::Owned(out)
 }
 
 fn form_urlencode(text: &str) -> String {

@@ -1,6 +1,11 @@
 //! The field rules over form, JSON, HTML and header text: sensitive form fields and JSON members,
 //! secret `<input>` values, credentials hints of login pages, cookie values and credential
-//! header lines (see [`super`], steps 3 and 4).
+//! header lines (see [`super`], steps 3 and 4), and the one scan that tells which rules apply.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use super::{replace_spans, REDACTED};
 
@@ -32,20 +37,94 @@ pub(super) fn is_sensitive_field(name: &str) -> bool {
     SENSITIVE_FIELDS.contains(&name.to_ascii_lowercase().as_str())
 }
 
-/// `name=value` form fields and `"name": "value"` JSON members with a sensitive name.
-pub(super) fn redact_sensitive_fields(text: &str) -> String {
+/// Text that makes a rule worth running: a PEM block, a credential header line, an HTML input,
+/// a password field. After the sensitive keys (two patterns per field) in [`MARKERS`].
+const MARKS: [&str; 5] = [
+    "-----begin ",
+    "authorization",
+    "cookie",
+    "<input",
+    "password",
+];
+
+/// One ASCII-case-insensitive automaton over every sensitive key (`field=`, `"field"`) and every
+/// mark, built once per process: a single pass over a recorded string tells which rules can
+/// apply and where the sensitive keys are, instead of one lowercased copy and one substring
+/// search per field and form.
+static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let keys = SENSITIVE_FIELDS
+        .iter()
+        .flat_map(|f| [format!("{f}="), format!("\"{f}\"")]);
+    let patterns: Vec<String> = keys.chain(MARKS.iter().map(|m| m.to_string())).collect();
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .unwrap_or_else(|e| unreachable!("fixed patterns build: {e}"))
+});
+
+/// What one pass of [`MARKERS`] over a text found. A mark found is a necessary condition of its
+/// rule (the rules re-check their exact form); the redaction markers the rules write contain
+/// `[`, so redacting never creates a mark or key that was not there.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    pub pem: bool,
+    pub header_line: bool,
+    pub input: bool,
+    pub password: bool,
+    /// (pattern, start) of every sensitive key, in order of end (so of start, per pattern).
+    keys: Vec<(usize, usize)>,
+}
+
+impl Scan {
+    pub fn of(text: &str) -> Scan {
+        let mut scan = Scan::default();
+        let key_patterns = 2 * SENSITIVE_FIELDS.len();
+        for m in MARKERS.find_overlapping_iter(text) {
+            let pattern = m.pattern().as_usize();
+            match pattern.checked_sub(key_patterns) {
+                None => scan.keys.push((pattern, m.start())),
+                Some(0) => scan.pem = true,
+                Some(1 | 2) => scan.header_line = true,
+                Some(3) => scan.input = true,
+                _ => scan.password = true,
+            }
+        }
+        scan
+    }
+
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+}
+
+/// `name=value` form fields and `"name": "value"` JSON members with a sensitive name, at the
+/// keys `scan` found in `text`.
+pub(super) fn redact_sensitive_fields<'t>(text: &'t str, scan: &Scan) -> Cow<'t, str> {
     let mut spans = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    for field in SENSITIVE_FIELDS {
-        form_field_spans(text, &lower, field, &mut spans);
-        json_member_spans(text, &lower, field, &mut spans);
+    // A key is looked for again only past the end of its previous occurrence.
+    let mut next_from = vec![0usize; 2 * SENSITIVE_FIELDS.len()];
+    for &(pattern, start) in &scan.keys {
+        let Some(from) = next_from.get_mut(pattern) else {
+            continue;
+        };
+        if start < *from {
+            continue;
+        }
+        let field_len = SENSITIVE_FIELDS[pattern / 2].len();
+        if pattern % 2 == 0 {
+            *from = start + field_len + 1;
+            form_field_span(text, start, *from, &mut spans);
+        } else {
+            *from = start + field_len + 2;
+            json_member_span(text, *from, &mut spans);
+        }
     }
     replace_spans(text, spans, REDACTED)
 }
 
 /// `value` attributes of `<input>` elements that hold a password, a hidden value (CSRF tokens,
 /// transaction ids) or a field with a sensitive name.
-pub(super) fn redact_html_inputs(text: &str) -> String {
+pub(super) fn redact_html_inputs(text: &str) -> Cow<'_, str> {
     let lower = text.to_ascii_lowercase();
     let mut spans = Vec::new();
     let mut from = 0;
@@ -101,13 +180,13 @@ fn attribute_span(tag: &str, name: &str) -> Option<(usize, usize)> {
 /// On a login page (one with a password field), the visible texts that look like credentials
 /// hints keep their label and lose what follows its colon: such hints name other users'
 /// passwords, which the profile never declared as secrets.
-pub(super) fn redact_login_hints(text: &str) -> String {
+pub(super) fn redact_login_hints(text: &str) -> Cow<'_, str> {
     let lower = text.to_ascii_lowercase();
     if !(lower.contains("type=\"password\"")
         || lower.contains("type='password'")
         || lower.contains("type=password"))
     {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     let mut spans = Vec::new();
     let mut from = 0;
@@ -129,62 +208,53 @@ pub(super) fn redact_login_hints(text: &str) -> String {
     replace_spans(text, spans, &format!(" {REDACTED}"))
 }
 
-fn form_field_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {
-    let key = format!("{field}=");
-    let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&key)) {
-        let start = from + found;
-        from = start + key.len();
-        let boundary = text[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-        if !boundary {
-            continue;
-        }
-        let value_len = text[from..]
-            .find(|c: char| matches!(c, '&' | '"' | '\'' | '<' | '>') || c.is_whitespace())
-            .unwrap_or(text.len() - from);
-        if value_len > 0 {
-            spans.push((from, from + value_len));
-        }
+/// The value of the form field whose key spans `start..from`, unless the key is the tail of a
+/// longer name.
+fn form_field_span(text: &str, start: usize, from: usize, spans: &mut Vec<(usize, usize)>) {
+    let boundary = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    if !boundary {
+        return;
+    }
+    let value_len = text[from..]
+        .find(|c: char| matches!(c, '&' | '"' | '\'' | '<' | '>') || c.is_whitespace())
+        .unwrap_or(text.len() - from);
+    if value_len > 0 {
+        spans.push((from, from + value_len));
     }
 }
 
-fn json_member_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {
-    let key = format!("\"{field}\"");
-    let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&key)) {
-        let after_key = from + found + key.len();
-        from = after_key;
-        let rest = &text[after_key..];
-        let trimmed = rest.trim_start();
-        let Some(after_colon) = trimmed.strip_prefix(':') else {
-            continue;
-        };
-        let value = after_colon.trim_start();
-        let Some(string_body) = value.strip_prefix('"') else {
-            continue;
-        };
-        let body_start = text.len() - string_body.len();
-        let mut escaped = false;
-        let mut body_len = None;
-        for (i, c) in string_body.char_indices() {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => {
-                    body_len = Some(i);
-                    break;
-                }
-                _ => {}
+/// The string value of the JSON member whose key ends at `after_key`.
+fn json_member_span(text: &str, after_key: usize, spans: &mut Vec<(usize, usize)>) {
+    let rest = &text[after_key..];
+    let trimmed = rest.trim_start();
+    let Some(after_colon) = trimmed.strip_prefix(':') else {
+        return;
+    };
+    let value = after_colon.trim_start();
+    let Some(string_body) = value.strip_prefix('"') else {
+        return;
+    };
+    let body_start = text.len() - string_body.len();
+    let mut escaped = false;
+    let mut body_len = None;
+    for (i, c) in string_body.char_indices() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '"') => {
+                body_len = Some(i);
+                break;
             }
+            _ => {}
         }
-        // An unterminated string is redacted to the end of the text.
-        let body_len = body_len.unwrap_or(string_body.len());
-        if body_len > 0 {
-            spans.push((body_start, body_start + body_len));
-        }
+    }
+    // An unterminated string is redacted to the end of the text.
+    let body_len = body_len.unwrap_or(string_body.len());
+    if body_len > 0 {
+        spans.push((body_start, body_start + body_len));
     }
 }
 

@@ -1,6 +1,8 @@
 //! The structural rules over key- and token-shaped text: PEM private-key blocks and the
 //! signature segments of compact JWS (see [`super`], steps 1 and 2).
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
@@ -9,7 +11,7 @@ use super::{replace_spans, PRIVATE_KEY, SIGNATURE};
 
 /// `-----BEGIN ... PRIVATE KEY-----` up to the matching END line (or the end of the text, when
 /// truncated) becomes `[PRIVATE KEY]`. Public keys and certificates stay.
-pub(super) fn redact_pem_private_keys(text: &str) -> String {
+pub(super) fn redact_pem_private_keys(text: &str) -> Cow<'_, str> {
     const BEGIN: &str = "-----BEGIN ";
     let mut spans = Vec::new();
     let mut from = 0;
@@ -42,9 +44,16 @@ fn is_b64url_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
+/// Whether a base64url segment can decode to a JSON object: its first byte is `{` or JSON
+/// whitespace (space, tab, LF, CR), whose top six bits encode as `e`, `I`, `C`, `D`. Checked
+/// before any decoding: most dotted runs (host names, versions, opaque tokens) fail it.
+fn may_open_object(segment: &str) -> bool {
+    matches!(segment.as_bytes().first(), Some(b'e' | b'I' | b'C' | b'D'))
+}
+
 /// A base64url segment that decodes to a JSON object with a string `alg`: a JOSE header.
 fn is_jose_header(segment: &str) -> bool {
-    if segment.len() < 8 {
+    if segment.len() < 8 || !may_open_object(segment) {
         return false;
     }
     let Ok(bytes) = URL_SAFE_NO_PAD.decode(segment) else {
@@ -64,27 +73,30 @@ pub(super) fn looks_like_jws(text: &str) -> bool {
 
 /// Every `header.payload.signature` whose header is a JOSE header gets its signature masked.
 /// Runs of base64url characters and dots are examined; a JWE (header with `enc`) is left alone.
-pub(super) fn redact_jws_signatures(text: &str) -> String {
-    // A JWS needs two dots: most strings (header values, form bodies) have none.
-    if text.bytes().filter(|&b| b == b'.').nth(1).is_none() {
-        return text.to_string();
-    }
-    let mut spans = Vec::new();
+/// Only the runs around a dot are looked at (found with memchr): a JWS needs two dots, most
+/// strings (header values, form bodies) have none.
+pub(super) fn redact_jws_signatures(text: &str) -> Cow<'_, str> {
     // Run characters are ASCII, so byte offsets are char boundaries; bytes of multi-byte
     // characters (>= 0x80) end a run like any other non-run character.
-    let is_run_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+    let is_run_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !is_run_byte(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && is_run_byte(bytes[i]) {
-            i += 1;
-        }
-        jws_signature_spans(text, start, i, &mut spans);
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(found) = bytes
+        .get(from..)
+        .and_then(|rest| memchr::memchr(b'.', rest))
+    {
+        let dot = from + found;
+        let start = bytes[..dot]
+            .iter()
+            .rposition(|b| !is_run_byte(b))
+            .map_or(0, |i| i + 1);
+        let end = bytes[dot..]
+            .iter()
+            .position(|b| !is_run_byte(b))
+            .map_or(bytes.len(), |i| dot + i);
+        jws_signature_spans(text, start, end, &mut spans);
+        from = end;
     }
     replace_spans(text, spans, SIGNATURE)
 }
