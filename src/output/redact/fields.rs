@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::{replace_spans, REDACTED};
 
@@ -57,6 +57,7 @@ static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .flat_map(|f| [format!("{f}="), format!("\"{f}\"")]);
     let patterns: Vec<String> = keys.chain(MARKS.iter().map(|m| m.to_string())).collect();
     AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
         .ascii_case_insensitive(true)
         .build(patterns)
         .unwrap_or_else(|e| unreachable!("fixed patterns build: {e}"))

@@ -53,15 +53,18 @@ fn may_open_object(segment: &str) -> bool {
 
 /// A base64url segment that decodes to a JSON object with a string `alg`: a JOSE header.
 fn is_jose_header(segment: &str) -> bool {
+    jose_header(segment).is_some()
+}
+
+/// The JOSE header a segment decodes to (a JSON object with a string `alg`), decoded once.
+fn jose_header(segment: &str) -> Option<Value> {
     if segment.len() < 8 || !may_open_object(segment) {
-        return false;
+        return None;
     }
-    let Ok(bytes) = URL_SAFE_NO_PAD.decode(segment) else {
-        return false;
-    };
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
     serde_json::from_slice::<Value>(&bytes)
         .ok()
-        .is_some_and(|v| v.get("alg").is_some_and(Value::is_string))
+        .filter(|v| v.get("alg").is_some_and(Value::is_string))
 }
 
 pub(super) fn looks_like_jws(text: &str) -> bool {
@@ -105,20 +108,22 @@ fn jws_signature_spans(text: &str, start: usize, end: usize, spans: &mut Vec<(us
     let Some(run) = text.get(start..end) else {
         return;
     };
-    if run.bytes().filter(|&b| b == b'.').nth(1).is_none() {
+    let dots = memchr::memchr_iter(b'.', run.as_bytes());
+    if dots.clone().nth(1).is_none() {
         return;
     }
     // Segment offsets within the run.
     let mut segments: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
-    for segment in run.split('.') {
-        segments.push((offset, segment));
-        offset += segment.len() + 1;
+    for dot in dots.chain([run.len()]) {
+        segments.push((offset, &run[offset..dot]));
+        offset = dot + 1;
     }
     let mut i = 0;
     while i + 2 < segments.len() {
         let (_, header) = segments[i];
-        if is_jose_header(header) && !is_jwe_header(header) {
+        // A JWE header (with `enc`) is no JWS header: its third segment is no signature.
+        if jose_header(header).is_some_and(|h| h.get("enc").is_none()) {
             let (sig_offset, signature) = segments[i + 2];
             if !signature.is_empty() {
                 spans.push((start + sig_offset, start + sig_offset + signature.len()));
@@ -128,12 +133,4 @@ fn jws_signature_spans(text: &str, start: usize, end: usize, spans: &mut Vec<(us
             i += 1;
         }
     }
-}
-
-fn is_jwe_header(segment: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        .is_some_and(|v| v.get("enc").is_some())
 }
