@@ -102,3 +102,25 @@ pub(super) fn authz_checks(
         out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
     }
 }
+
+/// Authorization facts only an interactive driver sees; when it saw nothing, the fact is unobserved.
+pub(super) fn authz_unobserved(obs: &Observation, e: &Expect, unobserved: &mut Vec<String>) {
+    let Some(a) = &obs.authz else {
+        return;
+    };
+    if e.consent_prompt.is_some() && obs.consent_prompt.is_none() {
+        unobserved.push(format!(
+            "consent prompt: the consent driver could not observe it ({})",
+            a.describe
+        ));
+    }
+    if e.consent_page_framing_blocked.is_some() && obs.framing.is_empty() {
+        unobserved.push("consent page framing: no login or consent page was seen".into());
+    }
+    if e.consent_page_contains.is_some()
+        && obs.consent_page_text.is_none()
+        && obs.consent_prompt != Some(false)
+    {
+        unobserved.push("consent page text: no consent page was seen".into());
+    }
+}

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use super::{lookup, same, scope_set, show, toml_to_json, type_name, CheckContext, Observation};
+use super::values::{lookup, same, scope_set, show, toml_to_json, type_name};
+use super::{CheckContext, Observation};
 use crate::case::Expect;
 use obo_report::Check;
 
