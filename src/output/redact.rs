@@ -54,6 +54,12 @@ pub struct Redactor {
     /// One automaton over all needles, built on first use (one search per string instead of
     /// one per needle); reset whenever a needle is added.
     automaton: OnceLock<Option<AhoCorasick>>,
+    /// The scan automaton of [`Redactor::redact`] with the needles after the rules' patterns
+    /// (`None` past its size limits), built on first use; reset whenever a needle is added.
+    scanner: OnceLock<Option<AhoCorasick>>,
+    /// Some needle could appear where the rules rewrote text (it holds `[` or `]`, or lies
+    /// inside a marker word): the needles pass then runs whatever the scan found.
+    needles_in_markers: bool,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -121,11 +127,13 @@ impl Redactor {
     fn add_needles(&mut self, variants: Vec<String>) {
         for variant in variants {
             if !variant.is_empty() && !self.needles.contains(&variant) {
+                self.needles_in_markers |= in_markers(&variant);
                 self.needles.push(variant);
             }
         }
         self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         self.automaton = OnceLock::new();
+        self.scanner = OnceLock::new();
     }
 
     /// Whether any secret is configured (the structural rules apply regardless).
@@ -137,7 +145,7 @@ impl Redactor {
     /// One scan of the text says which rules can apply ([`Scan`]); a rule that changes nothing
     /// copies nothing.
     pub fn redact(&self, text: &str) -> String {
-        let scan = Scan::of(text);
+        let scan = self.scan(text);
         let mut out = Cow::Borrowed(text);
         if scan.pem {
             out = then(out, redact_pem_private_keys);
@@ -159,7 +167,29 @@ impl Redactor {
         if scan.password {
             out = then(out, redact_login_hints);
         }
-        then(out, |t| self.redact_needles(t)).into_owned()
+        // A needle not in the text cannot be in the result unless a rule wrote it: only the
+        // header-line rule rejoins text (`Bearer  x` becomes `Bearer x`), markers are checked
+        // when the needles are added.
+        if scan.secret || scan.header_line || self.needles_in_markers {
+            out = then(out, |t| self.redact_needles(t));
+        }
+        out.into_owned()
+    }
+
+    /// One pass over `text` with the rules' patterns and the needles.
+    fn scan(&self, text: &str) -> Scan {
+        if self.needles.is_empty() {
+            return Scan::of(text);
+        }
+        match self.scanner.get_or_init(|| fields::scanner(&self.needles)) {
+            Some(scanner) => Scan::with(scanner, text),
+            // Past the size limits: scan for the rules alone and run the needles pass always.
+            None => {
+                let mut scan = Scan::of(text);
+                scan.secret = true;
+                scan
+            }
+        }
     }
 
     /// A header value fit for a transcript.
@@ -325,6 +355,16 @@ impl Redactor {
         }
         ex.error = ex.error.as_deref().map(|e| self.redact(e));
     }
+}
+
+/// Whether a needle could appear where a rule wrote a marker: it holds a bracket, or lies
+/// inside a marker word.
+fn in_markers(needle: &str) -> bool {
+    memchr::memchr2(b'[', b']', needle.as_bytes()).is_some()
+        || (needle.len() <= PRIVATE_KEY.len()
+            && [REDACTED, SIGNATURE, PRIVATE_KEY]
+                .iter()
+                .any(|m| m.contains(needle)))
 }
 
 /// `text` after `rule`, reusing `text` when the rule changed nothing.

@@ -50,44 +50,60 @@ const MARKS: [&str; 5] = [
 /// One ASCII-case-insensitive automaton over every sensitive key (`field=`, `"field"`) and every
 /// mark, built once per process: a single pass over a recorded string tells which rules can
 /// apply and where the sensitive keys are, instead of one lowercased copy and one substring
-/// search per field and form.
-static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+/// search per field and form. A redactor with secrets scans with its own [`scanner`].
+static MARKERS: LazyLock<AhoCorasick> =
+    LazyLock::new(|| scanner(&[]).unwrap_or_else(|| unreachable!("the fixed patterns build")));
+
+/// The scan automaton over the keys, the marks and then `secrets` (case-insensitively too: a
+/// secret found by the scan may be there, one not found is not). `None` past the automaton's
+/// size limits.
+pub(super) fn scanner(secrets: &[String]) -> Option<AhoCorasick> {
     let keys = SENSITIVE_FIELDS
         .iter()
         .flat_map(|f| [format!("{f}="), format!("\"{f}\"")]);
-    let patterns: Vec<String> = keys.chain(MARKS.iter().map(|m| m.to_string())).collect();
+    let marks = MARKS.iter().map(|m| m.to_string());
+    let patterns: Vec<String> = keys.chain(marks).chain(secrets.iter().cloned()).collect();
     AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::DFA))
         .ascii_case_insensitive(true)
         .build(patterns)
-        .unwrap_or_else(|e| unreachable!("fixed patterns build: {e}"))
-});
+        .ok()
+}
 
-/// What one pass of [`MARKERS`] over a text found. A mark found is a necessary condition of its
-/// rule (the rules re-check their exact form); the redaction markers the rules write contain
-/// `[`, so redacting never creates a mark or key that was not there.
+/// What one scan over a text found. A mark found is a necessary condition of its rule (the
+/// rules re-check their exact form); the redaction markers the rules write contain `[`, so
+/// redacting never creates a mark or key that was not there.
 #[derive(Debug, Default)]
 pub(super) struct Scan {
     pub pem: bool,
     pub header_line: bool,
     pub input: bool,
     pub password: bool,
+    /// A configured secret may be in the text (it is, up to ASCII case).
+    pub secret: bool,
     /// (pattern, start) of every sensitive key, in order of end (so of start, per pattern).
     keys: Vec<(usize, usize)>,
 }
 
 impl Scan {
+    /// The scan with the process-wide automaton (no secrets).
     pub fn of(text: &str) -> Scan {
+        Scan::with(&MARKERS, text)
+    }
+
+    /// The scan with an automaton from [`scanner`].
+    pub fn with(scanner: &AhoCorasick, text: &str) -> Scan {
         let mut scan = Scan::default();
         let key_patterns = 2 * SENSITIVE_FIELDS.len();
-        for m in MARKERS.find_overlapping_iter(text) {
+        for m in scanner.find_overlapping_iter(text) {
             let pattern = m.pattern().as_usize();
             match pattern.checked_sub(key_patterns) {
                 None => scan.keys.push((pattern, m.start())),
                 Some(0) => scan.pem = true,
                 Some(1 | 2) => scan.header_line = true,
                 Some(3) => scan.input = true,
-                _ => scan.password = true,
+                Some(4) => scan.password = true,
+                _ => scan.secret = true,
             }
         }
         scan

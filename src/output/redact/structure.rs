@@ -2,6 +2,8 @@
 //! signature segments of compact JWS (see [`super`], steps 1 and 2).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -53,18 +55,59 @@ fn may_open_object(segment: &str) -> bool {
 
 /// A base64url segment that decodes to a JSON object with a string `alg`: a JOSE header.
 fn is_jose_header(segment: &str) -> bool {
-    jose_header(segment).is_some()
+    header_kind(segment) != HeaderKind::NotJose
 }
 
-/// The JOSE header a segment decodes to (a JSON object with a string `alg`), decoded once.
-fn jose_header(segment: &str) -> Option<Value> {
+/// What a segment is as a JOSE header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderKind {
+    NotJose,
+    /// A JWS header: the segment after next is a signature.
+    Jws,
+    /// A JWE header (with `enc`): nothing to mask.
+    Jwe,
+}
+
+/// Segments recently classified on this thread, so the few headers a run sees again and again
+/// (the target's access tokens, the harness's actor tokens) are decoded and parsed once. Bounded:
+/// cleared when full.
+const HEADER_CACHE: usize = 256;
+
+thread_local! {
+    static HEADERS: RefCell<HashMap<String, HeaderKind>> = RefCell::new(HashMap::new());
+}
+
+fn header_kind(segment: &str) -> HeaderKind {
     if segment.len() < 8 || !may_open_object(segment) {
-        return None;
+        return HeaderKind::NotJose;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .filter(|v| v.get("alg").is_some_and(Value::is_string))
+    if let Some(kind) = HEADERS.with(|c| c.borrow().get(segment).copied()) {
+        return kind;
+    }
+    let kind = classify_header(segment);
+    HEADERS.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= HEADER_CACHE {
+            cache.clear();
+        }
+        cache.insert(segment.to_string(), kind);
+    });
+    kind
+}
+
+/// Decodes and parses the segment: a JSON object with a string `alg` is a JOSE header, a JWE
+/// one if it also has `enc`.
+fn classify_header(segment: &str) -> HeaderKind {
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(segment) else {
+        return HeaderKind::NotJose;
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) if v.get("alg").is_some_and(Value::is_string) => match v.get("enc") {
+            Some(_) => HeaderKind::Jwe,
+            None => HeaderKind::Jws,
+        },
+        _ => HeaderKind::NotJose,
+    }
 }
 
 pub(super) fn looks_like_jws(text: &str) -> bool {
@@ -74,6 +117,19 @@ pub(super) fn looks_like_jws(text: &str) -> bool {
         && is_jose_header(parts[0])
 }
 
+/// The bytes of a run: base64url characters and dots (a table: the scan looks at every byte
+/// around a dot).
+static RUN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.';
+        b += 1;
+    }
+    table
+};
+
 /// Every `header.payload.signature` whose header is a JOSE header gets its signature masked.
 /// Runs of base64url characters and dots are examined; a JWE (header with `enc`) is left alone.
 /// Only the runs around a dot are looked at (found with memchr): a JWS needs two dots, most
@@ -81,7 +137,7 @@ pub(super) fn looks_like_jws(text: &str) -> bool {
 pub(super) fn redact_jws_signatures(text: &str) -> Cow<'_, str> {
     // Run characters are ASCII, so byte offsets are char boundaries; bytes of multi-byte
     // characters (>= 0x80) end a run like any other non-run character.
-    let is_run_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    let is_run_byte = |b: &u8| RUN_BYTES[usize::from(*b)];
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut from = 0;
@@ -123,7 +179,7 @@ fn jws_signature_spans(text: &str, start: usize, end: usize, spans: &mut Vec<(us
     while i + 2 < segments.len() {
         let (_, header) = segments[i];
         // A JWE header (with `enc`) is no JWS header: its third segment is no signature.
-        if jose_header(header).is_some_and(|h| h.get("enc").is_none()) {
+        if header_kind(header) == HeaderKind::Jws {
             let (sig_offset, signature) = segments[i + 2];
             if !signature.is_empty() {
                 spans.push((start + sig_offset, start + sig_offset + signature.len()));
