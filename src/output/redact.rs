@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::AhoCorasick;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use obo_report::Exchange;
@@ -36,11 +36,13 @@ pub const SIGNATURE: &str = "[SIGNATURE]";
 pub const PRIVATE_KEY: &str = "[PRIVATE KEY]";
 
 mod fields;
+mod needles;
 mod structure;
 use fields::{
     is_sensitive_field, redact_cookie_pairs, redact_html_inputs, redact_login_hints,
     redact_sensitive_fields, split_header_line, Scan,
 };
+use needles::Search;
 use structure::{looks_like_jws, redact_jws_signatures, redact_pem_private_keys};
 
 /// Headers whose whole value is a credential.
@@ -51,9 +53,8 @@ const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 pub struct Redactor {
     /// Every encoding of every secret, longest first, without duplicates.
     needles: Vec<String>,
-    /// One automaton over all needles, built on first use (one search per string instead of
-    /// one per needle); reset whenever a needle is added.
-    automaton: OnceLock<Option<AhoCorasick>>,
+    /// The search over all needles, built on first use; reset whenever a needle is added.
+    search: OnceLock<Option<Search>>,
     /// The scan automaton of [`Redactor::redact`] with the needles after the rules' patterns
     /// (`None` past its size limits), built on first use; reset whenever a needle is added.
     scanner: OnceLock<Option<AhoCorasick>>,
@@ -132,7 +133,7 @@ impl Redactor {
             }
         }
         self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        self.automaton = OnceLock::new();
+        self.search = OnceLock::new();
         self.scanner = OnceLock::new();
     }
 
@@ -273,17 +274,10 @@ impl Redactor {
         out
     }
 
-    /// The automaton over all needles, built once. A non-contiguous NFA: the haystacks are
-    /// short (one exchange's strings) and a case's automaton serves one transcript, so the
-    /// build cost dominates the search cost.
-    fn automaton(&self) -> Option<&AhoCorasick> {
-        self.automaton
-            .get_or_init(|| {
-                AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(&self.needles)
-                    .ok()
-            })
+    /// The search over all needles, built once.
+    fn search(&self) -> Option<&Search> {
+        self.search
+            .get_or_init(|| Search::new(&self.needles))
             .as_ref()
     }
 
@@ -293,27 +287,23 @@ impl Redactor {
         if self.needles.is_empty() {
             return Cow::Borrowed(text);
         }
-        let Some(automaton) = self.automaton() else {
+        let Some(search) = self.search() else {
             // Building fails only past the automaton's size limits: redact everything rather
             // than risk a leak.
             return Cow::Borrowed(REDACTED);
         };
-        // Most strings hold no secret: a plain search (with the automaton's prefilter) says so
-        // before the overlapping one that finds every span.
-        if !automaton.is_match(text) {
+        // Most strings hold no secret: a plain search says so before the one that finds every
+        // span.
+        if !search.is_match(text) {
             return Cow::Borrowed(text);
         }
-        let spans: Vec<(usize, usize)> = automaton
-            .find_overlapping_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
-        replace_spans(text, spans, REDACTED)
+        replace_spans(text, search.spans(text), REDACTED)
     }
 
-    /// Whether `text` holds any configured secret in any of its encodings (one automaton pass).
+    /// Whether `text` holds any configured secret in any of its encodings (one search).
     pub fn mentions_secret(&self, text: &str) -> bool {
-        match self.automaton() {
-            Some(a) => a.is_match(text),
+        match self.search() {
+            Some(search) => search.is_match(text),
             None => !self.needles.is_empty(),
         }
     }

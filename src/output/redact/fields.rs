@@ -63,8 +63,15 @@ pub(super) fn scanner(secrets: &[String]) -> Option<AhoCorasick> {
         .flat_map(|f| [format!("{f}="), format!("\"{f}\"")]);
     let marks = MARKS.iter().map(|m| m.to_string());
     let patterns: Vec<String> = keys.chain(marks).chain(secrets.iter().cloned()).collect();
+    // A DFA for the fixed patterns alone (small, the fastest search); with secrets, a
+    // contiguous NFA: a DFA over a profile's many secrets grows to hundreds of KiB, past the
+    // caches its per-byte lookups hit.
+    let kind = match secrets {
+        [] => AhoCorasickKind::DFA,
+        _ => AhoCorasickKind::ContiguousNFA,
+    };
     AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
+        .kind(Some(kind))
         .ascii_case_insensitive(true)
         .build(patterns)
         .ok()

@@ -300,3 +300,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The finders of a few needles find the same spans as the automaton of many, overlapping
+    /// and self-overlapping occurrences included.
+    #[test]
+    fn few_needles_are_found_as_the_automaton_finds_them(
+        needles in prop::collection::vec("[ab.é]{1,5}", 1..6),
+        text in "[ab.é]{0,40}",
+    ) {
+        let sorted = |search: Option<needles::Search>| {
+            let mut spans = search.map(|s| s.spans(&text)).unwrap_or_default();
+            spans.sort_unstable();
+            spans
+        };
+        let few = sorted(needles::Search::new(&needles));
+        prop_assert_eq!(&few, &sorted(needles::Search::automaton(&needles)));
+        let matched = needles::Search::new(&needles).is_some_and(|s| s.is_match(&text));
+        prop_assert_eq!(matched, !few.is_empty());
+    }
+}
