@@ -5,6 +5,10 @@ use super::{CheckContext, Observation};
 use crate::case::Expect;
 use obo_report::Check;
 
+/// The authorization response: a code or an error redirect with the state echoed
+/// (OBO-AUTHZ-9, OBO-AUTHZ-10, OBO-AUTHZ-15, OBO-AUTHZ-16), the consent prompt and what the
+/// consent page shows (OBO-AUTHZ-11, OBO-AUTHZ-12, OBO-AUTHZ-13, OBO-AUTHZ-14, OBO-SEC-9) and
+/// framing (OBO-INH-15), under the case's requirement IDs.
 pub(super) fn authz_checks(
     obs: &Observation,
     e: &Expect,

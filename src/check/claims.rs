@@ -8,6 +8,8 @@ use super::{CheckContext, Observation};
 use crate::case::Expect;
 use obo_report::Check;
 
+/// The access token's claims (OBO-AT-1, OBO-AT-2, OBO-AT-3, OBO-AT-4, OBO-AT-5, OBO-AT-7; the
+/// bindings they carry: OBO-SEC-5, OBO-SEC-6, OBO-SEC-7), under the case's requirement IDs.
 pub(super) fn claim_checks(
     obs: &Observation,
     e: &Expect,

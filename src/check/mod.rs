@@ -154,6 +154,19 @@ impl CheckContext<'_> {
 
 /// The checks of one expectation set against one observation. Strings in `e` are already
 /// expanded (variables substituted).
+///
+/// These checks report under the case's requirement IDs (or the expectation's override), so
+/// one check serves every requirement a case verifies with it: `status`, `error` and
+/// `token_issued` judge the token endpoint's refusals and grants (OBO-TOKEN-9, OBO-TOKEN-10,
+/// OBO-TOKEN-11, OBO-TOKEN-12, OBO-TOKEN-13, OBO-TOKEN-14; the code bindings OBO-SEC-2,
+/// OBO-SEC-3, OBO-SEC-4, OBO-SEC-5, OBO-SEC-6, OBO-SEC-7, OBO-SEC-8), the authorization
+/// endpoint's (OBO-AUTHZ-9, OBO-AUTHZ-10, OBO-AUTHZ-15, OBO-AUTHZ-16) and the resource
+/// server's (OBO-RS-1 to OBO-RS-10: OBO-RS-1, OBO-RS-2, OBO-RS-3, OBO-RS-4, OBO-RS-5, OBO-RS-6,
+/// OBO-RS-7, OBO-RS-8, OBO-RS-9, OBO-RS-10); `at_most_one_success` and `active` judge single
+/// use and revocation (OBO-SEC-3, OBO-SEC-10); `www_authenticate` judges the challenge's
+/// presence (OBO-RS-10, OBO-RS-11). The checks with their own requirement are in
+/// `response` (OBO-INH-7, OBO-INH-8), `claims` (OBO-AT-*), `authz` (OBO-AUTHZ-*) and
+/// `challenge` (OBO-RS-12).
 pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Checks {
     let level = e.level.map(Level::from).unwrap_or(ctx.level);
     let cx = CheckContext {

@@ -27,7 +27,7 @@ pub(super) fn error_with_success_status(obs: &Observation, accepted: &[u16]) -> 
     )
 }
 
-/// RFC 9068 §2.1: the access token's header `typ` is `at+jwt`; RFC 7515 §4.1.9 lets the
+/// RFC 9068 §2.1 (OBO-AT-1, OBO-INH-18): the access token's header `typ` is `at+jwt`; RFC 7515 §4.1.9 lets the
 /// `application/` prefix be written or left out, and media types compare case-insensitively.
 pub(super) fn typ_check(obs: &Observation, want: &str, cx: &CheckContext<'_>) -> Check {
     let norm = |s: &str| {
@@ -89,6 +89,9 @@ pub(super) fn cache_checks(
     }
 }
 
+/// Members of a JSON response body (`json`, `json_has`, `json_contains`, `scope_within`): the
+/// token response's members and error bodies (OBO-TOKEN-13, OBO-TOKEN-14, OBO-TOKRESP-1,
+/// OBO-TOKRESP-2, OBO-TOKRESP-3, OBO-INH-8), under the case's requirement IDs.
 pub(super) fn json_checks(
     obs: &Observation,
     e: &Expect,
