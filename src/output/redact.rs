@@ -195,13 +195,19 @@ impl Redactor {
 
     /// A header value fit for a transcript.
     pub fn redact_header(&self, name: &str, value: &str) -> String {
-        let name = name.trim().to_ascii_lowercase();
-        match name.as_str() {
-            "authorization" | "proxy-authorization" => self.redact_authorization(value),
-            "cookie" => redact_cookie_pairs(value),
-            "set-cookie" => self.redact_set_cookie(value),
-            n if SECRET_HEADERS.contains(&n) => REDACTED.to_string(),
-            _ => self.redact(value),
+        // Compared in place: a transcript holds thousands of header names.
+        let name = name.trim();
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        if is("authorization") || is("proxy-authorization") {
+            self.redact_authorization(value)
+        } else if is("cookie") {
+            redact_cookie_pairs(value)
+        } else if is("set-cookie") {
+            self.redact_set_cookie(value)
+        } else if SECRET_HEADERS.iter().any(|h| is(h)) {
+            REDACTED.to_string()
+        } else {
+            self.redact(value)
         }
     }
 
