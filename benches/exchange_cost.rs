@@ -33,8 +33,8 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: &str) -> f64 {
+/// utime and stime of a process, in seconds.
+fn cpu_seconds(pid: &str) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
@@ -45,7 +45,8 @@ fn cpu_seconds(pid: &str) -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(14) + ticks(15)) / clock_ticks()
+    let hz = clock_ticks();
+    (ticks(14) / hz, ticks(15) / hz)
 }
 
 fn clock_ticks() -> f64 {
@@ -141,7 +142,10 @@ fn main() {
             .filter(|c| c.verdict == obo_report::Verdict::Error)
             .count();
     }
-    let (own, srv) = (cpu_seconds("self") - own0, cpu_seconds(&server_pid) - srv0);
+    let ((own_u1, own_s1), (srv_u1, srv_s1)) = (cpu_seconds("self"), cpu_seconds(&server_pid));
+    let (own_u, own_s) = (own_u1 - own0.0, own_s1 - own0.1);
+    let (srv_u, srv_s) = (srv_u1 - srv0.0, srv_s1 - srv0.1);
+    let (own, srv) = (own_u + own_s, srv_u + srv_s);
     let per = |s: f64| s * 1000.0 / exchanges.max(1) as f64;
     println!(
         "runs {runs} x {} cases, jobs {jobs}: {exchanges} exchanges, {errors} case errors",
@@ -152,6 +156,9 @@ fn main() {
         per(own),
         per(srv),
         own / srv.max(f64::EPSILON)
+    );
+    println!(
+        "  harness user {own_u:.2} s + system {own_s:.2} s; server user {srv_u:.2} s + system {srv_s:.2} s"
     );
     drop(server);
 }

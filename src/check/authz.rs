@@ -5,6 +5,10 @@ use super::{CheckContext, Observation};
 use crate::case::Expect;
 use obo_report::Check;
 
+/// The authorization response: a code or an error redirect with the state echoed
+/// (OBO-AUTHZ-9, OBO-AUTHZ-10, OBO-AUTHZ-15, OBO-AUTHZ-16), the consent prompt and what the
+/// consent page shows (OBO-AUTHZ-11, OBO-AUTHZ-12, OBO-AUTHZ-13, OBO-AUTHZ-14, OBO-SEC-9) and
+/// framing (OBO-INH-15), under the case's requirement IDs.
 pub(super) fn authz_checks(
     obs: &Observation,
     e: &Expect,
@@ -100,5 +104,27 @@ pub(super) fn authz_checks(
             None => continue,
         };
         out.push(cx.check(format!("consent page shows {s:?}"), "present", actual, ok));
+    }
+}
+
+/// Authorization facts only an interactive driver sees; when it saw nothing, the fact is unobserved.
+pub(super) fn authz_unobserved(obs: &Observation, e: &Expect, unobserved: &mut Vec<String>) {
+    let Some(a) = &obs.authz else {
+        return;
+    };
+    if e.consent_prompt.is_some() && obs.consent_prompt.is_none() {
+        unobserved.push(format!(
+            "consent prompt: the consent driver could not observe it ({})",
+            a.describe
+        ));
+    }
+    if e.consent_page_framing_blocked.is_some() && obs.framing.is_empty() {
+        unobserved.push("consent page framing: no login or consent page was seen".into());
+    }
+    if e.consent_page_contains.is_some()
+        && obs.consent_page_text.is_none()
+        && obs.consent_prompt != Some(false)
+    {
+        unobserved.push("consent page text: no consent page was seen".into());
     }
 }

@@ -83,7 +83,9 @@ pub fn parse(field: &str) -> Vec<Challenge> {
     out
 }
 
-/// The checks of a `challenge` expectation against every `WWW-Authenticate` field observed.
+/// The checks of a `challenge` expectation against every `WWW-Authenticate` field observed:
+/// the challenge states its reason and carries the error code (OBO-RS-11, OBO-RS-12), under the
+/// case's requirement IDs.
 pub(super) fn checks(
     obs: &Observation,
     want: &ChallengeExpect,

@@ -3,10 +3,13 @@
 
 use serde_json::Value;
 
-use super::{lookup, same, scope_set, show, toml_to_json, type_name, CheckContext, Observation};
+use super::values::{lookup, same, scope_set, show, toml_to_json, type_name};
+use super::{CheckContext, Observation};
 use crate::case::Expect;
 use obo_report::Check;
 
+/// The access token's claims (OBO-AT-1, OBO-AT-2, OBO-AT-3, OBO-AT-4, OBO-AT-5, OBO-AT-7; the
+/// bindings they carry: OBO-SEC-5, OBO-SEC-6, OBO-SEC-7), under the case's requirement IDs.
 pub(super) fn claim_checks(
     obs: &Observation,
     e: &Expect,

@@ -9,10 +9,17 @@ mod authz;
 pub mod challenge;
 mod claims;
 pub mod diagnosis;
+mod readings;
+mod response;
+mod values;
 pub mod verdict;
 
-use authz::authz_checks;
+use authz::{authz_checks, authz_unobserved};
 use claims::claim_checks;
+pub use readings::{reading_of_alternatives, reading_of_list};
+use response::{cache_checks, error_with_success_status, json_checks, typ_check};
+use values::show;
+pub use values::{lookup, toml_to_json};
 
 use serde_json::Value;
 
@@ -145,143 +152,21 @@ impl CheckContext<'_> {
     }
 }
 
-/// The reading a target chose among the alternatives of an `expect_any` (index `chosen` of
-/// `labels`, the first being the recommended one), for the step annotated with ambiguity `amb`.
-pub fn reading_of_alternatives(
-    amb: &str,
-    step: usize,
-    obs: &Observation,
-    chosen: Option<usize>,
-    labels: Vec<String>,
-) -> obo_report::Reading {
-    let outcome = match chosen.and_then(|k| labels.get(k)) {
-        Some(l) => l.clone(),
-        None => format!("none accepted ({})", obs.summary()),
-    };
-    obo_report::Reading {
-        ambiguity: amb.to_string(),
-        step,
-        chosen,
-        outcome,
-        alternatives: labels,
-    }
-}
-
-/// The reading a target chose within one expectation's list of acceptable values: the
-/// `error` codes if listed (AMB-14: `invalid_grant` or `invalid_request`), else the `status`
-/// codes. A table with neither list has one reading (its label), chosen when its checks
-/// `held` (AMB-26: the code is burnt, or not). Under `--strict` only the first value is accepted.
-pub fn reading_of_list(
-    amb: &str,
-    step: usize,
-    obs: &Observation,
-    e: &Expect,
-    strict: bool,
-    held: bool,
-) -> obo_report::Reading {
-    let (mut alternatives, observed): (Vec<String>, Option<String>) = match (&e.error, &e.status) {
-        (Some(codes), _) => (codes.to_vec(), obs.error_code.clone()),
-        (None, Some(statuses)) => (
-            statuses.to_vec().iter().map(u16::to_string).collect(),
-            obs.status.map(|s| s.to_string()),
-        ),
-        (None, None) => (vec![e.outcome_label()], None),
-    };
-    if strict {
-        alternatives.truncate(1);
-    }
-    let chosen = match observed {
-        Some(o) => alternatives.iter().position(|a| *a == o),
-        None if e.error.is_none() && e.status.is_none() => held.then_some(0),
-        None => None,
-    };
-    let outcome = match chosen {
-        Some(k) => alternatives[k].clone(),
-        None => format!("none accepted ({})", obs.summary()),
-    };
-    obo_report::Reading {
-        ambiguity: amb.to_string(),
-        step,
-        chosen,
-        outcome,
-        alternatives,
-    }
-}
-
-/// Looks up a dotted path (`act.sub`, `keys.0.kid`) in a JSON value.
-pub fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    let mut cur = value;
-    for seg in path.split('.') {
-        cur = match cur {
-            Value::Object(m) => m.get(seg)?,
-            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// Converts a case-file value to JSON.
-pub fn toml_to_json(v: &toml::Value) -> Value {
-    match v {
-        toml::Value::String(s) => Value::String(s.clone()),
-        toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => Value::from(*f),
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
-/// Equality for expectations: numbers by value; `token_type` case-insensitively.
-fn same(path: &str, expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        (Value::String(a), Value::String(b)) if path.ends_with("token_type") => {
-            a.eq_ignore_ascii_case(b)
-        }
-        _ => expected == actual,
-    }
-}
-
-/// `Cache-Control: "no-cache"`, or "Cache-Control header absent".
-fn show_header(name: &str, v: Option<&str>) -> String {
-    match v {
-        Some(v) => format!("{name}: {v:?}"),
-        None => format!("{name} header absent"),
-    }
-}
-
-fn show(v: Option<&Value>) -> String {
-    match v {
-        None => "(absent)".into(),
-        Some(Value::String(s)) => format!("{s:?}"),
-        Some(v) => crate::util::clip(&v.to_string(), 200),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn scope_set(s: &str) -> std::collections::BTreeSet<&str> {
-    s.split_whitespace().collect()
-}
-
 /// The checks of one expectation set against one observation. Strings in `e` are already
 /// expanded (variables substituted).
+///
+/// These checks report under the case's requirement IDs (or the expectation's override), so
+/// one check serves every requirement a case verifies with it: `status`, `error` and
+/// `token_issued` judge the token endpoint's refusals and grants (OBO-TOKEN-9, OBO-TOKEN-10,
+/// OBO-TOKEN-11, OBO-TOKEN-12, OBO-TOKEN-13, OBO-TOKEN-14; the code bindings OBO-SEC-2,
+/// OBO-SEC-3, OBO-SEC-4, OBO-SEC-5, OBO-SEC-6, OBO-SEC-7, OBO-SEC-8), the authorization
+/// endpoint's (OBO-AUTHZ-9, OBO-AUTHZ-10, OBO-AUTHZ-15, OBO-AUTHZ-16) and the resource
+/// server's (OBO-RS-1 to OBO-RS-10: OBO-RS-1, OBO-RS-2, OBO-RS-3, OBO-RS-4, OBO-RS-5, OBO-RS-6,
+/// OBO-RS-7, OBO-RS-8, OBO-RS-9, OBO-RS-10); `at_most_one_success` and `active` judge single
+/// use and revocation (OBO-SEC-3, OBO-SEC-10); `www_authenticate` judges the challenge's
+/// presence (OBO-RS-10, OBO-RS-11). The checks with their own requirement are in
+/// `response` (OBO-INH-7, OBO-INH-8), `claims` (OBO-AT-*), `authz` (OBO-AUTHZ-*) and
+/// `challenge` (OBO-RS-12).
 pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Checks {
     let level = e.level.map(Level::from).unwrap_or(ctx.level);
     let cx = CheckContext {
@@ -431,239 +316,5 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
     }
 }
 
-/// "status 200 with an error body (`invalid_grant`): errors must use 400" when a token
-/// endpoint refused (no token, an `error` member) but with a success status where the case
-/// expected an error status.
-fn error_with_success_status(obs: &Observation, accepted: &[u16]) -> Option<String> {
-    let status = obs.status?;
-    let code = obs.error_code.as_ref()?;
-    let wants_error = !accepted.is_empty() && accepted.iter().all(|s| *s >= 400);
-    (obs.token_endpoint && !obs.token_issued && wants_error && (200..300).contains(&status)).then(
-        || {
-            format!(
-                "status {status} with an error body (`{code}`): errors must use {}",
-                accepted[0]
-            )
-        },
-    )
-}
-
-/// RFC 9068 §2.1: the access token's header `typ` is `at+jwt`; RFC 7515 §4.1.9 lets the
-/// `application/` prefix be written or left out, and media types compare case-insensitively.
-fn typ_check(obs: &Observation, want: &str, cx: &CheckContext<'_>) -> Check {
-    let norm = |s: &str| {
-        let l = s.to_ascii_lowercase();
-        l.strip_prefix("application/")
-            .map(str::to_string)
-            .unwrap_or(l)
-    };
-    let (ok, actual) = match &obs.token_header {
-        Some(h) => {
-            let typ = h.get("typ").and_then(Value::as_str);
-            (
-                typ.is_some_and(|t| norm(t) == norm(want)),
-                show_header("typ", typ),
-            )
-        }
-        None if obs.token_issued => (false, "the access token is not a JWT".into()),
-        None => (false, format!("no access token ({})", obs.summary())),
-    };
-    cx.check("access token typ", format!("typ: {want:?}"), actual, ok)
-}
-
-/// RFC 6749 §5.1 cache headers, judged only on responses that carry a token ([`CACHE_HEADERS`]).
-fn cache_checks(obs: &Observation, want: bool, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
-    if !obs.token_issued {
-        // §5.2 error responses carry no token: no cache header is required of them.
-        return;
-    }
-    let cc = obs.header("cache-control");
-    let has = cc.is_some_and(|cc| {
-        cc.to_ascii_lowercase()
-            .split(',')
-            .any(|d| d.trim() == "no-store")
-    });
-    out.push(cx.check_of(
-        CACHE_HEADERS,
-        Level::Must,
-        "no-store",
-        format!("Cache-Control no-store: {want}"),
-        show_header("Cache-Control", cc),
-        has == want,
-    ));
-    if want {
-        let pragma = obs.header("pragma");
-        let ok = pragma.is_some_and(|p| p.to_ascii_lowercase().contains("no-cache"));
-        out.push(cx.check_of(
-            CACHE_HEADERS,
-            Level::Should,
-            "pragma no-cache",
-            "Pragma: no-cache".into(),
-            show_header("Pragma", pragma),
-            ok,
-        ));
-    }
-}
-
-/// Authorization facts only an interactive driver sees; when it saw nothing, the fact is unobserved.
-fn authz_unobserved(obs: &Observation, e: &Expect, unobserved: &mut Vec<String>) {
-    let Some(a) = &obs.authz else {
-        return;
-    };
-    if e.consent_prompt.is_some() && obs.consent_prompt.is_none() {
-        unobserved.push(format!(
-            "consent prompt: the consent driver could not observe it ({})",
-            a.describe
-        ));
-    }
-    if e.consent_page_framing_blocked.is_some() && obs.framing.is_empty() {
-        unobserved.push("consent page framing: no login or consent page was seen".into());
-    }
-    if e.consent_page_contains.is_some()
-        && obs.consent_page_text.is_none()
-        && obs.consent_prompt != Some(false)
-    {
-        unobserved.push("consent page text: no consent page was seen".into());
-    }
-}
-
-fn json_checks(obs: &Observation, e: &Expect, cx: &CheckContext<'_>, out: &mut Vec<Check>) {
-    let empty = Value::Null;
-    let body = obs.json.as_ref().unwrap_or(&empty);
-    for (path, want) in e.json.iter().flatten() {
-        let want = toml_to_json(want);
-        let got = lookup(body, path);
-        let ok = got.is_some_and(|g| same(path, &want, g));
-        out.push(cx.check(format!("json {path}"), show(Some(&want)), show(got), ok));
-    }
-    for path in e.json_has.iter().flatten() {
-        let got = lookup(body, path);
-        out.push(cx.check(
-            format!("json has {path}"),
-            "present",
-            if got.is_some() { "present" } else { "absent" },
-            got.is_some(),
-        ));
-    }
-    for (path, want) in e.json_contains.iter().flatten() {
-        let want = toml_to_json(want);
-        let got = lookup(body, path);
-        let ok = got
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|x| same(path, &want, x)));
-        out.push(cx.check(
-            format!("json {path} contains"),
-            show(Some(&want)),
-            show(got),
-            ok,
-        ));
-    }
-    if let Some(within) = &e.scope_within {
-        let allowed = scope_set(within);
-        if let Some(s) = body.get("scope").and_then(Value::as_str) {
-            let ok = scope_set(s).is_subset(&allowed);
-            out.push(cx.check("response scope within", within.clone(), s.to_string(), ok));
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stuck(in_interaction: bool) -> Observation {
-        Observation {
-            status: Some(200),
-            authz: Some(AuthzView {
-                describe: "stopped at https://as.test/interaction/x: the Login page came back"
-                    .into(),
-                driver_stuck: Some("stopped at https://as.test/interaction/x".into()),
-                in_interaction,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-
-    fn ctx() -> CheckContext<'static> {
-        CheckContext {
-            step: 0,
-            level: Level::Must,
-            requirements: &[],
-            strict: false,
-        }
-    }
-
-    /// A driver stuck inside the login/consent interaction observed no answer of the AS: a
-    /// refusal expectation (`redirect = "none"`, `token_issued = false`) is unobserved, never
-    /// held (no pass on the driver's trouble). Stuck on a first page no rule matches, the AS
-    /// may have answered with an error page: a refusal expectation is judged.
-    #[test]
-    fn stuck_driver_observes_no_answer() {
-        let refusal = Expect {
-            redirect: Some("none".into()),
-            token_issued: Some(false),
-            ..Default::default()
-        };
-        let code = Expect {
-            redirect: Some("code".into()),
-            ..Default::default()
-        };
-        let pages_only = Expect {
-            consent_page_framing_blocked: Some(true),
-            ..Default::default()
-        };
-        #[rustfmt::skip]
-        let table: Vec<(bool, &Expect, bool)> = vec![
-            // in interaction  expectation   unobserved
-            (true,             &refusal,     true),
-            (true,             &code,        true),
-            (false,            &code,        true),
-            (false,            &refusal,     false),
-        ];
-        for (i, (inside, e, want)) in table.into_iter().enumerate() {
-            let c = checks_of(&stuck(inside), e, &ctx());
-            assert_eq!(!c.unobserved.is_empty(), want, "row {i}: {c:?}");
-            if want {
-                assert!(
-                    c.checks.is_empty(),
-                    "row {i}: no check on an unobserved answer"
-                );
-            }
-        }
-        // A refusal answered with 200 and an error body fails the error-format requirement
-        // only; the refusal itself (no token) holds under the case's requirements.
-        let refused_200 = Observation {
-            status: Some(200),
-            error_code: Some("invalid_grant".into()),
-            token_endpoint: true,
-            ..Default::default()
-        };
-        let refusal_400 = Expect {
-            status: Some(crate::case::OneOrMany::One(400)),
-            token_issued: Some(false),
-            ..Default::default()
-        };
-        let reqs = vec!["OBO-TOKEN-10".to_string()];
-        let c = checks_of(
-            &refused_200,
-            &refusal_400,
-            &CheckContext {
-                requirements: &reqs,
-                ..ctx()
-            },
-        );
-        let failed: Vec<_> = c.checks.iter().filter(|k| !k.ok).collect();
-        assert_eq!(failed.len(), 1, "{c:?}");
-        assert_eq!(failed[0].requirements, vec![ERROR_FORMAT.to_string()]);
-        assert_eq!(
-            failed[0].actual,
-            "status 200 with an error body (`invalid_grant`): errors must use 400"
-        );
-        // Facts about the pages themselves were observed even though the driver stopped.
-        let mut seen = stuck(true);
-        seen.framing = vec![("https://as.test/interaction/x".into(), true)];
-        let c = checks_of(&seen, &pages_only, &ctx());
-        assert!(c.unobserved.is_empty(), "{c:?}");
-    }
-}
+mod tests;

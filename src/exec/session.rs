@@ -302,9 +302,11 @@ fn record(r: &Redactor, text: &str, limit: usize, capped: bool) -> String {
 /// `limit` bytes and appends the marker of how much was left out.
 fn cut_and_mark(text: &str, limit: usize, capped: bool, redact: impl Fn(&str) -> String) -> String {
     let (window, cut) = clip(text, REDACTION_WINDOW);
-    let redacted = redact(window);
-    let (value, more) = clip(&redacted, limit);
-    with_cut_marker(value, cut + more, capped)
+    let mut redacted = redact(window);
+    let more = redacted.len() - clip(&redacted, limit).0.len();
+    // The redacted value is cut in place: most values are short and kept whole.
+    redacted.truncate(redacted.len() - more);
+    with_cut_marker(redacted, cut + more, capped)
 }
 
 /// The first `limit` bytes of `text` (on a character boundary) and how many bytes were left out.
@@ -321,13 +323,16 @@ fn clip(text: &str, limit: usize) -> (&str, usize) {
 
 /// Appends the marker of a cut: `capped` says the body had already been cut at the response
 /// size cap, so the count is a lower bound.
-fn with_cut_marker(value: &str, cut: usize, capped: bool) -> String {
+fn with_cut_marker(mut value: String, cut: usize, capped: bool) -> String {
     match (cut, capped) {
-        (0, false) => value.to_string(),
-        (0, true) => format!("{value}[... more bytes past the response size cap not read]"),
-        (n, false) => format!("{value}[... {n} more bytes not recorded]"),
-        (n, true) => format!("{value}[... {n} more bytes not recorded, and more past the response size cap not read]"),
+        (0, false) => {}
+        (0, true) => value.push_str("[... more bytes past the response size cap not read]"),
+        (n, false) => value.push_str(&format!("[... {n} more bytes not recorded]")),
+        (n, true) => value.push_str(&format!(
+            "[... {n} more bytes not recorded, and more past the response size cap not read]"
+        )),
     }
+    value
 }
 
 /// Sends one request with the given client (no transcript).

@@ -205,3 +205,33 @@ fn verify_accepts_eddsa_from_a_jwks() {
         Err(JoseError::AlgNotAllowed(..))
     ));
 }
+
+#[test]
+fn es256_verification_refuses_any_altered_byte_or_malformed_key() {
+    let key = SigningKey::from_seed(7, "t");
+    let token = key.sign(&json!({}), &claims());
+    assert!(verify(&token, &key.jwks(), ALGS).is_ok());
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let mut raw = b64url_decode(sig).unwrap();
+    for i in [0, 31, 32, 63] {
+        raw[i] ^= 1;
+        let altered = format!("{input}.{}", b64url(&raw));
+        assert_eq!(
+            verify(&altered, &key.jwks(), ALGS),
+            Err(JoseError::BadSignature)
+        );
+        raw[i] ^= 1;
+    }
+    // r || s must be exactly 64 bytes (RFC 7518 §3.4): a DER signature does not verify.
+    let short = format!("{input}.{}", b64url(&raw[..63]));
+    assert_eq!(
+        verify(&short, &key.jwks(), ALGS),
+        Err(JoseError::BadSignature)
+    );
+    let mut jwk = key.public_jwk();
+    jwk["x"] = json!(b64url([0u8; 31]));
+    assert_eq!(
+        verify(&token, &json!({"keys": [jwk]}), ALGS),
+        Err(JoseError::BadSignature)
+    );
+}

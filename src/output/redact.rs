@@ -22,9 +22,10 @@
 //! - [`Redactor::redact_json`]`(value)`: the same on every string of a JSON value, and sensitive
 //!   member names blanked whatever their value type.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::AhoCorasick;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use obo_report::Exchange;
@@ -34,32 +35,16 @@ pub const REDACTED: &str = "[REDACTED]";
 pub const SIGNATURE: &str = "[SIGNATURE]";
 pub const PRIVATE_KEY: &str = "[PRIVATE KEY]";
 
+mod fields;
+mod needles;
 mod structure;
+use fields::{
+    is_sensitive_field, redact_cookie_pairs, redact_html_inputs, redact_login_hints,
+    redact_sensitive_fields, split_header_line, Scan,
+};
+use needles::Search;
 use structure::{looks_like_jws, redact_jws_signatures, redact_pem_private_keys};
 
-/// Form-field and JSON member names whose value is always a secret: credentials, and the
-/// one-time values a run observes (authorization codes and PKCE verifiers, RFC 6749 §4.1.2 and
-/// RFC 7636 §4.1; refresh tokens; CSRF and transaction values of login and consent pages).
-const SENSITIVE_FIELDS: &[&str] = &[
-    "password",
-    "client_secret",
-    "passwd",
-    "new_password",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "csrf",
-    "csrf_token",
-    "_csrf",
-    "xsrf_token",
-    "authenticity_token",
-    "tx",
-    "transaction",
-    "transaction_id",
-];
-/// Words that mark a visible text of a login page as a credentials hint ("Demo users: alice /
-/// alice-password").
-const HINT_WORDS: &[&str] = &["password", "credential", "demo", "user", "login", "account"];
 /// Headers whose whole value is a credential.
 const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 
@@ -68,9 +53,14 @@ const SECRET_HEADERS: &[&str] = &["x-api-key", "api-key", "x-auth-token"];
 pub struct Redactor {
     /// Every encoding of every secret, longest first, without duplicates.
     needles: Vec<String>,
-    /// One automaton over all needles, built on first use (one search per string instead of
-    /// one per needle); reset whenever a needle is added.
-    automaton: OnceLock<Option<AhoCorasick>>,
+    /// The search over all needles, built on first use; reset whenever a needle is added.
+    search: OnceLock<Option<Search>>,
+    /// The scan automaton of [`Redactor::redact`] with the needles after the rules' patterns
+    /// (`None` past its size limits), built on first use; reset whenever a needle is added.
+    scanner: OnceLock<Option<AhoCorasick>>,
+    /// Some needle could appear where the rules rewrote text (it holds `[` or `]`, or lies
+    /// inside a marker word): the needles pass then runs whatever the scan found.
+    needles_in_markers: bool,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -138,11 +128,13 @@ impl Redactor {
     fn add_needles(&mut self, variants: Vec<String>) {
         for variant in variants {
             if !variant.is_empty() && !self.needles.contains(&variant) {
+                self.needles_in_markers |= in_markers(&variant);
                 self.needles.push(variant);
             }
         }
         self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        self.automaton = OnceLock::new();
+        self.search = OnceLock::new();
+        self.scanner = OnceLock::new();
     }
 
     /// Whether any secret is configured (the structural rules apply regardless).
@@ -151,25 +143,71 @@ impl Redactor {
     }
 
     /// The text with every secret, signature, private key and sensitive field value replaced.
+    /// One scan of the text says which rules can apply ([`Scan`]); a rule that changes nothing
+    /// copies nothing.
     pub fn redact(&self, text: &str) -> String {
-        let text = redact_pem_private_keys(text);
-        let text = redact_jws_signatures(&text);
-        let text = self.redact_header_lines(&text);
-        let text = redact_sensitive_fields(&text);
-        let text = redact_html_inputs(&text);
-        let text = redact_login_hints(&text);
-        self.redact_needles(&text)
+        let scan = self.scan(text);
+        let mut out = Cow::Borrowed(text);
+        if scan.pem {
+            out = then(out, redact_pem_private_keys);
+        }
+        out = then(out, redact_jws_signatures);
+        if scan.header_line {
+            out = then(out, |t| Cow::Owned(self.redact_header_lines(t)));
+        }
+        if scan.has_keys() {
+            out = match out {
+                Cow::Borrowed(t) => redact_sensitive_fields(t, &scan),
+                // An earlier rule moved the keys: find them again.
+                Cow::Owned(t) => then(Cow::Owned(t), |t| redact_sensitive_fields(t, &Scan::of(t))),
+            };
+        }
+        if scan.input {
+            out = then(out, redact_html_inputs);
+        }
+        if scan.password {
+            out = then(out, redact_login_hints);
+        }
+        // A needle not in the text cannot be in the result unless a rule wrote it: only the
+        // header-line rule rejoins text (`Bearer  x` becomes `Bearer x`), markers are checked
+        // when the needles are added.
+        if scan.secret || scan.header_line || self.needles_in_markers {
+            out = then(out, |t| self.redact_needles(t));
+        }
+        out.into_owned()
+    }
+
+    /// One pass over `text` with the rules' patterns and the needles.
+    fn scan(&self, text: &str) -> Scan {
+        if self.needles.is_empty() {
+            return Scan::of(text);
+        }
+        match self.scanner.get_or_init(|| fields::scanner(&self.needles)) {
+            Some(scanner) => Scan::with(scanner, text),
+            // Past the size limits: scan for the rules alone and run the needles pass always.
+            None => {
+                let mut scan = Scan::of(text);
+                scan.secret = true;
+                scan
+            }
+        }
     }
 
     /// A header value fit for a transcript.
     pub fn redact_header(&self, name: &str, value: &str) -> String {
-        let name = name.trim().to_ascii_lowercase();
-        match name.as_str() {
-            "authorization" | "proxy-authorization" => self.redact_authorization(value),
-            "cookie" => redact_cookie_pairs(value),
-            "set-cookie" => self.redact_set_cookie(value),
-            n if SECRET_HEADERS.contains(&n) => REDACTED.to_string(),
-            _ => self.redact(value),
+        // Compared in place: a transcript holds thousands of header names.
+        let name = name.trim();
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        if is("authorization") || is("proxy-authorization") {
+            self.redact_authorization(value)
+        } else if is("cookie") {
+            redact_cookie_pairs(value)
+        } else if is("set-cookie") {
+            self.redact_set_cookie(value)
+        } else if SECRET_HEADERS.iter().any(|h| is(h)) {
+            REDACTED.to_string()
+        } else {
+            self.redact(value)
         }
     }
 
@@ -242,42 +280,36 @@ impl Redactor {
         out
     }
 
-    /// The automaton over all needles, built once. A non-contiguous NFA: the haystacks are
-    /// short (one exchange's strings) and a case's automaton serves one transcript, so the
-    /// build cost dominates the search cost.
-    fn automaton(&self) -> Option<&AhoCorasick> {
-        self.automaton
-            .get_or_init(|| {
-                AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(&self.needles)
-                    .ok()
-            })
+    /// The search over all needles, built once.
+    fn search(&self) -> Option<&Search> {
+        self.search
+            .get_or_init(|| Search::new(&self.needles))
             .as_ref()
     }
 
     /// Replaces every occurrence (overlapping ones included) of every needle, merging overlaps
     /// so no fragment of a secret survives between two markers.
-    fn redact_needles(&self, text: &str) -> String {
+    fn redact_needles<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if self.needles.is_empty() {
-            return text.to_string();
+            return Cow::Borrowed(text);
         }
-        let Some(automaton) = self.automaton() else {
+        let Some(search) = self.search() else {
             // Building fails only past the automaton's size limits: redact everything rather
             // than risk a leak.
-            return REDACTED.to_string();
+            return Cow::Borrowed(REDACTED);
         };
-        let spans: Vec<(usize, usize)> = automaton
-            .find_overlapping_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
-        replace_spans(text, spans, REDACTED)
+        // Most strings hold no secret: a plain search says so before the one that finds every
+        // span.
+        if !search.is_match(text) {
+            return Cow::Borrowed(text);
+        }
+        replace_spans(text, search.spans(text), REDACTED)
     }
 
-    /// Whether `text` holds any configured secret in any of its encodings (one automaton pass).
+    /// Whether `text` holds any configured secret in any of its encodings (one search).
     pub fn mentions_secret(&self, text: &str) -> bool {
-        match self.automaton() {
-            Some(a) => a.is_match(text),
+        match self.search() {
+            Some(search) => search.is_match(text),
             None => !self.needles.is_empty(),
         }
     }
@@ -291,7 +323,7 @@ impl Redactor {
         }
         let r = |s: &mut String| {
             if self.mentions_secret(s) {
-                *s = self.redact_needles(s);
+                *s = self.redact_needles(s).into_owned();
             }
         };
         r(&mut ex.request.url);
@@ -321,10 +353,29 @@ impl Redactor {
     }
 }
 
+/// Whether a needle could appear where a rule wrote a marker: it holds a bracket, or lies
+/// inside a marker word.
+fn in_markers(needle: &str) -> bool {
+    memchr::memchr2(b'[', b']', needle.as_bytes()).is_some()
+        || (needle.len() <= PRIVATE_KEY.len()
+            && [REDACTED, SIGNATURE, PRIVATE_KEY]
+                .iter()
+                .any(|m| m.contains(needle)))
+}
+
+/// `text` after `rule`, reusing `text` when the rule changed nothing.
+fn then<'t>(text: Cow<'t, str>, rule: impl FnOnce(&str) -> Cow<'_, str>) -> Cow<'t, str> {
+    let changed = match rule(&text) {
+        Cow::Owned(changed) => Some(changed),
+        Cow::Borrowed(_) => None,
+    };
+    changed.map_or(text, Cow::Owned)
+}
+
 /// Sorts and merges spans (overlapping or touching) and replaces each by `marker`.
-fn replace_spans(text: &str, mut spans: Vec<(usize, usize)>, marker: &str) -> String {
+fn replace_spans<'t>(text: &'t str, mut spans: Vec<(usize, usize)>, marker: &str) -> Cow<'t, str> {
     if spans.is_empty() {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
     spans.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
@@ -342,7 +393,7 @@ fn replace_spans(text: &str, mut spans: Vec<(usize, usize)>, marker: &str) -> St
         cursor = end;
     }
     out.push_str(text.get(cursor..).unwrap_or_default());
-    out
+    Cow::Owned(out)
 }
 
 fn form_urlencode(text: &str) -> String {
@@ -357,198 +408,6 @@ fn json_escaped(text: &str) -> String {
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(&quoted)
         .to_string()
-}
-
-fn is_sensitive_field(name: &str) -> bool {
-    SENSITIVE_FIELDS.contains(&name.to_ascii_lowercase().as_str())
-}
-
-/// `name=value` form fields and `"name": "value"` JSON members with a sensitive name.
-fn redact_sensitive_fields(text: &str) -> String {
-    let mut spans = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    for field in SENSITIVE_FIELDS {
-        form_field_spans(text, &lower, field, &mut spans);
-        json_member_spans(text, &lower, field, &mut spans);
-    }
-    replace_spans(text, spans, REDACTED)
-}
-
-/// `value` attributes of `<input>` elements that hold a password, a hidden value (CSRF tokens,
-/// transaction ids) or a field with a sensitive name.
-fn redact_html_inputs(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find("<input")) {
-        let start = from + found;
-        let end = lower[start..].find('>').map_or(text.len(), |e| start + e);
-        from = end.max(start + 1);
-        let tag = &lower[start..end];
-        let attr = |name: &str| attribute_span(tag, name).map(|(a, b)| &tag[a..b]);
-        let secret = matches!(attr("type"), Some("password" | "hidden"))
-            || attr("name").is_some_and(is_sensitive_field);
-        if let Some((a, b)) = attribute_span(tag, "value").filter(|_| secret) {
-            if b > a {
-                spans.push((start + a, start + b));
-            }
-        }
-    }
-    replace_spans(text, spans, REDACTED)
-}
-
-/// The value span of attribute `name` in a lowercased tag (quoted or bare).
-fn attribute_span(tag: &str, name: &str) -> Option<(usize, usize)> {
-    let mut from = 0;
-    while let Some(found) = tag.get(from..).and_then(|rest| rest.find(name)) {
-        let at = from + found;
-        from = at + name.len();
-        let boundary = tag[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_whitespace() || c == '"' || c == '\'');
-        let rest = tag[from..].trim_start();
-        let Some(value) = rest.strip_prefix('=').filter(|_| boundary) else {
-            continue;
-        };
-        let value = value.trim_start();
-        let value_at = tag.len() - value.len();
-        return Some(match value.chars().next() {
-            Some(q @ ('"' | '\'')) => {
-                let len = value[1..].find(q).unwrap_or(value.len() - 1);
-                (value_at + 1, value_at + 1 + len)
-            }
-            _ => {
-                let len = value
-                    .find(|c: char| c.is_whitespace() || c == '/')
-                    .unwrap_or(value.len());
-                (value_at, value_at + len)
-            }
-        });
-    }
-    None
-}
-
-/// On a login page (one with a password field), the visible texts that look like credentials
-/// hints keep their label and lose what follows its colon: such hints name other users'
-/// passwords, which the profile never declared as secrets.
-fn redact_login_hints(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    if !(lower.contains("type=\"password\"")
-        || lower.contains("type='password'")
-        || lower.contains("type=password"))
-    {
-        return text.to_string();
-    }
-    let mut spans = Vec::new();
-    let mut from = 0;
-    while let Some(open) = lower.get(from..).and_then(|rest| rest.find('>')) {
-        let start = from + open + 1;
-        let end = lower[start..].find('<').map_or(text.len(), |e| start + e);
-        from = end;
-        let node = &lower[start..end];
-        if !HINT_WORDS.iter().any(|w| node.contains(w)) {
-            continue;
-        }
-        if let Some(colon) = node.find(':') {
-            let value = &node[colon + 1..];
-            if !value.trim().is_empty() {
-                spans.push((start + colon + 1, end));
-            }
-        }
-    }
-    replace_spans(text, spans, &format!(" {REDACTED}"))
-}
-
-fn form_field_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {
-    let key = format!("{field}=");
-    let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&key)) {
-        let start = from + found;
-        from = start + key.len();
-        let boundary = text[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-        if !boundary {
-            continue;
-        }
-        let value_len = text[from..]
-            .find(|c: char| matches!(c, '&' | '"' | '\'' | '<' | '>') || c.is_whitespace())
-            .unwrap_or(text.len() - from);
-        if value_len > 0 {
-            spans.push((from, from + value_len));
-        }
-    }
-}
-
-fn json_member_spans(text: &str, lower: &str, field: &str, spans: &mut Vec<(usize, usize)>) {
-    let key = format!("\"{field}\"");
-    let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&key)) {
-        let after_key = from + found + key.len();
-        from = after_key;
-        let rest = &text[after_key..];
-        let trimmed = rest.trim_start();
-        let Some(after_colon) = trimmed.strip_prefix(':') else {
-            continue;
-        };
-        let value = after_colon.trim_start();
-        let Some(string_body) = value.strip_prefix('"') else {
-            continue;
-        };
-        let body_start = text.len() - string_body.len();
-        let mut escaped = false;
-        let mut body_len = None;
-        for (i, c) in string_body.char_indices() {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => {
-                    body_len = Some(i);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        // An unterminated string is redacted to the end of the text.
-        let body_len = body_len.unwrap_or(string_body.len());
-        if body_len > 0 {
-            spans.push((body_start, body_start + body_len));
-        }
-    }
-}
-
-/// `a=1; b=2` becomes `a=[REDACTED]; b=[REDACTED]`: names are evidence, values are credentials.
-fn redact_cookie_pairs(value: &str) -> String {
-    value
-        .split(';')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) => format!("{name}={REDACTED}"),
-            None if pair.trim().is_empty() => pair.to_string(),
-            None => REDACTED.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(";")
-}
-
-/// `  Name: value` where Name is a credential-bearing header: (everything up to the value, the
-/// name, the value). The prefix is kept byte for byte.
-fn split_header_line(line: &str) -> Option<(&str, &str, &str)> {
-    let colon = line.find(':')?;
-    let name = line.get(..colon)?.trim_start();
-    let after_colon = line.get(colon + 1..)?;
-    let value = after_colon.trim_start();
-    let prefix = line.get(..line.len() - value.len())?;
-    let known = [
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-    ];
-    known
-        .contains(&name.to_ascii_lowercase().as_str())
-        .then_some((prefix, name, value))
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Unit tests of [`super`].
 
 use super::*;
+use proptest::prelude::*;
 use serde_json::json;
+
+mod reference;
 
 fn jwt(signature: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k1"}"#);
@@ -215,4 +218,107 @@ fn secrets_pass_reaches_every_string_of_an_exchange() {
     let text = serde_json::to_string(&ex).unwrap_or_default();
     assert!(!text.contains(secret), "{text}");
     assert_eq!(text.matches(REDACTED).count(), 6, "{text}");
+}
+
+/// Pieces of text that reach every rule: sensitive keys in both forms and cases (one a tail of a
+/// longer name, one overlapping itself), header lines, HTML inputs and login hints, PEM blocks,
+/// JWS and other dotted runs, multi-byte characters, the configured secret.
+fn fragment() -> impl Strategy<Value = String> {
+    let token = format!("{}.{}", jwt("c2lnbmF0dXJl"), jwt("c2ln"));
+    let header = URL_SAFE_NO_PAD.encode(r#" {"alg":"ES256"}"#);
+    let jwe = URL_SAFE_NO_PAD.encode(r#"{"alg":"RSA-OAEP","enc":"A128GCM"}"#);
+    prop_oneof![
+        prop::sample::select(vec![
+            "code=",
+            "CoDe=",
+            "my_code=",
+            "_csrf=",
+            "csrf=",
+            "password=",
+            "tx=",
+            "\"refresh_token\"",
+            "\"TX\"",
+            "\"tx\"tx\"",
+            ": ",
+            ":",
+            "\"",
+            "\\",
+            "&",
+            "=",
+            " ",
+            "\n",
+            "\r\n",
+            ">",
+            "<",
+            ";",
+            "Authorization: Basic ",
+            "authorization: Bearer ",
+            "Cookie: a=b; c",
+            "Set-Cookie: s=1; Path=/",
+            "X-Api-Key: k",
+            "<input type=hidden name=x value=v>",
+            "<INPUT type=\"password\" value='p'>",
+            "<input name=code value=\"c\">",
+            "type=password",
+            "<p>Demo users: alice / pw</p>",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----END PRIVATE KEY-----",
+            "-----begin private key-----",
+            "-----BEGIN PUBLIC KEY-----",
+            ".",
+            "..",
+            "example.com.au",
+            "v1.2.3",
+            "é",
+            "日本",
+            "s3cr3t",
+        ])
+        .prop_map(str::to_string),
+        Just(token),
+        Just(format!("{header}.e30.c2ln")),
+        Just(format!("{jwe}.e30.c2ln.c2ln.c2ln")),
+        "[ -~]{0,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The single scan, the memchr dot search and the copy-free rules change no output: every
+    /// text comes out byte for byte as the rules, each run in turn over the whole text, made it.
+    #[test]
+    fn redaction_matches_the_rule_by_rule_oracle(parts in prop::collection::vec(fragment(), 0..24)) {
+        let text = parts.concat();
+        // A secret, one inside a marker word, one with a bracket, and none.
+        for secrets in [vec!["s3cr3t"], vec!["ACT", "Bearer e"], vec!["d]"], vec![]] {
+            let r = Redactor::new(secrets.into_iter().map(String::from))
+                .with_basic_pair("agent", "s3cr3t");
+            prop_assert_eq!(r.redact(&text), reference::redact(&r, &text));
+            for name in ["Authorization", " proxy-AUTHORIZATION", "Set-Cookie", "cookie", "X-API-KEY", "X-Note"] {
+                prop_assert_eq!(r.redact_header(name, &text), reference::redact_header(&r, name, &text));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The finders of a few needles find the same spans as the automaton of many, overlapping
+    /// and self-overlapping occurrences included.
+    #[test]
+    fn few_needles_are_found_as_the_automaton_finds_them(
+        needles in prop::collection::vec("[ab.é]{1,5}", 1..6),
+        text in "[ab.é]{0,40}",
+    ) {
+        let sorted = |search: Option<needles::Search>| {
+            let mut spans = search.map(|s| s.spans(&text)).unwrap_or_default();
+            spans.sort_unstable();
+            spans
+        };
+        let few = sorted(needles::Search::new(&needles));
+        prop_assert_eq!(&few, &sorted(needles::Search::automaton(&needles)));
+        let matched = needles::Search::new(&needles).is_some_and(|s| s.is_match(&text));
+        prop_assert_eq!(matched, !few.is_empty());
+    }
 }
