@@ -13,11 +13,13 @@
 # .cargo/mutants.toml.
 #
 # Options:
-#   --file GLOB     mutate only these files (repeatable; default: the scope below)
-#   --copy          build in a copy of the tree (with a copy of target/, ~6 GB) instead of in
+#   --file GLOB     mutate only these files (repeatable; default: the scope below, file by file,
+#                   smallest first, so that a run cut short has whole files done)
+#   --copy DIR      build in a copy of the source tree with DIR as the target folder (seeded once
+#                   from target/debug, mtimes kept, so dependencies stay fresh) instead of in
 #                   place, so the tree can be edited and built meanwhile
-#   --jobs N        mutants built at once (copy mode only; default 1: 2 cores)
-#   --out DIR       cargo-mutants' output folder (default: target/mutants-out)
+#   --out DIR       cargo-mutants' output folders, one per scope entry (default:
+#                   target/mutants-out)
 #   --summary PATH  where to write the summary (default: reports/mutation/summary.md for the
 #                   whole scope, DIR/summary.md for a --file run)
 #   --from FILE     write the summary from these outcomes.json files (repeatable; a later file
@@ -25,29 +27,44 @@
 #
 # In place (the default) cargo-mutants edits the server's source files while it runs and
 # restores each one after its mutant; do not edit or build in the tree meanwhile.
+# Exit: 0 every mutant caught, 1 some missed or timed out (listed in the summary), 2 no result
+# (cargo-mutants could not run, or the judge failed on the unmutated tree), 3 usage.
+# The body is one block, read whole before it runs: editing this file during a run is harmless.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+# Smallest first (by mutant count), store.rs last.
 SCOPE=(
   reference-server/src/clock.rs
+  reference-server/src/http/metadata.rs
+  reference-server/src/http/consent.rs
+  reference-server/src/http/revoke.rs
+  reference-server/src/http/pages.rs
+  reference-server/src/http/login.rs
+  reference-server/src/http/control.rs
+  reference-server/src/http/client_auth.rs
   reference-server/src/params.rs
+  reference-server/src/http/introspect.rs
+  reference-server/src/http/actor_token.rs
+  reference-server/src/http/mod.rs
+  reference-server/src/http/resource.rs
   reference-server/src/keys.rs
-  'reference-server/src/http/*.rs'
+  reference-server/src/http/authorize.rs
+  reference-server/src/http/token.rs
   reference-server/src/store.rs
 )
 
 files=()
 froms=()
-copy=0
-jobs=1
+copy=
 out=target/mutants-out
 summary=
 while [ $# -gt 0 ]; do
   case "$1" in
     --file) files+=("$2"); shift 2 ;;
-    --copy) copy=1; shift ;;
-    --jobs) jobs=$2; shift 2 ;;
+    --copy) copy=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --summary) summary=$2; shift 2 ;;
     --from) froms+=("$2"); shift 2 ;;
@@ -84,27 +101,48 @@ if [ ${#froms[@]} -eq 0 ]; then
   export OBO_HARNESS_BIN=$harness_dir/obo-conformance
 
   mode=(--in-place)
-  if [ $copy = 1 ]; then mode=(--copy-target=true --jobs "$jobs"); fi
-  echo "== cargo mutants over: ${files[*]}"
-  # The baseline (the judge on the unmutated tree) must pass; it also sets the test timeout.
-  # The judge's own limit per catalogue run is 120 s.
-  start=$(date +%s)
-  rc=0
-  cargo mutants -p obo-reference-server "${fileargs[@]}" "${mode[@]}" \
-    --minimum-test-timeout 60 --output "$out" || rc=$?
-  # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out; anything else (4: the
-  # baseline failed, 1: usage) means no result to summarise.
-  case $rc in
-    0|2|3) ;;
-    *) echo "error: cargo mutants exited $rc (see $out/mutants.out/debug.log)" >&2; exit 2 ;;
-  esac
-  echo "== $(( $(date +%s) - start )) s"
-  froms=("$out/mutants.out/outcomes.json")
+  if [ -n "$copy" ]; then
+    if [ ! -d "$copy/debug" ] && [ -d target/debug ]; then
+      echo "== seeding $copy from target/debug"
+      mkdir -p "$copy" && cp -a target/debug "$copy/debug"
+    fi
+    export CARGO_TARGET_DIR
+    CARGO_TARGET_DIR=$(cd "$copy" && pwd)
+    mode=()
+  fi
+  # The first entry runs the baseline (the judge on the unmutated tree must pass; it also
+  # sets the test timeout); later entries reuse its timeout.
+  baseline=(--minimum-test-timeout 60)
+  k=0
+  for f in "${files[@]}"; do
+    k=$((k + 1))
+    dir=$out/$k
+    mkdir -p "$dir"
+    echo "== cargo mutants: $f"
+    start=$(date +%s)
+    rc=0
+    cargo mutants -p obo-reference-server -f "$f" "${mode[@]}" "${baseline[@]}" \
+      --output "$dir" || rc=$?
+    # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out; anything else (4: the
+    # baseline failed, 1: usage) means no result to summarise.
+    case $rc in
+      0|2|3) ;;
+      *) echo "error: cargo mutants exited $rc (see $dir/mutants.out/debug.log)" >&2; exit 2 ;;
+    esac
+    echo "== $f: $(( $(date +%s) - start )) s"
+    # Every mutant of the file excluded: no outcomes file.
+    if [ -f "$dir/mutants.out/outcomes.json" ]; then froms+=("$dir/mutants.out/outcomes.json"); fi
+    baseline=(--baseline skip --timeout 120)
+  done
+  unset CARGO_TARGET_DIR
 fi
 
 excluded=$( (cargo mutants --list -p obo-reference-server "${fileargs[@]}" --no-config | wc -l) || echo 0)
 kept=$( (cargo mutants --list -p obo-reference-server "${fileargs[@]}" | wc -l) || echo 0)
 mkdir -p "$(dirname "$summary")"
+rc=0
 python3 scripts/mutants_summary.py --command "$command" --excluded $((excluded - kept)) \
-  --summary "$summary" "${froms[@]}"
+  --summary "$summary" "${froms[@]}" || rc=$?
 echo "== summary: $summary"
+exit $rc
+}

@@ -10,8 +10,9 @@
 //! and consent pages -02, auto-consent -00 and -01). As in the selfcheck's kill matrix, the
 //! catalogue rejects the server when a case fails or warns under some variant (on the clean
 //! server none does). A case that errors (the harness could not drive the server to its check)
-//! or skips is not a rejection; a run that cannot open the target at all (discovery or the
-//! profile refused: no case result) is, since the server is then unusable as a target.
+//! or skips is not a rejection; a run that cannot open the target at all (every case errors, or
+//! no report: the JWKS or the control API unusable) is, since the server is then unusable as a
+//! target.
 //!
 //! A mutant is caught when this test fails.
 
@@ -24,6 +25,20 @@ use obo_reference_server::{spawn, Config, ConsentUi, Revision};
 /// The harness's built-in profiles; `@BASE@` and `@REVISION@` are filled in per server.
 const AUTO: &str = include_str!("../../src/target/reference-auto.toml");
 const FORM: &str = include_str!("../../src/target/reference-form.toml");
+
+/// Every endpoint named in the profile (docs/contracts.md §1), so that the run does not depend
+/// on the metadata document: a mutant that breaks the metadata is judged by the discovery cases
+/// instead of stopping discovery, and one that drops an endpoint from it does not turn that
+/// endpoint's cases into skips.
+const ENDPOINTS: &str = r#"
+[endpoints]
+authorization = "@BASE@/authorize"
+token = "@BASE@/token"
+jwks = "@BASE@/jwks"
+introspection = "@BASE@/introspect"
+revocation = "@BASE@/revoke"
+control = "@BASE@/control"
+"#;
 
 /// One way to start the server, and the profile that drives it.
 struct Variant {
@@ -80,7 +95,7 @@ async fn run_variant(harness: &Path, dir: &Path, v: &Variant) -> Outcome {
     .expect("the server starts");
     let base = handle.base_url();
     let template = if v.form { FORM } else { AUTO };
-    let profile = template
+    let profile = format!("{template}{ENDPOINTS}")
         .replace("@REVISION@", v.revision.as_str())
         .replace("@BASE@", &base);
     let profile_path = dir.join(format!("{}.toml", v.name));
@@ -164,8 +179,9 @@ async fn the_catalogue_accepts_the_server() {
             .filter(|(_, verdict)| *verdict == "fail" || *verdict == "warn")
             .map(|(id, verdict)| format!("{verdict} {id}"))
             .collect();
+        let unusable = outcome.verdicts.values().all(|verdict| verdict == "error");
         assert!(
-            rejected.is_empty() && !outcome.verdicts.is_empty(),
+            rejected.is_empty() && !unusable,
             "{}: the catalogue rejects the server (exit {:?}): {rejected:?}\n{}",
             v.name,
             outcome.exit,
