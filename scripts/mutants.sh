@@ -18,6 +18,8 @@
 #   --copy DIR      build in a copy of the source tree with DIR as the target folder (seeded once
 #                   from target/debug, mtimes kept, so dependencies stay fresh) instead of in
 #                   place, so the tree can be edited and built meanwhile
+#   --re REGEX      test only the mutants whose name matches (repeatable; cargo-mutants --re),
+#                   e.g. to rerun the ones a first run missed after new cases were added
 #   --out DIR       cargo-mutants' output folders, one per scope entry (default:
 #                   target/mutants-out)
 #   --summary PATH  where to write the summary (default: reports/mutation/summary.md for the
@@ -57,6 +59,7 @@ SCOPE=(
 )
 
 files=()
+res=()
 froms=()
 copy=
 out=target/mutants-out
@@ -65,10 +68,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --file) files+=("$2"); shift 2 ;;
     --copy) copy=$2; shift 2 ;;
+    --re) res+=(--re "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --summary) summary=$2; shift 2 ;;
     --from) froms+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^# The body/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 3 ;;
   esac
 done
@@ -90,6 +94,7 @@ fileargs=()
 for f in "${files[@]}"; do fileargs+=(-f "$f"); done
 command="scripts/mutants.sh"
 if [ $whole = 0 ]; then for f in "${files[@]}"; do command+=" --file $f"; done; fi
+for ((k = 1; k < ${#res[@]}; k += 2)); do command+=" --re '${res[k]}'"; done
 
 if [ ${#froms[@]} -eq 0 ]; then
   echo "== the harness, built once from the unmutated tree"
@@ -121,7 +126,7 @@ if [ ${#froms[@]} -eq 0 ]; then
     echo "== cargo mutants: $f"
     start=$(date +%s)
     rc=0
-    cargo mutants -p obo-reference-server -f "$f" "${mode[@]}" "${baseline[@]}" \
+    cargo mutants -p obo-reference-server -f "$f" "${res[@]}" "${mode[@]}" "${baseline[@]}" \
       --output "$dir" || rc=$?
     # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out; anything else (4: the
     # baseline failed, 1: usage) means no result to summarise.
