@@ -26,8 +26,10 @@ use serde::Serialize;
 use crate::case::Case;
 use crate::catalog::Catalog;
 
+mod mutation;
 mod render;
 mod variant;
+pub use mutation::MutationScore;
 pub use render::{render_markdown, render_text};
 use variant::{clean_plan, run_plan, Plan};
 pub use variant::{Variant, VARIANTS};
@@ -146,6 +148,9 @@ pub struct Selfcheck {
     pub never_failed_adversarial: Vec<String>,
     /// Faults whose only relevant killer is one case: removing that case loses the fault.
     pub single_killer: BTreeMap<String, String>,
+    /// The committed mutation score of the reference server's checks (informative: measured
+    /// by scripts/mutants.sh, not on this run).
+    pub mutation: Option<MutationScore>,
     pub duration_ms: u64,
 }
 
@@ -399,6 +404,7 @@ pub async fn run(catalog: &Catalog, cases: &[Case], opts: &Options) -> Selfcheck
         unkilled_adversarial,
         never_failed_adversarial,
         single_killer,
+        mutation: MutationScore::committed(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

@@ -57,6 +57,13 @@ pub fn render_text(s: &Selfcheck) -> String {
             s.unkilled_adversarial.join(", ")
         );
     }
+    if let Some(m) = &s.mutation {
+        let _ = writeln!(
+            out,
+            "\nmutation score (committed, informative): {}",
+            m.line()
+        );
+    }
     let caught = s
         .faults
         .iter()
@@ -115,6 +122,13 @@ pub fn render_markdown(s: &Selfcheck) -> String {
     }
     if !failures.is_empty() {
         out.push('\n');
+    }
+    if let Some(m) = &s.mutation {
+        let _ = writeln!(
+            out,
+            "Mutation score of the reference server's checks (committed, reports/mutation/summary.md; informative): {}.\n",
+            md_cell(&m.line())
+        );
     }
     let _ = writeln!(out, "## Clean run\n");
     let _ = writeln!(
