@@ -218,7 +218,7 @@ pub fn parse_case(text: &str, path: &Path) -> Result<Case, String> {
 
 /// Every step of a case file that is not a valid step: "line N: step[i] (kind): problem".
 fn step_errors(text: &str) -> Vec<String> {
-    let Ok(toml::Value::Table(mut doc)) = text.parse::<toml::Value>() else {
+    let Ok(mut doc) = toml::from_str::<toml::Table>(text) else {
         return Vec::new();
     };
     let Some(toml::Value::Array(steps)) = doc.remove("step") else {

@@ -425,7 +425,7 @@ pub fn check(text: &str, base: &Path) -> Result<Profile, Vec<Problem>> {
         locations
             .find(field)
             .map_or(Position { line: 1, column: 1 }, |s| {
-                Position::of(text, s.start)
+                Position::of(text, header_start(text, s.start))
             })
     };
     let mut problems: Vec<Problem> = Vec::new();
@@ -574,6 +574,20 @@ fn structural_problem(text: &str, shift: usize, e: &toml::de::Error) -> Problem 
         field: field.filter(|f| !msg.contains(&format!("`{f}`"))),
         msg,
         at: Position::of(text, start),
+    }
+}
+
+/// A table's span may start at its header's key (`[actor.a]`: at `actor`); a position is given
+/// at the header's opening bracket, where an editor's eye finds the table.
+fn header_start(text: &str, offset: usize) -> usize {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..].len() - text[line_start..].trim_start().len();
+    let bracket = line_start + indent;
+    if bracket <= offset && text[bracket..offset].chars().all(|c| c == '[') && bracket < offset {
+        bracket
+    } else {
+        offset
     }
 }
 
