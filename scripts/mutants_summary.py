@@ -102,6 +102,36 @@ def fmt_score(s):
     return "-" if s is None else f"{s:.1f}%"
 
 
+def carry(path, per_file, meta, patterns):
+    """Adds to per_file the files of a previous summary.json that have no outcome here, with
+    their counts; returns their missed mutants. Their caught mutants have no names in a summary,
+    so an exclusion written since can drop only a missed one from the counts."""
+    with open(path) as f:
+        prior = json.load(f)
+    carried = []
+    for file, c in prior["files"].items():
+        if file in per_file:
+            continue
+        c = {k: c[k] for k in ("mutants", "caught", "missed", "timeout", "unviable")}
+        for name in prior["missed_mutants"]:
+            if not name.startswith(file + ":"):
+                continue
+            if any(p.search(name) for p in patterns):
+                # Timeouts are listed with the missed; a summary does not say which is which.
+                c["mutants"] -= 1
+                c["missed" if c["missed"] else "timeout"] -= 1
+            else:
+                carried.append(name)
+        c["score_percent"] = score(c)
+        per_file[file] = c
+    start, end = prior.get("run_start"), prior.get("run_end")
+    if start and (meta["start"] is None or start < meta["start"]):
+        meta["start"] = start
+    if end and (meta["end"] is None or end > meta["end"]):
+        meta["end"] = end
+    return carried
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--summary", required=True)
@@ -109,6 +139,11 @@ def main():
     ap.add_argument("--excluded", type=int, default=0)
     ap.add_argument("--config", default=".cargo/mutants.toml")
     ap.add_argument("--note", action="append", default=[], help="a line under the title")
+    ap.add_argument(
+        "--carry",
+        help="a previous summary.json: its files with no outcome in OUTCOMES keep their counts "
+        "and missed mutants (for merging with a run whose outcomes files are gone)",
+    )
     ap.add_argument("outcomes", nargs="+")
     args = ap.parse_args()
 
@@ -120,8 +155,18 @@ def main():
     by_file = OrderedDict()
     for name, (file, kind) in sorted(mutants.items(), key=lambda kv: kv[1][0]):
         by_file.setdefault(file, []).append(kind)
-    total = counts(k for _, k in mutants.values())
-    missing = [s for s in SCOPE if s not in by_file]
+    per_file = {file: counts(kinds) for file, kinds in by_file.items()}
+    missed = [n for n, (_, k) in mutants.items() if k in ("missed", "timeout")]
+    if args.carry:
+        carried_missed = carry(args.carry, per_file, meta, patterns)
+        missed = carried_missed + missed
+    per_file = OrderedDict(sorted(per_file.items()))
+    total = {"mutants": 0, "caught": 0, "missed": 0, "timeout": 0, "unviable": 0}
+    for c in per_file.values():
+        for k in total:
+            total[k] += c[k]
+    total["score_percent"] = score(total)
+    missing = [s for s in SCOPE if s not in per_file]
 
     lines = ["# Mutation testing of the reference server's checks", ""]
     lines += [n + "\n" for n in args.note]
@@ -152,10 +197,7 @@ def main():
         "| file | mutants | caught | missed | timeouts | unviable | score |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    per_file = {}
-    for file, kinds in by_file.items():
-        c = counts(kinds)
-        per_file[file] = c
+    for file, c in per_file.items():
         lines.append(
             f"| {file} | {c['mutants']} | {c['caught']} | {c['missed']} | {c['timeout']} "
             f"| {c['unviable']} | {fmt_score(c['score_percent'])} |"
@@ -164,7 +206,6 @@ def main():
         f"| **all** | {total['mutants']} | {total['caught']} | {total['missed']} "
         f"| {total['timeout']} | {total['unviable']} | {fmt_score(total['score_percent'])} |"
     )
-    missed = [n for n, (_, k) in mutants.items() if k in ("missed", "timeout")]
     lines += ["", "## Missed and timed-out mutants", ""]
     lines += [f"- `{n}`" for n in missed] or ["None."]
     lines.append("")
@@ -175,7 +216,7 @@ def main():
     data.update(
         {
             "excluded": args.excluded,
-            "partial": bool(missing) or bool(args.note),
+            "partial": bool(missing),
             "run_start": meta["start"],
             "run_end": meta["end"],
             "cargo_mutants_version": meta["version"],
