@@ -103,7 +103,7 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
 fn view(report: &Report) -> View<'_> {
     let mut cases: Vec<&CaseResult> = report.cases.iter().collect();
     // Known failures sort below the unknown ones: what needs action first.
-    cases.sort_by_key(|c| (severity_rank(c.verdict), is_known(report, c)));
+    cases.sort_by_key(|c| (severity_rank(c.verdict), report.is_known_failure(c)));
     let tags: BTreeSet<&str> = report
         .cases
         .iter()
@@ -115,11 +115,15 @@ fn view(report: &Report) -> View<'_> {
         .flat_map(|c| c.requirements.iter().map(String::as_str))
         .collect();
     let (status, status_text) = status(report);
-    let expected = report.cases.iter().filter(|c| is_known(report, c)).count();
+    let expected = report
+        .cases
+        .iter()
+        .filter(|c| report.is_known_failure(c))
+        .count();
     let known_fails = report
         .cases
         .iter()
-        .filter(|c| c.verdict == Verdict::Fail && is_known(report, c))
+        .filter(|c| c.verdict == Verdict::Fail && report.is_known_failure(c))
         .count();
     let stale = report
         .expectations
@@ -150,15 +154,6 @@ fn view(report: &Report) -> View<'_> {
         requirements: requirements.into_iter().collect(),
         cases: cases.into_iter().map(|c| case_view(report, c)).collect(),
     }
-}
-
-/// A fail or error the expectations file lists with that verdict.
-fn is_known(report: &Report, case: &CaseResult) -> bool {
-    matches!(case.verdict, Verdict::Fail | Verdict::Error)
-        && report
-            .expectations
-            .as_ref()
-            .is_some_and(|j| j.is_expected(&case.id))
 }
 
 fn status(report: &Report) -> (&'static str, String) {
@@ -219,7 +214,7 @@ fn case_view<'a>(report: &'a Report, case: &'a CaseResult) -> CaseView<'a> {
         .collect();
     // A harness error or a case-level failure without a step: the last exchange is the clue.
     // A known failure needs no attention until it changes.
-    let known = is_known(report, case);
+    let known = report.is_known_failure(case);
     let needs_attention =
         !known && matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::Warn);
     if needs_attention && !exchanges.iter().any(|x| x.open) {

@@ -52,22 +52,13 @@ pub fn render(report: &Report) -> String {
 fn counts(report: &Report, cases: &[&CaseResult]) -> Summary {
     let mut s = Summary::default();
     for c in cases {
-        s.count(if is_known(report, c) {
+        s.count(if report.is_known_failure(c) {
             Verdict::Skip
         } else {
             c.verdict
         });
     }
     s
-}
-
-/// A fail or error the expectations file lists with that verdict.
-fn is_known(report: &Report, case: &CaseResult) -> bool {
-    matches!(case.verdict, Verdict::Fail | Verdict::Error)
-        && report
-            .expectations
-            .as_ref()
-            .is_some_and(|j| j.is_expected(&case.id))
 }
 
 /// One failing testcase per stale entry of the expectations file.
@@ -160,7 +151,7 @@ fn testcase(out: &mut String, report: &Report, classname: &str, case: &CaseResul
     let known = report
         .expectations
         .as_ref()
-        .filter(|_| is_known(report, case))
+        .filter(|_| report.is_known_failure(case))
         .and_then(|j| j.cases.get(&case.id));
     if let Some(entry) = known {
         let _ = writeln!(

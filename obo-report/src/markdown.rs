@@ -84,7 +84,7 @@ pub fn render(report: &Report) -> String {
         let cases: Vec<&CaseResult> = report
             .cases
             .iter()
-            .filter(|c| c.verdict == verdict && !is_known(report, c))
+            .filter(|c| c.verdict == verdict && !report.is_known_failure(c))
             .collect();
         list(&mut md, &cases, heading, |case| {
             // Failed and warned cases are listed under their failing checks' requirements.
@@ -107,15 +107,6 @@ pub fn render(report: &Report) -> String {
     md
 }
 
-/// A fail or error the expectations file lists with that verdict.
-fn is_known(report: &Report, case: &CaseResult) -> bool {
-    matches!(case.verdict, Verdict::Fail | Verdict::Error)
-        && report
-            .expectations
-            .as_ref()
-            .is_some_and(|j| j.is_expected(&case.id))
-}
-
 /// Known failures (with the entry's reason) and stale entries, under an expectations file.
 fn expectations(md: &mut String, report: &Report) {
     let Some(j) = &report.expectations else {
@@ -124,7 +115,7 @@ fn expectations(md: &mut String, report: &Report) {
     let known: Vec<&CaseResult> = report
         .cases
         .iter()
-        .filter(|c| is_known(report, c))
+        .filter(|c| report.is_known_failure(c))
         .collect();
     let heading = format!(
         "Expected failures (known, listed in `{}`)",

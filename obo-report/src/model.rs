@@ -124,6 +124,17 @@ pub enum ExpectationStatus {
     UnlistedWarning,
 }
 
+impl Report {
+    /// A fail or error the expectations file lists with that verdict (a known failure).
+    pub fn is_known_failure(&self, case: &CaseResult) -> bool {
+        matches!(case.verdict, Verdict::Fail | Verdict::Error)
+            && self
+                .expectations
+                .as_ref()
+                .is_some_and(|j| j.is_expected(&case.id))
+    }
+}
+
 impl Judgement {
     /// Cases known to fail or error (their entry's verdict), the N of "passed with N expected
     /// failures".
