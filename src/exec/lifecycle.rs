@@ -127,20 +127,11 @@ impl CaseRun<'_> {
             .ok_or_else(|| Stop::Skip("the target has no revocation endpoint".into()))?;
         let client_name = self.memory.tokens_record(r.tokens.as_deref())?.1.client;
         let client = self.cx.client(client_name)?;
-        let mut pairs = vec![
+        let pairs = vec![
             ("token".to_string(), token),
             ("token_type_hint".into(), hint.into()),
         ];
-        let mut headers = Vec::new();
-        self.cx.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
+        let req = self.cx.profile_authenticated_form(client, endpoint, pairs);
         let resp = self.cx.session.send(&req).await?;
         // RFC 7009 §2.2.1: an AS that does not revoke this token type answers 400
         // `unsupported_token_type`. Revoking access tokens is optional (OBO-INH-23), so what the
@@ -195,20 +186,11 @@ impl CaseRun<'_> {
                 which.name()
             ))
         })?;
-        let mut pairs = vec![
+        let pairs = vec![
             ("token".to_string(), token),
             ("token_type_hint".into(), "access_token".into()),
         ];
-        let mut headers = Vec::new();
-        self.cx.client_auth(
-            &client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
+        let req = self.cx.profile_authenticated_form(&client, endpoint, pairs);
         let resp = self.cx.session.send(&req).await?;
         let error = resp
             .json()
@@ -269,16 +251,7 @@ impl TargetContext<'_> {
         if let Some(h) = hint {
             pairs.push(("token_type_hint".into(), h.into()));
         }
-        let mut headers = Vec::new();
-        self.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
+        let req = self.profile_authenticated_form(client, endpoint, pairs);
         self.session.send(&req).await.map_err(Stop::from)
     }
 }

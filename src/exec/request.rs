@@ -6,6 +6,7 @@ use serde_json::json;
 use url::Url;
 
 use super::context::{now_unix, TargetContext};
+use super::session::Request;
 use super::stop::{Flow, Stop};
 use crate::case::step::Edits;
 use crate::case::vocabulary::{ActorName, ClientAuth, ClientName};
@@ -128,6 +129,26 @@ impl<'a> TargetContext<'a> {
     }
 
     // ---- client authentication ----------------------------------------------------------
+
+    /// A form POST of `pairs` to `endpoint`, authenticated as `client` by its profile's method.
+    pub(crate) fn profile_authenticated_form(
+        &mut self,
+        client: &Client,
+        endpoint: Url,
+        mut pairs: Vec<(String, String)>,
+    ) -> Request {
+        let mut headers = Vec::new();
+        self.client_auth(
+            client,
+            ClientAuth::Profile,
+            &endpoint,
+            &mut pairs,
+            &mut headers,
+        );
+        let mut req = Request::post_form(endpoint, &pairs);
+        req.headers = headers;
+        req
+    }
 
     /// Adds client authentication for `client` to a request to `endpoint`: as the profile
     /// says, `none` (client_id only), `wrong_secret`, or `wrong_secret_basic` (a wrong secret in

@@ -11,11 +11,10 @@ use serde_json::{json, Value};
 
 use super::forge::{self, ClaimDefect};
 use crate::case::forgery::{DefectKind, ForgeSpec, Forgery};
-use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth};
+use crate::case::vocabulary::{ActorName, ActorTokenChoice};
 use crate::exec::context::{now_unix, TargetContext};
 use crate::exec::memory::CaseMemory;
 use crate::exec::response::why_no_token;
-use crate::exec::session::Request;
 use crate::exec::stop::{Flow, Stop};
 use crate::jose::{self, SigningKey};
 use crate::profile::{AuthMethod, Client, TokenSource};
@@ -104,16 +103,7 @@ impl TargetContext<'_> {
         if let Some(s) = scope {
             pairs.push(("scope".into(), s.into()));
         }
-        let mut headers = Vec::new();
-        self.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
+        let req = self.profile_authenticated_form(client, endpoint, pairs);
         let resp = self.session.send(&req).await.map_err(|e| e.to_string())?;
         let token = resp.json().and_then(|j| {
             j.get("access_token")
