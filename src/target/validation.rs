@@ -16,34 +16,13 @@ mod spans;
 pub use problems::{check, Problem};
 pub use spans::{Locations, Position};
 
-/// A toml error with the dotted field it is about, when the span points at a `key = value` line.
+/// A toml error with its line and the dotted field of that line (`[table]` + `key`, or the
+/// header itself), unless the message already names the field.
 pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().to_string();
     let Some(span) = e.span() else { return msg };
-    let line_start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line_no = text[..line_start].matches('\n').count() + 1;
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = &text[line_start..line_end];
-    let table = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"').to_string());
-    let field = match (table, key) {
-        (Some(t), Some(k)) if !k.starts_with('[') => Some(format!("{t}.{k}")),
-        (None, Some(k)) if !k.starts_with('[') => Some(k),
-        (Some(t), None) => Some(t),
-        _ => None,
-    };
-    match field {
+    let line_no = Position::of(text, span.start).line;
+    match spans::field_at(text, span.start) {
         Some(f) if !msg.contains(&format!("`{f}`")) => {
             format!("line {line_no}: field `{f}`: {msg}")
         }
@@ -388,4 +367,28 @@ fn validate_pages(pages: &[FormPage]) -> Result<(), FieldErr> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod toml_error_tests {
+    use super::toml_error;
+
+    fn error_of(text: &str) -> String {
+        let e = toml::from_str::<toml::Table>(text).unwrap_err();
+        toml_error(text, &e)
+    }
+
+    #[test]
+    fn an_error_on_a_header_line_names_that_header_not_the_table_above() {
+        let msg = error_of("b = 1\n[a]\nx = 1\n[b.c]\n");
+        assert!(msg.starts_with("line 4: field `b.c`: "), "{msg}");
+    }
+
+    #[test]
+    fn an_error_on_a_key_line_names_table_and_key() {
+        let text = "[server]\nurl = \"x\"\nurl = \"y\"\n";
+        let msg = error_of(text);
+        assert!(msg.starts_with("line 3: "), "{msg}");
+        assert!(msg.contains("url"), "{msg}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::spans::{floor_char_boundary, Locations, Position};
+use super::spans::{field_at, floor_char_boundary, Locations, Position};
 use super::*;
 
 /// One problem of a profile file: the dotted field it is about (when known), what is wrong, and
@@ -184,13 +184,7 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Problem {
 fn structural_problem(text: &str, shift: usize, e: &toml::de::Error) -> Problem {
     let text = &text[shift..];
     let start = e.span().map_or(0, |s| s.start.saturating_sub(shift));
-    let (table, key) = line_field(text, start);
-    let field = match (table, key) {
-        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
-        (None, Some(k)) => Some(k),
-        (Some(t), None) => Some(t),
-        (None, None) => None,
-    };
+    let field = field_at(text, start);
     let msg = e.message().trim_end().to_string();
     Problem {
         field: field.filter(|f| !msg.contains(&format!("`{f}`"))),
@@ -211,31 +205,6 @@ fn header_start(text: &str, offset: usize) -> usize {
     } else {
         offset
     }
-}
-
-/// The table (last `[header]` above, array-of-tables headers without their index) and the key
-/// of the line holding byte `offset`.
-fn line_field(text: &str, offset: usize) -> (Option<String>, Option<String>) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = text[line_start..line_end].trim();
-    if line.starts_with('[') {
-        let header = line.trim_matches(|c| c == '[' || c == ']').trim();
-        return (Some(header.to_string()), None);
-    }
-    let table = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"').to_string());
-    (table, key)
 }
 
 /// Blanks (with spaces, newlines kept) the `key = value` line holding byte `offset`, or the

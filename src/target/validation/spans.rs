@@ -28,6 +28,36 @@ pub(super) fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// The dotted field of the line holding byte `offset`: the table (the last `[header]` above,
+/// array-of-tables headers without their index) and the line's key, or the header itself when
+/// the line is one.
+pub(crate) fn field_at(text: &str, offset: usize) -> Option<String> {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    let header = |l: &str| l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+    if line.starts_with('[') {
+        return Some(header(line));
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(header);
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string());
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, k) => k,
+        (t, None) => t,
+    }
+}
+
 /// The profile's keys with where each is written: a map from dotted paths (`client.primary.id`,
 /// `consent.page[1].match`) to the byte span of the value, read from the text by the same
 /// parser. What lets semantic errors, found on the typed profile, point at a line.
