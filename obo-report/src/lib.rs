@@ -6,6 +6,7 @@
 //! runs; [`matrix`] puts several runs side by side.
 
 pub mod baseline;
+pub mod coverage;
 pub mod curl;
 pub mod diff;
 mod escape;
@@ -18,6 +19,7 @@ pub mod matrix;
 pub mod model;
 mod normalize;
 mod sarif;
+pub mod selfcheck;
 mod volatile;
 pub mod warnings;
 

@@ -1,8 +1,8 @@
 //! Requirement × case coverage of the catalogue (`obo-conformance coverage`).
 //!
-//! API: [`compute`] turns a loaded [`Catalog`] into a [`Coverage`]; [`render_text`] is the
-//! terminal matrix, [`render_markdown`] and [`render_json`] the files `coverage.md` and
-//! `coverage.json` ([`write`] writes both). [`Coverage::gaps`] lists the MUST requirements that
+//! API: [`compute`] turns a loaded [`Catalog`] into a [`Coverage`] (the model and its renderings
+//! live in `obo_report::coverage`: [`render_text`] is the terminal matrix, [`render_markdown`]
+//! and [`render_json`] the files `coverage.md` and `coverage.json`; [`write`] writes both). [`Coverage::gaps`] lists the MUST requirements that
 //! have neither a case nor an `untestable` reason: `obo-conformance coverage` exits non-zero when it is not
 //! empty, so nothing the draft mandates is silently left untested.
 //!
@@ -13,12 +13,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use obo_report::coverage::FAMILIES;
+pub use obo_report::coverage::{
+    render_json, render_markdown, render_text, Coverage, LevelCount, RequirementRow, ScenarioRow,
+    Status,
+};
 
 use crate::catalog::{Catalog, Requirement};
-
-mod render;
-pub use render::{render_markdown, render_text};
 
 /// The digest defines the adversarial scenarios ADV-1 to ADV-52.
 pub const SCENARIO_COUNT: u32 = 52;
@@ -29,106 +30,7 @@ const SCENARIOS_NOT_OBSERVABLE: &[(&str, &str)] = &[(
     "mix-up is a client-side defence (OBO-INH-12); the suite drives a single authorization server",
 )];
 
-/// Requirement families in the digest's order (section 3.1 to 3.8).
-const FAMILIES: &[(&str, &str)] = &[
-    ("OBO-AUTHZ", "Authorization request (draft 4.1)"),
-    ("OBO-CODE", "Authorization response (draft 4.1.3)"),
-    ("OBO-TOKEN", "Token request (draft 4.2)"),
-    ("OBO-TOKRESP", "Token response (draft 4.2.3)"),
-    ("OBO-AT", "Access token contents (draft 4.3)"),
-    ("OBO-RS", "Resource server (draft 4.4)"),
-    ("OBO-SEC", "Security considerations (draft 5)"),
-    ("OBO-INH", "Inherited from the RFCs"),
-    ("OBO-CLIENT", "Client and agent (client conformance mode)"),
-];
-
 const REVISIONS: &[&str] = &["00", "01", "02"];
-
-/// How a requirement is accounted for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// At least one case cites it.
-    Covered,
-    /// No case, but requirements.toml says why no outside observer can test it.
-    Untestable,
-    /// Neither: a gap (fatal for MUST).
-    Uncovered,
-}
-
-impl Status {
-    fn label(self) -> &'static str {
-        match self {
-            Status::Covered => "covered",
-            Status::Untestable => "untestable",
-            Status::Uncovered => "UNCOVERED",
-        }
-    }
-}
-
-/// One row of the matrix: a requirement and the cases that cite it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequirementRow {
-    pub id: String,
-    pub section: String,
-    pub level: String,
-    pub binds: Vec<String>,
-    pub text: String,
-    pub revisions: Vec<String>,
-    pub status: Status,
-    /// Case IDs citing the requirement, sorted.
-    pub cases: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub untestable: Option<String>,
-    /// Revisions the requirement exists in where no citing case applies (informational).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub revisions_without_case: Vec<String>,
-}
-
-/// Counts for one level (MUST, SHOULD, MAY, DESCRIPTIVE).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LevelCount {
-    pub total: usize,
-    pub covered: usize,
-    pub untestable: usize,
-    pub uncovered: usize,
-}
-
-/// One adversarial scenario of the digest and the cases that exercise it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScenarioRow {
-    pub id: String,
-    pub cases: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_observable: Option<String>,
-}
-
-/// The whole coverage picture of one catalogue.
-#[derive(Debug, Clone, Serialize)]
-pub struct Coverage {
-    pub case_count: usize,
-    pub requirement_count: usize,
-    /// Level → counts, in the order MUST, SHOULD, MAY, DESCRIPTIVE (others after).
-    pub levels: BTreeMap<String, LevelCount>,
-    pub requirements: Vec<RequirementRow>,
-    pub scenarios: Vec<ScenarioRow>,
-    /// MUST requirements with neither a case nor an untestable reason.
-    pub gaps: Vec<String>,
-    /// Requirements marked untestable that a case nevertheless cites (worth a second look).
-    pub untestable_but_cited: Vec<String>,
-}
-
-impl Coverage {
-    /// The MUST requirements left without a case or a reason; empty means the gate passes.
-    pub fn gaps(&self) -> &[String] {
-        &self.gaps
-    }
-
-    /// Counts for `level` (all zero when the catalogue has none).
-    pub fn level(&self, level: &str) -> LevelCount {
-        self.levels.get(level).cloned().unwrap_or_default()
-    }
-}
 
 /// Builds the matrix from the loaded catalogue.
 pub fn compute(catalog: &Catalog) -> Coverage {
@@ -285,27 +187,6 @@ fn sort_key(id: &str) -> (usize, String, u64) {
         .position(|(f, _)| *f == prefix)
         .unwrap_or(FAMILIES.len());
     (family, prefix.to_string(), num)
-}
-
-fn family_of(id: &str) -> &str {
-    id.rsplit_once('-').map_or(id, |(p, _)| p)
-}
-
-fn level_order(levels: &BTreeMap<String, LevelCount>) -> Vec<(&String, &LevelCount)> {
-    const ORDER: &[&str] = &["MUST", "SHOULD", "MAY", "DESCRIPTIVE"];
-    let mut v: Vec<_> = levels.iter().collect();
-    v.sort_by_key(|(l, _)| {
-        (
-            ORDER.iter().position(|o| o == l).unwrap_or(ORDER.len()),
-            l.to_string(),
-        )
-    });
-    v
-}
-
-/// `coverage.json`: the [`Coverage`] value as pretty JSON.
-pub fn render_json(cov: &Coverage) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(cov)
 }
 
 /// Writes `coverage.md` and `coverage.json` into `dir` (created if needed); returns both paths.

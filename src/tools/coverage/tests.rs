@@ -1,5 +1,6 @@
 use super::*;
 use crate::catalog;
+use obo_report::coverage::family_of;
 
 fn real_catalog() -> Catalog {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");

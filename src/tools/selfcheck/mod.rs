@@ -21,16 +21,15 @@ use std::time::{Duration, Instant};
 
 use obo_reference_server::fault::Fault;
 use obo_report::{CaseResult, Verdict};
-use serde::Serialize;
 
 use crate::case::Case;
 use crate::catalog::Catalog;
 
 mod mutation;
-mod render;
 mod variant;
-pub use mutation::MutationScore;
-pub use render::{render_markdown, render_text};
+pub use obo_report::selfcheck::{
+    render_markdown, render_text, CaseNote, CleanRun, FaultRow, MutationScore, Selfcheck, Status,
+};
 use variant::{clean_plan, run_plan, Plan};
 pub use variant::{Variant, VARIANTS};
 
@@ -58,169 +57,6 @@ impl Default for Options {
             faults: Fault::ALL.to_vec(),
         }
     }
-}
-
-/// One case's outcome, as the matrix shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CaseNote {
-    pub id: String,
-    pub verdict: Verdict,
-    pub message: String,
-}
-
-/// The run against the clean server.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct CleanRun {
-    /// Reference variants used and how many cases each ran.
-    pub variants: Vec<(String, usize)>,
-    pub passed: usize,
-    /// Skipped cases with their reasons (allowed).
-    pub skipped: Vec<CaseNote>,
-    /// Cases that failed, warned or errored: each one is a selfcheck failure.
-    pub problems: Vec<CaseNote>,
-    /// The server could not be started or driven at all.
-    pub error: Option<String>,
-    pub duration_ms: u64,
-}
-
-/// How well the catalogue catches one fault.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// A case citing one of the fault's requirements failed or warned.
-    Caught,
-    /// Only cases citing other requirements noticed the fault.
-    OnlyUnrelated,
-    /// No case noticed the fault.
-    Missed,
-    /// The faulty server could not be started.
-    NotRun,
-}
-
-impl Status {
-    fn label(self) -> &'static str {
-        match self {
-            Status::Caught => "CAUGHT",
-            Status::OnlyUnrelated => "UNRELATED",
-            Status::Missed => "MISSED",
-            Status::NotRun => "NOT RUN",
-        }
-    }
-}
-
-/// One row of the kill matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct FaultRow {
-    pub fault: String,
-    pub description: String,
-    /// Requirement IDs the fault breaks.
-    pub requirements: Vec<String>,
-    pub status: Status,
-    /// Killers citing one of the fault's requirements.
-    pub relevant: Vec<CaseNote>,
-    /// Killers citing none of them.
-    pub unrelated: Vec<CaseNote>,
-    /// Cases that passed clean but errored under the fault (informative: not kills).
-    pub errors: Vec<CaseNote>,
-    /// Why the run did not happen (status `not_run`).
-    pub error: Option<String>,
-    pub duration_ms: u64,
-}
-
-impl FaultRow {
-    pub fn relevant_ids(&self) -> Vec<&str> {
-        self.relevant.iter().map(|c| c.id.as_str()).collect()
-    }
-}
-
-/// The whole selfcheck result (kill-matrix.json).
-#[derive(Debug, Clone, Serialize)]
-pub struct Selfcheck {
-    pub seed: u64,
-    pub cases: usize,
-    pub clean: CleanRun,
-    pub faults: Vec<FaultRow>,
-    /// Adversarial cases that are no fault's relevant killer (informative): they guard
-    /// behaviour that no fault switch breaks for the requirements they cite. Empty unless
-    /// every fault was checked.
-    pub unkilled_adversarial: Vec<String>,
-    /// Adversarial cases that no fault makes fail or warn at all (informative).
-    pub never_failed_adversarial: Vec<String>,
-    /// Faults whose only relevant killer is one case: removing that case loses the fault.
-    pub single_killer: BTreeMap<String, String>,
-    /// The committed mutation score of the reference server's checks (informative: measured
-    /// by scripts/mutants.sh, not on this run).
-    pub mutation: Option<MutationScore>,
-    pub duration_ms: u64,
-}
-
-impl Selfcheck {
-    /// Every reason the selfcheck fails, one line each; empty when it passes.
-    pub fn failures(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(e) = &self.clean.error {
-            out.push(format!("clean run: {e}"));
-        }
-        for p in &self.clean.problems {
-            out.push(format!(
-                "clean run: {} {}: {}",
-                verdict_word(p.verdict),
-                p.id,
-                p.message
-            ));
-        }
-        for f in &self.faults {
-            match f.status {
-                Status::Caught => {}
-                Status::OnlyUnrelated => out.push(format!(
-                    "fault {} ({}) is caught only by unrelated cases: {}",
-                    f.fault,
-                    f.requirements.join(", "),
-                    ids(&f.unrelated)
-                )),
-                Status::Missed => out.push(format!(
-                    "fault {} ({}) is caught by no case",
-                    f.fault,
-                    f.requirements.join(", ")
-                )),
-                Status::NotRun => out.push(format!(
-                    "fault {}: {}",
-                    f.fault,
-                    f.error.as_deref().unwrap_or("not run")
-                )),
-            }
-        }
-        out
-    }
-
-    pub fn ok(&self) -> bool {
-        self.failures().is_empty()
-    }
-
-    pub fn fault(&self, name: &str) -> Option<&FaultRow> {
-        self.faults.iter().find(|f| f.fault == name)
-    }
-}
-
-pub(crate) fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Warn => "warn",
-        Verdict::Skip => "skip",
-        Verdict::Error => "error",
-    }
-}
-
-pub(crate) fn ids(notes: &[CaseNote]) -> String {
-    if notes.is_empty() {
-        return "-".into();
-    }
-    notes
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn note(r: &obo_report::CaseResult) -> CaseNote {
@@ -404,7 +240,8 @@ pub async fn run(catalog: &Catalog, cases: &[Case], opts: &Options) -> Selfcheck
         unkilled_adversarial,
         never_failed_adversarial,
         single_killer,
-        mutation: MutationScore::committed(),
+        every_fault_checked: opts.faults.len() >= Fault::ALL.len(),
+        mutation: mutation::committed(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

@@ -114,6 +114,7 @@ fn the_selfcheck_fails_on_a_clean_problem_or_an_uncaught_fault_and_names_it() {
         unkilled_adversarial: vec![],
         never_failed_adversarial: vec![],
         single_killer: BTreeMap::new(),
+        every_fault_checked: false,
         mutation: None,
         duration_ms: 0,
     };

@@ -1,8 +1,133 @@
-//! The coverage matrix as terminal text and as coverage.md.
+//! The requirement × case coverage of a catalogue (`obo-conformance coverage`): the model the
+//! harness computes from its catalogue, and its renderings (terminal text, coverage.md,
+//! coverage.json).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::*;
+use serde::Serialize;
+
+/// Requirement families in the digest's order (section 3.1 to 3.8).
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("OBO-AUTHZ", "Authorization request (draft 4.1)"),
+    ("OBO-CODE", "Authorization response (draft 4.1.3)"),
+    ("OBO-TOKEN", "Token request (draft 4.2)"),
+    ("OBO-TOKRESP", "Token response (draft 4.2.3)"),
+    ("OBO-AT", "Access token contents (draft 4.3)"),
+    ("OBO-RS", "Resource server (draft 4.4)"),
+    ("OBO-SEC", "Security considerations (draft 5)"),
+    ("OBO-INH", "Inherited from the RFCs"),
+    ("OBO-CLIENT", "Client and agent (client conformance mode)"),
+];
+
+/// How a requirement is accounted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// At least one case cites it.
+    Covered,
+    /// No case, but requirements.toml says why no outside observer can test it.
+    Untestable,
+    /// Neither: a gap (fatal for MUST).
+    Uncovered,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Covered => "covered",
+            Status::Untestable => "untestable",
+            Status::Uncovered => "UNCOVERED",
+        }
+    }
+}
+
+/// One row of the matrix: a requirement and the cases that cite it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementRow {
+    pub id: String,
+    pub section: String,
+    pub level: String,
+    pub binds: Vec<String>,
+    pub text: String,
+    pub revisions: Vec<String>,
+    pub status: Status,
+    /// Case IDs citing the requirement, sorted.
+    pub cases: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untestable: Option<String>,
+    /// Revisions the requirement exists in where no citing case applies (informational).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revisions_without_case: Vec<String>,
+}
+
+/// Counts for one level (MUST, SHOULD, MAY, DESCRIPTIVE).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LevelCount {
+    pub total: usize,
+    pub covered: usize,
+    pub untestable: usize,
+    pub uncovered: usize,
+}
+
+/// One adversarial scenario of the digest and the cases that exercise it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRow {
+    pub id: String,
+    pub cases: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_observable: Option<String>,
+}
+
+/// The whole coverage picture of one catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub case_count: usize,
+    pub requirement_count: usize,
+    /// Level → counts, in the order MUST, SHOULD, MAY, DESCRIPTIVE (others after).
+    pub levels: BTreeMap<String, LevelCount>,
+    pub requirements: Vec<RequirementRow>,
+    pub scenarios: Vec<ScenarioRow>,
+    /// MUST requirements with neither a case nor an untestable reason.
+    pub gaps: Vec<String>,
+    /// Requirements marked untestable that a case nevertheless cites (worth a second look).
+    pub untestable_but_cited: Vec<String>,
+}
+
+impl Coverage {
+    /// The MUST requirements left without a case or a reason; empty means the gate passes.
+    pub fn gaps(&self) -> &[String] {
+        &self.gaps
+    }
+
+    /// Counts for `level` (all zero when the catalogue has none).
+    pub fn level(&self, level: &str) -> LevelCount {
+        self.levels.get(level).cloned().unwrap_or_default()
+    }
+}
+
+/// The family prefix of a requirement ID (`OBO-AUTHZ` of `OBO-AUTHZ-3`).
+pub fn family_of(id: &str) -> &str {
+    id.rsplit_once('-').map_or(id, |(p, _)| p)
+}
+
+/// The levels in the order MUST, SHOULD, MAY, DESCRIPTIVE, others after.
+pub fn level_order(levels: &BTreeMap<String, LevelCount>) -> Vec<(&String, &LevelCount)> {
+    const ORDER: &[&str] = &["MUST", "SHOULD", "MAY", "DESCRIPTIVE"];
+    let mut v: Vec<_> = levels.iter().collect();
+    v.sort_by_key(|(l, _)| {
+        (
+            ORDER.iter().position(|o| o == l).unwrap_or(ORDER.len()),
+            l.to_string(),
+        )
+    });
+    v
+}
+
+/// `coverage.json`: the [`Coverage`] value as pretty JSON.
+pub fn render_json(cov: &Coverage) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(cov)
+}
 
 /// The terminal matrix: one line per requirement with its status and citing cases, then the
 /// level summary and the gaps.
