@@ -150,64 +150,69 @@ pub struct Edits<'a> {
     pub duplicate: Option<&'a [String]>,
 }
 
-/// `authorize`: an authorization request driven through login and consent.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthorizeStep {
-    pub client: Option<ClientName>,
-    pub actor: Option<RequestedActor>,
-    pub scope: Option<String>,
-    pub pkce: Option<Pkce>,
-    pub method: Option<HttpMethod>,
-    pub consent: Option<Consent>,
-    pub user: Option<UserName>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub append: Option<ParamTable>,
-    pub duplicate: Option<Vec<String>>,
-    /// The name later steps use for this authorization (default `code`).
-    pub save: Option<String>,
+/// Declares a step that sends a form request: its own fields plus the four request edits
+/// (`params`, `omit`, `append`, `duplicate`) and their [`Edits`], so every such step takes the
+/// same edits under the same names. The struct denies unknown fields like every step (serde's
+/// `flatten` would lose that).
+macro_rules! form_step {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident: $t:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+            /// Parameters set or overridden after the normal request is built.
+            pub params: Option<ParamTable>,
+            /// Parameters removed.
+            pub omit: Option<Vec<String>>,
+            /// Parameters added a second time with another value.
+            pub append: Option<ParamTable>,
+            /// Parameters repeated with the same value.
+            pub duplicate: Option<Vec<String>>,
+        }
+
+        impl $name {
+            /// The request edits this step makes.
+            pub fn edits(&self) -> Edits<'_> {
+                Edits {
+                    params: self.params.as_ref(),
+                    omit: self.omit.as_deref(),
+                    append: self.append.as_ref(),
+                    duplicate: self.duplicate.as_deref(),
+                }
+            }
+        }
+    };
 }
 
-impl AuthorizeStep {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            append: self.append.as_ref(),
-            duplicate: self.duplicate.as_deref(),
-        }
+form_step! {
+    /// `authorize`: an authorization request driven through login and consent.
+    pub struct AuthorizeStep {
+        pub client: Option<ClientName>,
+        pub actor: Option<RequestedActor>,
+        pub scope: Option<String>,
+        pub pkce: Option<Pkce>,
+        pub method: Option<HttpMethod>,
+        pub consent: Option<Consent>,
+        pub user: Option<UserName>,
+        /// The name later steps use for this authorization (default `code`).
+        pub save: Option<String>,
     }
 }
 
-/// The fields of an authorization_code token request, shared by `token` and `parallel_token`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    /// The authorization whose code is redeemed (default: the last one).
-    pub code: Option<String>,
-    pub client: Option<ClientName>,
-    pub actor_token: Option<ActorTokenChoice>,
-    /// A forgery or claim defect applied to the actor token (digest ADV-3..ADV-9).
-    pub forge: Option<ForgeSpec>,
-    pub method: Option<HttpMethod>,
-    pub auth: Option<ClientAuth>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub append: Option<ParamTable>,
-    pub duplicate: Option<Vec<String>>,
-    /// The name later steps use for the tokens (default `tokens`).
-    pub save: Option<String>,
-}
-
-impl TokenRequest {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            append: self.append.as_ref(),
-            duplicate: self.duplicate.as_deref(),
-        }
+form_step! {
+    /// The fields of an authorization_code token request, shared by `token` and `parallel_token`.
+    pub struct TokenRequest {
+        /// The authorization whose code is redeemed (default: the last one).
+        pub code: Option<String>,
+        pub client: Option<ClientName>,
+        pub actor_token: Option<ActorTokenChoice>,
+        /// A forgery or claim defect applied to the actor token (digest ADV-3..ADV-9).
+        pub forge: Option<ForgeSpec>,
+        pub method: Option<HttpMethod>,
+        pub auth: Option<ClientAuth>,
+        /// The name later steps use for the tokens (default `tokens`).
+        pub save: Option<String>,
     }
 }
 
@@ -291,24 +296,12 @@ pub struct RevokeConsentStep {
     pub client: Option<ClientName>,
 }
 
-/// `refresh`: the refresh_token grant with a saved refresh token.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshStep {
-    pub tokens: Option<String>,
-    pub client: Option<ClientName>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub save: Option<String>,
-}
-
-impl RefreshStep {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            ..Edits::default()
-        }
+form_step! {
+    /// `refresh`: the refresh_token grant with a saved refresh token.
+    pub struct RefreshStep {
+        pub tokens: Option<String>,
+        pub client: Option<ClientName>,
+        pub save: Option<String>,
     }
 }
 
