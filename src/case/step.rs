@@ -85,6 +85,8 @@ actions! {
     "enable_actor" => EnableActor(ActorStep),
     "revoke_consent" => RevokeConsent(RevokeConsentStep),
     "refresh" => Refresh(RefreshStep),
+    /// One refresh token presented `count` times at once (rotation races).
+    "parallel_refresh" => ParallelRefresh(ParallelRefreshStep),
     "introspect" => Introspect(IntrospectStep),
     "revoke" => Revoke(RevokeStep),
     "resource" => Resource(ResourceStep),
@@ -224,16 +226,22 @@ pub struct ReplayStep {
     pub of: Option<usize>,
 }
 
-/// `parallel_token`: a token request and how many copies race.
+/// `parallel_token` and `parallel_refresh`: one request and how many copies race.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "toml::Table")]
-pub struct ParallelTokenStep {
+#[serde(bound(deserialize = "R: serde::de::DeserializeOwned"))]
+pub struct Parallel<R> {
     /// 2 to 64 (default 8).
     pub count: Option<usize>,
-    pub request: TokenRequest,
+    pub request: R,
 }
 
-impl ParallelTokenStep {
+/// `parallel_token`: one code redeemed `count` times at once.
+pub type ParallelTokenStep = Parallel<TokenRequest>;
+/// `parallel_refresh`: one refresh token presented `count` times at once.
+pub type ParallelRefreshStep = Parallel<RefreshStep>;
+
+impl<R> Parallel<R> {
     pub const DEFAULT_COUNT: usize = 8;
 
     pub fn count(&self) -> usize {
@@ -241,8 +249,9 @@ impl ParallelTokenStep {
     }
 }
 
-/// `count` is this step's own; every other field is the shared [`TokenRequest`].
-impl TryFrom<toml::Table> for ParallelTokenStep {
+/// `count` is this step's own; every other field is the request's ([`TokenRequest`],
+/// [`RefreshStep`]).
+impl<R: serde::de::DeserializeOwned> TryFrom<toml::Table> for Parallel<R> {
     type Error = String;
 
     fn try_from(mut table: toml::Table) -> Result<Self, String> {
@@ -252,9 +261,9 @@ impl TryFrom<toml::Table> for ParallelTokenStep {
             .transpose()
             .map_err(|e| format!("count: {}", e.message()))?;
         let request = toml::Value::Table(table)
-            .try_into::<TokenRequest>()
+            .try_into::<R>()
             .map_err(|e| e.message().to_string())?;
-        Ok(ParallelTokenStep { count, request })
+        Ok(Parallel { count, request })
     }
 }
 
@@ -305,21 +314,33 @@ form_step! {
     }
 }
 
-/// `introspect` (RFC 7662).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntrospectStep {
-    pub token: Option<IntrospectToken>,
-    pub tokens: Option<String>,
+form_step! {
+    /// `introspect` (RFC 7662).
+    pub struct IntrospectStep {
+        pub token: Option<IntrospectToken>,
+        pub tokens: Option<String>,
+        /// The client that asks (default: the primary client).
+        pub client: Option<ClientName>,
+        /// How that client authenticates (default: as its profile says).
+        pub auth: Option<ClientAuth>,
+        /// A signature forgery applied to the token before it is sent.
+        pub forge: Option<Forgery>,
+    }
 }
 
-/// `revoke` (RFC 7009); `token = "saved:NAME"` revokes a kept actor token as `actor`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeStep {
-    pub token: Option<RevokeToken>,
-    pub tokens: Option<String>,
-    pub actor: Option<ActorName>,
+form_step! {
+    /// `revoke` (RFC 7009); `token = "saved:NAME"` revokes a kept actor token as `actor`.
+    pub struct RevokeStep {
+        pub token: Option<RevokeToken>,
+        pub tokens: Option<String>,
+        pub actor: Option<ActorName>,
+        /// The client that asks (default: the one the tokens were issued to).
+        pub client: Option<ClientName>,
+        /// How that client authenticates (default: as its profile says).
+        pub auth: Option<ClientAuth>,
+        /// A signature forgery applied to the token before it is sent.
+        pub forge: Option<Forgery>,
+    }
 }
 
 /// `resource`: a request to the protected resource with a genuine, forged or minted token.
@@ -343,6 +364,22 @@ pub struct GetStep {
 }
 
 impl Action {
+    /// The request edits of a step that sends a form request.
+    pub fn edits(&self) -> Option<Edits<'_>> {
+        match self {
+            Action::Authorize(a) => Some(a.edits()),
+            Action::Token(r) | Action::ParallelToken(Parallel { request: r, .. }) => {
+                Some(r.edits())
+            }
+            Action::Refresh(r) | Action::ParallelRefresh(Parallel { request: r, .. }) => {
+                Some(r.edits())
+            }
+            Action::Introspect(r) => Some(r.edits()),
+            Action::Revoke(r) => Some(r.edits()),
+            _ => None,
+        }
+    }
+
     /// Kinds that change server-wide state: the case runs alone.
     pub fn is_exclusive(&self) -> bool {
         matches!(
