@@ -6,7 +6,7 @@ use super::case_run::CaseRun;
 use super::context::TargetContext;
 use super::response::{bearer_error, refuses_token_type, summarize};
 use super::stop::{Flow, Stop};
-use crate::case::step::{IntrospectStep, RefreshStep, RevokeStep};
+use crate::case::step::{Edits, IntrospectStep, RefreshStep, RevokeStep};
 use crate::case::vocabulary::{ActorName, ClientAuth, ClientName, IntrospectToken, RevokeToken};
 use crate::case::Step;
 use crate::check::Observation;
@@ -217,7 +217,13 @@ impl CaseRun<'_> {
             ("token".to_string(), token),
             ("token_type_hint".into(), "access_token".into()),
         ];
-        let req = self.cx.profile_authenticated_form(&client, endpoint, pairs);
+        let req = self.cx.authenticated_form(
+            &client,
+            ClientAuth::Profile,
+            endpoint,
+            pairs,
+            Edits::default(),
+        )?;
         let resp = self.cx.session.send(&req).await?;
         let error = resp
             .json()
@@ -278,7 +284,13 @@ impl TargetContext<'_> {
         if let Some(h) = hint {
             pairs.push(("token_type_hint".into(), h.into()));
         }
-        let req = self.profile_authenticated_form(client, endpoint, pairs);
+        let req = self.authenticated_form(
+            client,
+            ClientAuth::Profile,
+            endpoint,
+            pairs,
+            Edits::default(),
+        )?;
         self.session.send(&req).await.map_err(Stop::from)
     }
 }

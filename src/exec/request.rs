@@ -131,26 +131,6 @@ impl<'a> TargetContext<'a> {
 
     // ---- client authentication ----------------------------------------------------------
 
-    /// A form POST of `pairs` to `endpoint`, authenticated as `client` by its profile's method.
-    pub(crate) fn profile_authenticated_form(
-        &mut self,
-        client: &Client,
-        endpoint: Url,
-        mut pairs: Vec<(String, String)>,
-    ) -> Request {
-        let mut headers = Vec::new();
-        self.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
-        req
-    }
-
     /// A form POST of `pairs` to `endpoint`, authenticated as `client` by `mode`, with the
     /// step's request edits applied last (so `omit = ["token"]` removes the token).
     pub(crate) fn authenticated_form(
