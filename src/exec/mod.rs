@@ -43,6 +43,9 @@ pub mod session;
 mod stop;
 mod target_state;
 mod token;
+
+/// The wrong secret `auth = "near_secret"` sends for a secret (tests check it is redacted).
+pub use request::near_secret;
 pub mod tokens;
 
 pub use context::now_unix;

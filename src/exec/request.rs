@@ -230,7 +230,7 @@ impl<'a> TargetContext<'a> {
 /// every byte refuses it (RFC 6749 §2.3.1). The first and last characters whose flip stays a
 /// visible ASCII character are changed; with one such character only that one, with none the
 /// secret gets one visible character appended (still wrong, whatever the comparison).
-pub(crate) fn near_secret(secret: &str) -> String {
+pub fn near_secret(secret: &str) -> String {
     let flip = |c: char| {
         u8::try_from(c)
             .ok()
