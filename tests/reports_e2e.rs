@@ -168,6 +168,14 @@ fn ci_story_against_the_reference_server() {
         secrets.len() >= 3,
         "the profile has client, user and actor secrets"
     );
+    // The near-miss secrets `auth = "near_secret"` sends (TOKEN-NEAR-CLIENT-SECRET) are as
+    // sensitive as the real ones: they differ from them in two characters.
+    let mut secrets = secrets;
+    let near: Vec<String> = secrets
+        .iter()
+        .map(|s| obo_conformance::exec::near_secret(s))
+        .collect();
+    secrets.extend(near);
     for dir in [&faulty, &again, &clean] {
         assert_no_leak(dir, &secrets);
     }

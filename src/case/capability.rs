@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::case::step::{Action, ParallelTokenStep};
+use crate::case::step::{Action, Parallel};
 use crate::case::vocabulary::{
     ActorName, ActorTokenChoice, ClientName, Consent, RequestedActor, ResourceToken, UserName,
 };
@@ -85,12 +85,16 @@ fn implied_by(action: &Action) -> Vec<&'static str> {
             n.extend(client_need(r.client));
             n.extend(actor_need(r.actor));
         }
-        Action::Introspect(_) => n.push("introspection"),
+        Action::Introspect(r) => {
+            n.push("introspection");
+            n.extend(client_need(r.client));
+        }
         Action::Revoke(r) => {
             n.push("revocation");
             n.extend(actor_need(r.actor));
+            n.extend(client_need(r.client));
         }
-        Action::Refresh(r) => {
+        Action::Refresh(r) | Action::ParallelRefresh(Parallel { request: r, .. }) => {
             n.push("refresh_tokens");
             n.extend(client_need(r.client));
         }
@@ -110,7 +114,7 @@ fn implied_by(action: &Action) -> Vec<&'static str> {
                 n.push("interactive_consent");
             }
         }
-        Action::Token(r) | Action::ParallelToken(ParallelTokenStep { request: r, .. }) => {
+        Action::Token(r) | Action::ParallelToken(Parallel { request: r, .. }) => {
             n.extend(client_need(r.client));
             match r.actor_token {
                 Some(ActorTokenChoice::AccessTokenWithActorSub) => n.push("control_mint"),

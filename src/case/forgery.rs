@@ -34,6 +34,8 @@ vocabulary! {
     DefectKind, "claim defect" {
         Expired => "expired",
         NotYetValid => "not_yet_valid",
+        /// `iat` far in the future and no `nbf` (AMB-5: "nbf/iat sane").
+        IatFuture => "iat_future",
         WrongIssuer => "wrong_issuer",
         WrongAudience => "wrong_audience",
         NoSub => "no_sub",

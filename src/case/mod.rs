@@ -97,6 +97,12 @@ pub struct Expect {
     pub json: Option<BTreeMap<String, toml::Value>>,
     pub json_has: Option<Vec<String>>,
     pub json_contains: Option<BTreeMap<String, toml::Value>>,
+    /// Members of the JSON body checked only when the response has them (an OPTIONAL member,
+    /// `{ token_type = "Bearer" }`); an absent member holds.
+    pub json_if_present: Option<BTreeMap<String, toml::Value>>,
+    /// Response headers (names case-insensitive) whose comma-separated values include every
+    /// listed token (`{ allow = "POST" }`).
+    pub header: Option<BTreeMap<String, String>>,
     pub claims: Option<BTreeMap<String, toml::Value>>,
     pub claim_types: Option<BTreeMap<String, String>>,
     pub claims_absent: Option<Vec<String>>,
@@ -190,19 +196,16 @@ pub struct ChallengeExpect {
 pub fn step_strings(step: &Step) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut tables: Vec<(&str, &step::ParamTable)> = Vec::new();
+    if let Some(e) = step.action.edits() {
+        tables.extend(e.params.map(|t| ("params", t)));
+        tables.extend(e.append.map(|t| ("append", t)));
+    }
     match &step.action {
         Action::Authorize(a) => {
             if let Some(s) = &a.scope {
                 out.push(("scope".to_string(), s.clone()));
             }
-            tables.extend(a.params.iter().map(|t| ("params", t)));
-            tables.extend(a.append.iter().map(|t| ("append", t)));
         }
-        Action::Token(r) | Action::ParallelToken(step::ParallelTokenStep { request: r, .. }) => {
-            tables.extend(r.params.iter().map(|t| ("params", t)));
-            tables.extend(r.append.iter().map(|t| ("append", t)));
-        }
-        Action::Refresh(r) => tables.extend(r.params.iter().map(|t| ("params", t))),
         Action::Resource(r) => tables.extend(r.mint.iter().map(|t| ("mint", t))),
         Action::Get(g) => {
             if let vocabulary::GetUrl::Absolute(u) = &g.url {
@@ -220,6 +223,7 @@ pub fn step_strings(step: &Step) -> Vec<(String, String)> {
         for (name, table) in [
             ("expect.json", &e.json),
             ("expect.json_contains", &e.json_contains),
+            ("expect.json_if_present", &e.json_if_present),
             ("expect.claims", &e.claims),
         ] {
             if let Some(t) = table {

@@ -85,6 +85,8 @@ actions! {
     "enable_actor" => EnableActor(ActorStep),
     "revoke_consent" => RevokeConsent(RevokeConsentStep),
     "refresh" => Refresh(RefreshStep),
+    /// One refresh token presented `count` times at once (rotation races).
+    "parallel_refresh" => ParallelRefresh(ParallelRefreshStep),
     "introspect" => Introspect(IntrospectStep),
     "revoke" => Revoke(RevokeStep),
     "resource" => Resource(ResourceStep),
@@ -150,64 +152,69 @@ pub struct Edits<'a> {
     pub duplicate: Option<&'a [String]>,
 }
 
-/// `authorize`: an authorization request driven through login and consent.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthorizeStep {
-    pub client: Option<ClientName>,
-    pub actor: Option<RequestedActor>,
-    pub scope: Option<String>,
-    pub pkce: Option<Pkce>,
-    pub method: Option<HttpMethod>,
-    pub consent: Option<Consent>,
-    pub user: Option<UserName>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub append: Option<ParamTable>,
-    pub duplicate: Option<Vec<String>>,
-    /// The name later steps use for this authorization (default `code`).
-    pub save: Option<String>,
+/// Declares a step that sends a form request: its own fields plus the four request edits
+/// (`params`, `omit`, `append`, `duplicate`) and their [`Edits`], so every such step takes the
+/// same edits under the same names. The struct denies unknown fields like every step (serde's
+/// `flatten` would lose that).
+macro_rules! form_step {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident: $t:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+            /// Parameters set or overridden after the normal request is built.
+            pub params: Option<ParamTable>,
+            /// Parameters removed.
+            pub omit: Option<Vec<String>>,
+            /// Parameters added a second time with another value.
+            pub append: Option<ParamTable>,
+            /// Parameters repeated with the same value.
+            pub duplicate: Option<Vec<String>>,
+        }
+
+        impl $name {
+            /// The request edits this step makes.
+            pub fn edits(&self) -> Edits<'_> {
+                Edits {
+                    params: self.params.as_ref(),
+                    omit: self.omit.as_deref(),
+                    append: self.append.as_ref(),
+                    duplicate: self.duplicate.as_deref(),
+                }
+            }
+        }
+    };
 }
 
-impl AuthorizeStep {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            append: self.append.as_ref(),
-            duplicate: self.duplicate.as_deref(),
-        }
+form_step! {
+    /// `authorize`: an authorization request driven through login and consent.
+    pub struct AuthorizeStep {
+        pub client: Option<ClientName>,
+        pub actor: Option<RequestedActor>,
+        pub scope: Option<String>,
+        pub pkce: Option<Pkce>,
+        pub method: Option<HttpMethod>,
+        pub consent: Option<Consent>,
+        pub user: Option<UserName>,
+        /// The name later steps use for this authorization (default `code`).
+        pub save: Option<String>,
     }
 }
 
-/// The fields of an authorization_code token request, shared by `token` and `parallel_token`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    /// The authorization whose code is redeemed (default: the last one).
-    pub code: Option<String>,
-    pub client: Option<ClientName>,
-    pub actor_token: Option<ActorTokenChoice>,
-    /// A forgery or claim defect applied to the actor token (digest ADV-3..ADV-9).
-    pub forge: Option<ForgeSpec>,
-    pub method: Option<HttpMethod>,
-    pub auth: Option<ClientAuth>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub append: Option<ParamTable>,
-    pub duplicate: Option<Vec<String>>,
-    /// The name later steps use for the tokens (default `tokens`).
-    pub save: Option<String>,
-}
-
-impl TokenRequest {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            append: self.append.as_ref(),
-            duplicate: self.duplicate.as_deref(),
-        }
+form_step! {
+    /// The fields of an authorization_code token request, shared by `token` and `parallel_token`.
+    pub struct TokenRequest {
+        /// The authorization whose code is redeemed (default: the last one).
+        pub code: Option<String>,
+        pub client: Option<ClientName>,
+        pub actor_token: Option<ActorTokenChoice>,
+        /// A forgery or claim defect applied to the actor token (digest ADV-3..ADV-9).
+        pub forge: Option<ForgeSpec>,
+        pub method: Option<HttpMethod>,
+        pub auth: Option<ClientAuth>,
+        /// The name later steps use for the tokens (default `tokens`).
+        pub save: Option<String>,
     }
 }
 
@@ -219,16 +226,22 @@ pub struct ReplayStep {
     pub of: Option<usize>,
 }
 
-/// `parallel_token`: a token request and how many copies race.
+/// `parallel_token` and `parallel_refresh`: one request and how many copies race.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "toml::Table")]
-pub struct ParallelTokenStep {
+#[serde(bound(deserialize = "R: serde::de::DeserializeOwned"))]
+pub struct Parallel<R> {
     /// 2 to 64 (default 8).
     pub count: Option<usize>,
-    pub request: TokenRequest,
+    pub request: R,
 }
 
-impl ParallelTokenStep {
+/// `parallel_token`: one code redeemed `count` times at once.
+pub type ParallelTokenStep = Parallel<TokenRequest>;
+/// `parallel_refresh`: one refresh token presented `count` times at once.
+pub type ParallelRefreshStep = Parallel<RefreshStep>;
+
+impl<R> Parallel<R> {
     pub const DEFAULT_COUNT: usize = 8;
 
     pub fn count(&self) -> usize {
@@ -236,8 +249,9 @@ impl ParallelTokenStep {
     }
 }
 
-/// `count` is this step's own; every other field is the shared [`TokenRequest`].
-impl TryFrom<toml::Table> for ParallelTokenStep {
+/// `count` is this step's own; every other field is the request's ([`TokenRequest`],
+/// [`RefreshStep`]).
+impl<R: serde::de::DeserializeOwned> TryFrom<toml::Table> for Parallel<R> {
     type Error = String;
 
     fn try_from(mut table: toml::Table) -> Result<Self, String> {
@@ -247,9 +261,9 @@ impl TryFrom<toml::Table> for ParallelTokenStep {
             .transpose()
             .map_err(|e| format!("count: {}", e.message()))?;
         let request = toml::Value::Table(table)
-            .try_into::<TokenRequest>()
+            .try_into::<R>()
             .map_err(|e| e.message().to_string())?;
-        Ok(ParallelTokenStep { count, request })
+        Ok(Parallel { count, request })
     }
 }
 
@@ -291,42 +305,42 @@ pub struct RevokeConsentStep {
     pub client: Option<ClientName>,
 }
 
-/// `refresh`: the refresh_token grant with a saved refresh token.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshStep {
-    pub tokens: Option<String>,
-    pub client: Option<ClientName>,
-    pub params: Option<ParamTable>,
-    pub omit: Option<Vec<String>>,
-    pub save: Option<String>,
-}
-
-impl RefreshStep {
-    pub fn edits(&self) -> Edits<'_> {
-        Edits {
-            params: self.params.as_ref(),
-            omit: self.omit.as_deref(),
-            ..Edits::default()
-        }
+form_step! {
+    /// `refresh`: the refresh_token grant with a saved refresh token.
+    pub struct RefreshStep {
+        pub tokens: Option<String>,
+        pub client: Option<ClientName>,
+        pub save: Option<String>,
     }
 }
 
-/// `introspect` (RFC 7662).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IntrospectStep {
-    pub token: Option<IntrospectToken>,
-    pub tokens: Option<String>,
+form_step! {
+    /// `introspect` (RFC 7662).
+    pub struct IntrospectStep {
+        pub token: Option<IntrospectToken>,
+        pub tokens: Option<String>,
+        /// The client that asks (default: the primary client).
+        pub client: Option<ClientName>,
+        /// How that client authenticates (default: as its profile says).
+        pub auth: Option<ClientAuth>,
+        /// A signature forgery applied to the token before it is sent.
+        pub forge: Option<Forgery>,
+    }
 }
 
-/// `revoke` (RFC 7009); `token = "saved:NAME"` revokes a kept actor token as `actor`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeStep {
-    pub token: Option<RevokeToken>,
-    pub tokens: Option<String>,
-    pub actor: Option<ActorName>,
+form_step! {
+    /// `revoke` (RFC 7009); `token = "saved:NAME"` revokes a kept actor token as `actor`.
+    pub struct RevokeStep {
+        pub token: Option<RevokeToken>,
+        pub tokens: Option<String>,
+        pub actor: Option<ActorName>,
+        /// The client that asks (default: the one the tokens were issued to).
+        pub client: Option<ClientName>,
+        /// How that client authenticates (default: as its profile says).
+        pub auth: Option<ClientAuth>,
+        /// A signature forgery applied to the token before it is sent.
+        pub forge: Option<Forgery>,
+    }
 }
 
 /// `resource`: a request to the protected resource with a genuine, forged or minted token.
@@ -350,6 +364,22 @@ pub struct GetStep {
 }
 
 impl Action {
+    /// The request edits of a step that sends a form request.
+    pub fn edits(&self) -> Option<Edits<'_>> {
+        match self {
+            Action::Authorize(a) => Some(a.edits()),
+            Action::Token(r) | Action::ParallelToken(Parallel { request: r, .. }) => {
+                Some(r.edits())
+            }
+            Action::Refresh(r) | Action::ParallelRefresh(Parallel { request: r, .. }) => {
+                Some(r.edits())
+            }
+            Action::Introspect(r) => Some(r.edits()),
+            Action::Revoke(r) => Some(r.edits()),
+            _ => None,
+        }
+    }
+
     /// Kinds that change server-wide state: the case runs alone.
     pub fn is_exclusive(&self) -> bool {
         matches!(

@@ -23,6 +23,9 @@ pub(crate) fn validate_step(step: &Step, index: usize, steps: &[Step]) -> Vec<St
         Action::ParallelToken(p) if p.count.is_some_and(|c| !(2..=64).contains(&c)) => {
             out.push("count must be between 2 and 64".into())
         }
+        Action::ParallelRefresh(p) if p.count.is_some_and(|c| !(2..=64).contains(&c)) => {
+            out.push("count must be between 2 and 64".into())
+        }
         _ => {}
     }
     if step.expect.is_some() && step.expect_any.is_some() {
@@ -107,8 +110,16 @@ fn validate_expect(step: &Step, e: &Expect) -> Vec<String> {
     if e.consent_page_contains.is_some() && authorize.is_none() {
         out.push("expect.consent_page_contains applies to `authorize` steps only".into());
     }
-    if e.at_most_one_success.is_some() && !matches!(step.action, Action::ParallelToken(_)) {
-        out.push("expect.at_most_one_success applies to `parallel_token` steps only".into());
+    if e.at_most_one_success.is_some()
+        && !matches!(
+            step.action,
+            Action::ParallelToken(_) | Action::ParallelRefresh(_)
+        )
+    {
+        out.push(
+            "expect.at_most_one_success applies to `parallel_token` and `parallel_refresh` steps only"
+                .into(),
+        );
     }
     if e.active.is_some() && !matches!(step.action, Action::Introspect(_)) {
         out.push("expect.active applies to `introspect` steps only".into());

@@ -149,6 +149,9 @@ vocabulary! {
         None => "none",
         WrongSecret => "wrong_secret",
         WrongSecretBasic => "wrong_secret_basic",
+        /// A wrong secret of the real one's length, differing from it in two characters by
+        /// the same bit: only a comparison of every byte refuses it (RFC 6749 §2.3.1).
+        NearSecret => "near_secret",
     }
 }
 

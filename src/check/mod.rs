@@ -17,7 +17,7 @@ pub mod verdict;
 use authz::{authz_checks, authz_unobserved};
 use claims::claim_checks;
 pub use readings::{reading_of_alternatives, reading_of_list};
-use response::{cache_checks, error_with_success_status, json_checks, typ_check};
+use response::{cache_checks, error_with_success_status, header_checks, json_checks, typ_check};
 use values::show;
 pub use values::{lookup, toml_to_json};
 
@@ -277,6 +277,7 @@ pub fn checks_of(obs: &Observation, e: &Expect, ctx: &CheckContext<'_>) -> Check
         cache_checks(obs, want, &cx, &mut out);
     }
     json_checks(obs, e, &cx, &mut out);
+    header_checks(obs, e, &cx, &mut out);
     claim_checks(obs, e, &cx, &mut out);
     authz_checks(obs, e, &cx, &mut out);
     if let Some(want) = e.at_most_one_success {

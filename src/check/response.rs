@@ -128,11 +128,59 @@ pub(super) fn json_checks(
             ok,
         ));
     }
+    for (path, want) in e.json_if_present.iter().flatten() {
+        let want = toml_to_json(want);
+        // An OPTIONAL member the response leaves out holds (RFC 7662 §2.2 `token_type`).
+        let got = lookup(body, path);
+        let ok = got.is_none_or(|g| same(path, &want, g));
+        out.push(cx.check(
+            format!("json {path} when present"),
+            format!("{} or absent", show(Some(&want))),
+            show(got),
+            ok,
+        ));
+    }
     if let Some(within) = &e.scope_within {
         let allowed = scope_set(within);
         if let Some(s) = body.get("scope").and_then(Value::as_str) {
             let ok = scope_set(s).is_subset(&allowed);
             out.push(cx.check("response scope within", within.clone(), s.to_string(), ok));
         }
+    }
+}
+
+/// `header = { allow = "POST" }`: every comma-separated token listed is among the values of
+/// that response header (all its field lines; names case-insensitive, tokens compared exactly:
+/// method names are case-sensitive, RFC 9110 §9.1). RFC 9110 §15.5.6: a 405 carries `Allow`.
+pub(super) fn header_checks(
+    obs: &Observation,
+    e: &Expect,
+    cx: &CheckContext<'_>,
+    out: &mut Vec<Check>,
+) {
+    for (name, want) in e.header.iter().flatten() {
+        let lines: Vec<&str> = obs
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let present: Vec<&str> = lines
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let ok = want
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .all(|t| present.contains(&t));
+        let joined = lines.join(", ");
+        out.push(cx.check(
+            format!("header {name}"),
+            format!("{name} lists {want}"),
+            show_header(name, (!lines.is_empty()).then_some(joined.as_str())),
+            ok,
+        ));
     }
 }

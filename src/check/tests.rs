@@ -96,3 +96,60 @@ fn stuck_driver_observes_no_answer() {
     let c = checks_of(&seen, &pages_only, &ctx());
     assert!(c.unobserved.is_empty(), "{c:?}");
 }
+
+/// `header`: every listed token is among the header's comma-separated values, over all its
+/// field lines, the name matched case-insensitively (RFC 9110 §15.5.6 `Allow` on a 405).
+#[test]
+fn header_expectation_reads_a_token_list() {
+    let e = Expect {
+        header: Some([("allow".to_string(), "POST".to_string())].into()),
+        ..Default::default()
+    };
+    let with = |lines: &[(&str, &str)]| Observation {
+        status: Some(405),
+        headers: lines
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let held = |obs: &Observation| checks_of(obs, &e, &ctx()).checks.iter().all(|c| c.ok);
+    assert!(held(&with(&[("Allow", "POST")])));
+    assert!(held(&with(&[("allow", "GET, POST")])));
+    assert!(held(&with(&[("Allow", "GET"), ("Allow", "POST")])));
+    assert!(!held(&with(&[("Allow", "GET")])));
+    assert!(!held(&with(&[("Allow", "POSTX")])));
+    assert!(!held(&with(&[])));
+}
+
+/// `json_if_present`: an absent member holds; a present one must match (`token_type`
+/// case-insensitively).
+#[test]
+fn json_if_present_judges_only_a_present_member() {
+    let e = Expect {
+        json_if_present: Some(
+            [(
+                "token_type".to_string(),
+                toml::Value::String("Bearer".into()),
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    let body = |j: Value| Observation {
+        json: Some(j),
+        ..Default::default()
+    };
+    let held = |obs: &Observation| {
+        let out = checks_of(obs, &e, &ctx());
+        assert_eq!(out.checks.len(), 1, "one check, absent or not");
+        out.checks[0].ok
+    };
+    assert!(held(&body(serde_json::json!({ "active": true }))));
+    assert!(held(&body(
+        serde_json::json!({ "active": true, "token_type": "bearer" })
+    )));
+    assert!(!held(&body(
+        serde_json::json!({ "active": true, "token_type": "actor_token" })
+    )));
+}

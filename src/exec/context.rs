@@ -21,6 +21,8 @@ pub(crate) struct TargetContext<'a> {
     pub(crate) disabled: Vec<String>,
     /// Seconds waited in real time in place of a clock operation (`[time]`).
     pub(crate) waited_secs: u64,
+    /// Wrong secrets sent that resemble the real ones (`near_secret`): redacted like them.
+    pub(crate) sent_secrets: Vec<String>,
 }
 
 impl<'a> TargetContext<'a> {
@@ -42,6 +44,7 @@ impl<'a> TargetContext<'a> {
             attacker: None,
             disabled: Vec::new(),
             waited_secs: 0,
+            sent_secrets: Vec::new(),
         }
     }
 

@@ -6,8 +6,8 @@ use super::case_run::CaseRun;
 use super::context::TargetContext;
 use super::response::{bearer_error, refuses_token_type, summarize};
 use super::stop::{Flow, Stop};
-use crate::case::step::{IntrospectStep, RefreshStep, RevokeStep};
-use crate::case::vocabulary::{ActorName, ClientAuth, IntrospectToken, RevokeToken};
+use crate::case::step::{Edits, IntrospectStep, RefreshStep, RevokeStep};
+use crate::case::vocabulary::{ActorName, ClientAuth, ClientName, IntrospectToken, RevokeToken};
 use crate::case::Step;
 use crate::check::Observation;
 use crate::exec::tokens::actor_token::actor_client;
@@ -15,6 +15,21 @@ use crate::session::{Request, Response};
 
 impl CaseRun<'_> {
     pub(super) async fn refresh(&mut self, i: usize, r: &RefreshStep, step: &Step) -> Flow {
+        let (req, name, client_name, actor_token) = self.refresh_request(r)?;
+        let resp = self.cx.session.send(&req).await?;
+        self.memory.keep_request(i, req, true);
+        let save = r.save.as_deref().unwrap_or(&name);
+        self.memory
+            .save_tokens(step.is_check(), save, &resp, client_name, actor_token);
+        self.observe_token_response(i, step, &resp).await
+    }
+
+    /// The refresh_token grant request of a `refresh`/`parallel_refresh` step, with the name of
+    /// the tokens record it refreshes, its client and its actor token.
+    pub(super) fn refresh_request(
+        &mut self,
+        r: &RefreshStep,
+    ) -> Flow<(Request, String, ClientName, Option<String>)> {
         let (name, rec) = self.memory.tokens_record(r.tokens.as_deref())?;
         let Some(refresh) = rec.refresh_token.clone() else {
             return Err(Stop::Error(format!(
@@ -24,32 +39,14 @@ impl CaseRun<'_> {
         let client_name = r.client.unwrap_or(rec.client);
         let client = self.cx.client(client_name)?;
         let endpoint = self.cx.target.endpoints.token.clone();
-        let mut pairs = vec![
+        let pairs = vec![
             ("grant_type".to_string(), "refresh_token".to_string()),
             ("refresh_token".into(), refresh),
         ];
-        let mut headers = Vec::new();
-        self.cx.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
-        self.cx.modify(&mut pairs, r.edits())?;
-        let mut req = Request::post_form(endpoint, &pairs);
-        req.headers = headers;
-        let resp = self.cx.session.send(&req).await?;
-        self.memory.keep_request(i, req, true);
-        let save = r.save.as_deref().unwrap_or(&name);
-        self.memory.save_tokens(
-            step.is_check(),
-            save,
-            &resp,
-            client_name,
-            rec.actor_token.clone(),
-        );
-        self.observe_token_response(i, step, &resp).await
+        let req =
+            self.cx
+                .authenticated_form(client, ClientAuth::Profile, endpoint, pairs, r.edits())?;
+        Ok((req, name, client_name, rec.actor_token.clone()))
     }
 
     /// The token `kind` of the tokens record `tokens` (default: the last), with its
@@ -79,7 +76,27 @@ impl CaseRun<'_> {
     pub(super) async fn introspect(&mut self, i: usize, r: &IntrospectStep, step: &Step) -> Flow {
         let kind = r.token.unwrap_or(IntrospectToken::Access);
         let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
-        let mut resp = self.cx.introspect_raw(&token, Some(hint)).await?;
+        let token = match r.forge {
+            Some(f) => self.cx.signature_forgery(&token, f)?,
+            None => token,
+        };
+        let endpoint = self
+            .cx
+            .target
+            .endpoints
+            .introspection
+            .clone()
+            .ok_or_else(|| Stop::Skip("the target has no introspection endpoint".into()))?;
+        let client = self.cx.client(r.client.unwrap_or(ClientName::Primary))?;
+        let pairs = vec![
+            ("token".to_string(), token),
+            ("token_type_hint".into(), hint.into()),
+        ];
+        let auth = r.auth.unwrap_or(ClientAuth::Profile);
+        let req = self
+            .cx
+            .authenticated_form(client, auth, endpoint, pairs, r.edits())?;
+        let mut resp = self.cx.session.send(&req).await?;
         if hint == "access_token" && refuses_token_type(&resp) {
             // The AS does not introspect its access tokens (JWTs, typically). When the case
             // asks whether the grant was revoked, its refresh token answers as well (RFC 7009
@@ -90,7 +107,7 @@ impl CaseRun<'_> {
                 .as_ref()
                 .is_some_and(|e| e.active == Some(false));
             match rec.refresh_token {
-                Some(refresh) if wants_inactive => {
+                Some(refresh) if wants_inactive && r.forge.is_none() => {
                     resp = self
                         .cx
                         .introspect_raw(&refresh, Some("refresh_token"))
@@ -118,6 +135,10 @@ impl CaseRun<'_> {
             RevokeToken::Refresh => IntrospectToken::Refresh,
         };
         let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
+        let token = match r.forge {
+            Some(f) => self.cx.signature_forgery(&token, f)?,
+            None => token,
+        };
         let endpoint = self
             .cx
             .target
@@ -125,13 +146,19 @@ impl CaseRun<'_> {
             .revocation
             .clone()
             .ok_or_else(|| Stop::Skip("the target has no revocation endpoint".into()))?;
-        let client_name = self.memory.tokens_record(r.tokens.as_deref())?.1.client;
+        let client_name = match r.client {
+            Some(c) => c,
+            None => self.memory.tokens_record(r.tokens.as_deref())?.1.client,
+        };
         let client = self.cx.client(client_name)?;
         let pairs = vec![
             ("token".to_string(), token),
             ("token_type_hint".into(), hint.into()),
         ];
-        let req = self.cx.profile_authenticated_form(client, endpoint, pairs);
+        let auth = r.auth.unwrap_or(ClientAuth::Profile);
+        let req = self
+            .cx
+            .authenticated_form(client, auth, endpoint, pairs, r.edits())?;
         let resp = self.cx.session.send(&req).await?;
         // RFC 7009 §2.2.1: an AS that does not revoke this token type answers 400
         // `unsupported_token_type`. Revoking access tokens is optional (OBO-INH-23), so what the
@@ -190,7 +217,13 @@ impl CaseRun<'_> {
             ("token".to_string(), token),
             ("token_type_hint".into(), "access_token".into()),
         ];
-        let req = self.cx.profile_authenticated_form(&client, endpoint, pairs);
+        let req = self.cx.authenticated_form(
+            &client,
+            ClientAuth::Profile,
+            endpoint,
+            pairs,
+            Edits::default(),
+        )?;
         let resp = self.cx.session.send(&req).await?;
         let error = resp
             .json()
@@ -251,7 +284,13 @@ impl TargetContext<'_> {
         if let Some(h) = hint {
             pairs.push(("token_type_hint".into(), h.into()));
         }
-        let req = self.profile_authenticated_form(client, endpoint, pairs);
+        let req = self.authenticated_form(
+            client,
+            ClientAuth::Profile,
+            endpoint,
+            pairs,
+            Edits::default(),
+        )?;
         self.session.send(&req).await.map_err(Stop::from)
     }
 }

@@ -43,6 +43,9 @@ pub mod session;
 mod stop;
 mod target_state;
 mod token;
+
+/// The wrong secret `auth = "near_secret"` sends for a secret (tests check it is redacted).
+pub use request::near_secret;
 pub mod tokens;
 
 pub use context::now_unix;
@@ -105,10 +108,9 @@ pub async fn execute(
     let ending = verdict::conclude(ending, &run.findings.unobserved);
     run.cx.restore().await;
     let mut transcript = std::mem::take(&mut run.cx.session.transcript);
-    scrub(
-        &mut transcript,
-        std::mem::take(&mut run.memory.dynamic_secrets),
-    );
+    let mut secrets = std::mem::take(&mut run.memory.dynamic_secrets);
+    secrets.append(&mut run.cx.sent_secrets);
+    scrub(&mut transcript, secrets);
     Executed {
         ending,
         checks: run.findings.checks,
@@ -186,6 +188,7 @@ impl CaseRun<'_> {
             Action::EnableActor(a) => self.cx.set_actor_enabled(a.actor, true).await,
             Action::RevokeConsent(r) => self.cx.revoke_consent(r).await,
             Action::Refresh(r) => self.refresh(i, r, step).await,
+            Action::ParallelRefresh(p) => self.parallel_refresh(i, p, step).await,
             Action::Introspect(r) => self.introspect(i, r, step).await,
             Action::Revoke(r) => self.revoke(i, r, step).await,
             Action::Resource(r) => self.resource(i, r, step).await,

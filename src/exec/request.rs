@@ -51,6 +51,7 @@ impl<'a> TargetContext<'a> {
         };
         table(&mut e.json)?;
         table(&mut e.json_contains)?;
+        table(&mut e.json_if_present)?;
         table(&mut e.claims)?;
         if let Some(s) = &e.client_claim {
             e.client_claim = Some(self.expand(s)?);
@@ -130,24 +131,22 @@ impl<'a> TargetContext<'a> {
 
     // ---- client authentication ----------------------------------------------------------
 
-    /// A form POST of `pairs` to `endpoint`, authenticated as `client` by its profile's method.
-    pub(crate) fn profile_authenticated_form(
+    /// A form POST of `pairs` to `endpoint`, authenticated as `client` by `mode`, with the
+    /// step's request edits applied last (so `omit = ["token"]` removes the token).
+    pub(crate) fn authenticated_form(
         &mut self,
         client: &Client,
+        mode: ClientAuth,
         endpoint: Url,
         mut pairs: Vec<(String, String)>,
-    ) -> Request {
+        edits: Edits<'_>,
+    ) -> Flow<Request> {
         let mut headers = Vec::new();
-        self.client_auth(
-            client,
-            ClientAuth::Profile,
-            &endpoint,
-            &mut pairs,
-            &mut headers,
-        );
+        self.client_auth(client, mode, &endpoint, &mut pairs, &mut headers);
+        self.modify(&mut pairs, edits)?;
         let mut req = Request::post_form(endpoint, &pairs);
         req.headers = headers;
-        req
+        Ok(req)
     }
 
     /// Adds client authentication for `client` to a request to `endpoint`: as the profile
@@ -166,6 +165,12 @@ impl<'a> TargetContext<'a> {
         let secret = match mode {
             ClientAuth::WrongSecret | ClientAuth::WrongSecretBasic => {
                 Some(format!("wrong-{}", self.random_b64(9)))
+            }
+            ClientAuth::NearSecret => {
+                let near = near_secret(client.secret.as_deref().unwrap_or(""));
+                // A wrong secret this close to the real one is as sensitive: reports redact it.
+                self.sent_secrets.push(near.clone());
+                Some(near)
             }
             _ => client.secret.clone(),
         };
@@ -200,9 +205,9 @@ impl<'a> TargetContext<'a> {
             AuthMethod::PrivateKeyJwt => {
                 push_id(pairs);
                 let key = match (mode, client.key_pem.as_deref().map(SigningKey::from_pem)) {
-                    (ClientAuth::WrongSecret, _) | (_, None) | (_, Some(Err(_))) => {
-                        self.attacker_key()
-                    }
+                    (ClientAuth::WrongSecret | ClientAuth::NearSecret, _)
+                    | (_, None)
+                    | (_, Some(Err(_))) => self.attacker_key(),
                     (_, Some(Ok(k))) => k,
                 };
                 let now = now_unix();
@@ -216,5 +221,57 @@ impl<'a> TargetContext<'a> {
                 pairs.push(("client_assertion".into(), assertion));
             }
         }
+    }
+}
+
+/// `auth = "near_secret"`: `secret` with two characters changed by the same bit (0x01), so the
+/// wrong secret has the real one's length and an XOR-accumulating comparison that drops or
+/// cancels differences (`&` or `^` in place of `|`) would call it equal; only a comparison of
+/// every byte refuses it (RFC 6749 §2.3.1). The first and last characters whose flip stays a
+/// visible ASCII character are changed; with one such character only that one, with none the
+/// secret gets one visible character appended (still wrong, whatever the comparison).
+pub fn near_secret(secret: &str) -> String {
+    let flip = |c: char| {
+        u8::try_from(c)
+            .ok()
+            .map(|b| char::from(b ^ 0x01))
+            .filter(|f| c.is_ascii_graphic() && f.is_ascii_graphic())
+    };
+    let mut chars: Vec<char> = secret.chars().collect();
+    let flippable: Vec<usize> = (0..chars.len())
+        .filter(|&i| flip(chars[i]).is_some())
+        .collect();
+    match (flippable.first(), flippable.last()) {
+        (Some(&a), Some(&b)) => {
+            for i in if a == b { vec![a] } else { vec![a, b] } {
+                chars[i] = flip(chars[i]).unwrap_or(chars[i]);
+            }
+            chars.into_iter().collect()
+        }
+        _ => format!("{secret}x"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::near_secret;
+
+    #[test]
+    fn near_secret_keeps_the_length_and_flips_the_same_bit_twice() {
+        let real = "s3cret-primary";
+        let near = near_secret(real);
+        assert_eq!(near.len(), real.len());
+        assert_ne!(near, real);
+        let diffs: Vec<u8> = real
+            .bytes()
+            .zip(near.bytes())
+            .map(|(a, b)| a ^ b)
+            .filter(|d| *d != 0)
+            .collect();
+        assert_eq!(diffs, vec![1, 1], "two characters, the same bit");
+        // Short and odd secrets still give a wrong, visible secret.
+        assert_eq!(near_secret("a"), "`");
+        assert_eq!(near_secret(""), "x");
+        assert_ne!(near_secret("~~"), "~~");
     }
 }

@@ -8,7 +8,7 @@ use super::case_run::CaseRun;
 use super::context::TargetContext;
 use super::response::{summarize, why_no_token};
 use super::stop::{Flow, Stop};
-use crate::case::step::{ActorTokenStep, ParallelTokenStep, TokenRequest};
+use crate::case::step::{ActorTokenStep, ParallelRefreshStep, ParallelTokenStep, TokenRequest};
 use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth, ClientName, HttpMethod};
 use crate::case::Step;
 use crate::check::Observation;
@@ -174,7 +174,42 @@ impl CaseRun<'_> {
         step: &Step,
     ) -> Flow {
         let (req, client_name, actor_token) = self.token_request(&p.request).await?;
-        let count = p.count().clamp(2, 64);
+        let save = p.request.save.as_deref().unwrap_or("tokens").to_string();
+        let race = Race {
+            count: p.count(),
+            what: "redemption",
+            save,
+            client: client_name,
+            actor_token: Some(actor_token),
+        };
+        self.parallel(i, req, race, step).await
+    }
+
+    /// `parallel_refresh`: one refresh token presented `count` times at once (RFC 9700
+    /// §4.14.2: a rotated refresh token is used once).
+    pub(super) async fn parallel_refresh(
+        &mut self,
+        i: usize,
+        p: &ParallelRefreshStep,
+        step: &Step,
+    ) -> Flow {
+        let (req, name, client_name, actor_token) = self.refresh_request(&p.request)?;
+        let save = p.request.save.clone().unwrap_or(name);
+        let race = Race {
+            count: p.count(),
+            what: "refresh",
+            save,
+            client: client_name,
+            actor_token,
+        };
+        self.parallel(i, req, race, step).await
+    }
+
+    /// Sends `req` `race.count` times at once and judges the responses: successes are counted
+    /// (`at_most_one_success`), the first token response is saved, and the other expectations
+    /// apply to a losing response (the one that must be refused).
+    async fn parallel(&mut self, i: usize, req: Request, race: Race, step: &Step) -> Flow {
+        let count = race.count.clamp(2, 64);
         let client = self.cx.session.client();
         let max = self.cx.target.profile.http.max_response_bytes;
         let mut set = tokio::task::JoinSet::new();
@@ -192,7 +227,8 @@ impl CaseRun<'_> {
                 Ok(r) => results.push(r),
                 Err(e) => {
                     return Err(Stop::Error(format!(
-                        "a parallel redemption task failed: {e}"
+                        "a parallel {} task failed: {e}",
+                        race.what
                     )))
                 }
             }
@@ -212,25 +248,24 @@ impl CaseRun<'_> {
         };
         let wins = responses.iter().filter(|r| success(r)).count();
         if let Some(first_win) = responses.iter().find(|r| success(r)) {
-            let save = p.request.save.as_deref().unwrap_or("tokens");
             self.memory.save_tokens(
                 step.is_check(),
-                save,
+                &race.save,
                 first_win,
-                client_name,
-                Some(actor_token),
+                race.client,
+                race.actor_token,
             );
         }
         if !step.is_check() {
             if wins == 0 {
                 let first = responses.first().map(summarize).unwrap_or_default();
                 return Err(Stop::Error(format!(
-                    "none of {count} redemptions issued a token: {first}"
+                    "none of {count} {}s issued a token: {first}",
+                    race.what
                 )));
             }
             return Ok(());
         }
-        // Other expectations apply to a losing redemption (the one that must be refused).
         let shown = responses.iter().find(|r| !success(r)).or(responses.first());
         let json = shown.and_then(Response::json);
         let obs = Observation {
@@ -249,6 +284,16 @@ impl CaseRun<'_> {
         };
         self.record_checks(i, step, &obs)
     }
+}
+
+/// What a parallel step races and where its first token goes.
+struct Race {
+    count: usize,
+    /// "redemption", "refresh": how the messages name one request.
+    what: &'static str,
+    save: String,
+    client: ClientName,
+    actor_token: Option<String>,
 }
 
 /// Algorithms the harness accepts when it verifies a target's access token.

@@ -136,7 +136,10 @@ fn expect(e: &Expect) -> String {
     macro_rules! table {
         ($($name:ident),*) => { $( if let Some(t) = &e.$name { for (k, v) in t { p.push(format!("{} {k} = {v}", stringify!($name))); } } )* };
     }
-    table!(json, json_contains, claims);
+    table!(json, json_contains, json_if_present, claims);
+    for (k, v) in e.header.iter().flatten() {
+        p.push(format!("header {k} lists {v}"));
+    }
     for (k, v) in e.claim_types.iter().flatten() {
         p.push(format!("claim {k} is a {v}"));
     }

@@ -1,6 +1,6 @@
 //! A step's fields as the case file spells them, in one fixed order (`explain`).
 
-use super::{Action, Edits, ParamTable, TokenRequest};
+use super::{Action, Edits, ParamTable, RefreshStep, TokenRequest};
 use crate::case::forgery::ForgeSpec;
 use crate::case::vocabulary::{ActorTokenChoice, ResourcePath, RevokeToken};
 
@@ -123,19 +123,27 @@ impl Action {
             Action::RevokeConsent(r) => {
                 f.text("actor", r.actor).text("client", r.client);
             }
-            Action::Refresh(r) => {
-                f.text("tokens", r.tokens.as_ref())
-                    .text("client", r.client)
-                    .text("save", r.save.as_ref())
-                    .edits(r.edits());
+            Action::Refresh(r) => refresh_fields(&mut f, r),
+            Action::ParallelRefresh(p) => {
+                refresh_fields(&mut f, &p.request);
+                f.number("count", p.count.map(|c| c as i64));
             }
             Action::Introspect(r) => {
-                f.text("token", r.token).text("tokens", r.tokens.as_ref());
+                f.text("token", r.token)
+                    .text("tokens", r.tokens.as_ref())
+                    .text("client", r.client)
+                    .text("auth", r.auth)
+                    .text("forge", r.forge)
+                    .edits(r.edits());
             }
             Action::Revoke(r) => {
                 f.text("token", r.token.as_ref().map(RevokeToken::name))
                     .text("tokens", r.tokens.as_ref())
-                    .text("actor", r.actor);
+                    .text("actor", r.actor)
+                    .text("client", r.client)
+                    .text("auth", r.auth)
+                    .text("forge", r.forge)
+                    .edits(r.edits());
             }
             Action::Resource(r) => {
                 f.text("path", r.path.map(ResourcePath::name))
@@ -152,6 +160,13 @@ impl Action {
         out.sort_by_key(|(name, _)| FIELD_ORDER.iter().position(|n| n == name));
         out
     }
+}
+
+fn refresh_fields<'a>(f: &mut Fields<'a>, r: &'a RefreshStep) {
+    f.text("tokens", r.tokens.as_ref())
+        .text("client", r.client)
+        .text("save", r.save.as_ref())
+        .edits(r.edits());
 }
 
 fn token_fields<'a>(f: &mut Fields<'a>, r: &'a TokenRequest) {

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use super::forge::{self, ClaimDefect};
 use crate::case::forgery::{DefectKind, ForgeSpec, Forgery};
-use crate::case::vocabulary::{ActorName, ActorTokenChoice};
+use crate::case::step::Edits;
+use crate::case::vocabulary::{ActorName, ActorTokenChoice, ClientAuth};
 use crate::exec::context::{now_unix, TargetContext};
 use crate::exec::memory::CaseMemory;
 use crate::exec::response::why_no_token;
@@ -103,7 +104,17 @@ impl TargetContext<'_> {
         if let Some(s) = scope {
             pairs.push(("scope".into(), s.into()));
         }
-        let req = self.profile_authenticated_form(client, endpoint, pairs);
+        let req = self
+            .authenticated_form(
+                client,
+                ClientAuth::Profile,
+                endpoint,
+                pairs,
+                Edits::default(),
+            )
+            .map_err(|e| match e {
+                Stop::Skip(m) | Stop::Error(m) => m,
+            })?;
         let resp = self.session.send(&req).await.map_err(|e| e.to_string())?;
         let token = resp.json().and_then(|j| {
             j.get("access_token")

@@ -208,6 +208,8 @@ pub fn hs256_confusion_secret(target_jwks: &Value, kid: Option<&str>) -> Option<
 pub enum ClaimDefect {
     Expired,
     NotYetValid,
+    /// `iat` in the future, no `nbf`: only the issue time is wrong (AMB-5).
+    IatFuture,
     WrongIssuer,
     WrongAudience,
     NoSub,
@@ -234,6 +236,7 @@ impl ClaimDefect {
         match kind {
             DefectKind::Expired => ClaimDefect::Expired,
             DefectKind::NotYetValid => ClaimDefect::NotYetValid,
+            DefectKind::IatFuture => ClaimDefect::IatFuture,
             DefectKind::WrongIssuer => ClaimDefect::WrongIssuer,
             DefectKind::WrongAudience => ClaimDefect::WrongAudience,
             DefectKind::NoSub => ClaimDefect::NoSub,
@@ -250,6 +253,7 @@ impl ClaimDefect {
         match self {
             ClaimDefect::Expired => DefectKind::Expired,
             ClaimDefect::NotYetValid => DefectKind::NotYetValid,
+            ClaimDefect::IatFuture => DefectKind::IatFuture,
             ClaimDefect::WrongIssuer => DefectKind::WrongIssuer,
             ClaimDefect::WrongAudience => DefectKind::WrongAudience,
             ClaimDefect::NoSub => DefectKind::NoSub,
@@ -328,6 +332,12 @@ pub fn apply_defect(claims: &mut Value, defect: &ClaimDefect, now: i64) {
             if exp_too_early {
                 map.insert("exp".into(), Value::from(now + 1200));
             }
+        }
+        // AMB-5: issued in the future, with no nbf to judge validity by; exp after iat.
+        ClaimDefect::IatFuture => {
+            map.remove("nbf");
+            map.insert("iat".into(), Value::from(now + 600));
+            map.insert("exp".into(), Value::from(now + 1200));
         }
         // ADV-6: an issuer the target does not trust (signature still valid).
         ClaimDefect::WrongIssuer => {

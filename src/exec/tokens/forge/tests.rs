@@ -192,6 +192,10 @@ fn defects_change_exactly_their_claim() {
     let early = apply(ClaimDefect::NotYetValid);
     assert_eq!(early["nbf"], NOW + 600);
     assert!(early["exp"].as_i64().unwrap() > NOW + 600);
+    let future = apply(ClaimDefect::IatFuture);
+    assert_eq!(future["iat"], NOW + 600);
+    assert!(future.get("nbf").is_none());
+    assert!(future["exp"].as_i64().unwrap() > NOW + 600);
     assert_eq!(apply(ClaimDefect::WrongIssuer)["iss"], ATTACKER_ISSUER);
     assert_eq!(apply(ClaimDefect::WrongAudience)["aud"], OTHER_AUDIENCE);
     assert!(apply(ClaimDefect::NoSub).get("sub").is_none());
