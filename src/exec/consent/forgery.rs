@@ -12,7 +12,7 @@
 
 use super::html_form::Form;
 use super::AuthzOutcome;
-use crate::profile::PageRole;
+use crate::profile::{Consent, PageRole, Target};
 
 /// Which form is posted forged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,24 @@ pub fn csrf_fields(form: &Form, declared: Option<&str>) -> Vec<String> {
     names
 }
 
+/// The values of the form's anti-CSRF fields ([`csrf_fields`]), non-empty ones.
+pub fn csrf_values(form: &Form, declared: Option<&str>) -> Vec<String> {
+    let names = csrf_fields(form, declared);
+    form.fields
+        .iter()
+        .filter(|(n, v)| !v.is_empty() && names.contains(n))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// The profile's `csrf_field` (the `form` driver's setting).
+pub fn declared_field(target: &Target) -> Option<&str> {
+    match &target.profile.consent {
+        Consent::Form { csrf_field, .. } => csrf_field.as_deref(),
+        _ => None,
+    }
+}
+
 /// A value that differs from `v` at every ASCII letter and digit, of the same length and
 /// alphabet, so that a server comparing only the length, a prefix or the character set still
 /// sees a wrong value. A value with no letter or digit becomes `forged`.
@@ -213,16 +231,13 @@ pub enum Stage {
 #[derive(Debug, Clone)]
 pub struct Forging {
     pub forgery: Forgery,
-    /// The profile's `csrf_field`.
-    pub declared: Option<String>,
     pub stage: Stage,
 }
 
 impl Forging {
-    pub fn new(forgery: Forgery, declared: Option<String>) -> Forging {
+    pub fn new(forgery: Forgery) -> Forging {
         Forging {
             forgery,
-            declared,
             stage: Stage::Pending,
         }
     }

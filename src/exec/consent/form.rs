@@ -157,12 +157,13 @@ pub(super) fn next(
         return Ok(Next::Stop);
     };
     let forge_here = forging.filter(|f| f.stage == Stage::Pending && f.forgery.role() == fit.role);
-    match request_for(&view, &plan, forge_here.as_deref()) {
+    let declared = forgery::declared_field(target);
+    match request_for(&view, &plan, forge_here.as_deref(), declared) {
         Ok((req, secrets)) => {
             if let Some(f) = forge_here {
                 f.stage = Stage::Sent;
-                outcome.secrets.extend(secrets);
             }
+            outcome.secrets.extend(secrets);
             Ok(Next::Submit(req))
         }
         Err(why) => {
@@ -173,12 +174,14 @@ pub(super) fn next(
 }
 
 /// The HTTP request pressing the plan's control sends, with the form's anti-CSRF value
-/// removed or wrong when `forging`, and the values it withheld or forged (secrets); `Err` when
-/// that form cannot be forged (no anti-CSRF field, or the control is a link).
+/// removed or wrong when `forging`, and the anti-CSRF values it sent, withheld or forged
+/// (secrets); `Err` when that form cannot be forged (no anti-CSRF field, or the control is a
+/// link). `declared` is the profile's `csrf_field`.
 fn request_for(
     view: &PageView,
     plan: &Plan,
     forging: Option<&Forging>,
+    declared: Option<&str>,
 ) -> Result<(Request, Vec<String>), String> {
     match plan.press {
         Press::Link { link } => match forging {
@@ -195,8 +198,10 @@ fn request_for(
                 f.fill(name, value);
             }
             let secrets = match forging {
-                Some(g) => forgery::tamper(&mut f, g.forgery, g.declared.as_deref())?,
-                None => Vec::new(),
+                Some(g) => forgery::tamper(&mut f, g.forgery, declared)?,
+                // Anti-CSRF values are secrets (reports never show them) whatever the field's
+                // name: the redaction rules know only the commonest names.
+                None => forgery::csrf_values(&f, declared),
             };
             let (method, action, fields) = f.submission_pressing(button);
             // For GET the submission URL already carries the fields as its query.

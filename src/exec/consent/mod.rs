@@ -229,7 +229,7 @@ async fn forge(
     dest: &Destination<'_>,
     forgery: Forgery,
 ) -> Result<AuthzOutcome, String> {
-    let Consent::Form { pages, csrf_field } = &target.profile.consent else {
+    let Consent::Form { pages, .. } = &target.profile.consent else {
         let driver = match &target.profile.consent {
             Consent::Auto {} => "auto (no login or consent form is shown)",
             Consent::Browser { .. } => "browser",
@@ -245,7 +245,7 @@ async fn forge(
             ..AuthzOutcome::default()
         });
     };
-    let mut forging = forgery::Forging::new(forgery, csrf_field.clone());
+    let mut forging = forgery::Forging::new(forgery);
     let decision = Decision::Forge(forgery);
     let mut outcome = follow(
         session,

@@ -115,7 +115,7 @@ fn the_answer_to_a_forged_post_is_judged_by_the_page_shown() {
         tamper: Tamper::Remove,
     };
     let answer = |forgery, role| {
-        let mut f = Forging::new(forgery, None);
+        let mut f = Forging::new(forgery);
         f.stage = Stage::Sent;
         let mut o = AuthzOutcome::default();
         let refused = f.answered_with_page(role, 200, &url, &mut o);
@@ -157,18 +157,15 @@ fn a_forgery_never_made_is_not_judged() {
         redirect: Some(Url::parse("https://client.test/cb?code=c&state=s").unwrap()),
         ..AuthzOutcome::default()
     };
-    let f = Forging::new(consent, None);
+    let f = Forging::new(consent);
     assert!(f
         .conclude(&mut coded.clone())
         .unwrap_err()
         .contains("no consent page appeared"));
-    let login = Forging::new(
-        Forgery {
-            form: ForgedForm::Login,
-            tamper: Tamper::Alter,
-        },
-        None,
-    );
+    let login = Forging::new(Forgery {
+        form: ForgedForm::Login,
+        tamper: Tamper::Alter,
+    });
     let mut o = coded.clone();
     login.conclude(&mut o).unwrap();
     assert!(o.not_applicable.unwrap().contains("no login page"));
