@@ -726,7 +726,7 @@ fn forge(form: consent::ForgedForm, tamper: consent::Tamper) -> Decision {
     Decision::Forge(consent::Forgery { form, tamper })
 }
 
-/// RFC 6749 §10.12 (OBO-INH-26): the form driver posts the login or consent form with its
+/// RFC 6749 §10.12 (OBO-INH-28): the form driver posts the login or consent form with its
 /// anti-CSRF field (an ASP.NET name, outside the redaction rules' field names) left out or
 /// wrong, and reads the AS's refusal: a 403 page, or the consent page shown again.
 #[tokio::test]
@@ -766,7 +766,7 @@ async fn form_driver_forges_the_csrf_value_and_reads_the_refusal() {
 }
 
 /// Against an AS that ignores the anti-CSRF value the forged approval gets a code: the CSRF case
-/// fails under OBO-INH-26, and neither the genuine nor the forged value reaches the report.
+/// fails under OBO-INH-28, and neither the genuine nor the forged value reaches the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csrf_case_fails_against_an_as_that_ignores_the_value_and_redacts_it() {
     use consent::{ForgedForm, Tamper};
@@ -809,7 +809,7 @@ async fn a_csrf_case_fails_against_an_as_that_ignores_the_value_and_redacts_it()
         assert!(r
             .checks
             .iter()
-            .any(|c| !c.ok && c.requirements.contains(&"OBO-INH-26".to_string())));
+            .any(|c| !c.ok && c.requirements.contains(&"OBO-INH-28".to_string())));
         let json = serde_json::to_string(&r).unwrap_or_default();
         assert!(
             json.contains("__RequestVerificationToken"),

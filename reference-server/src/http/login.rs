@@ -62,7 +62,7 @@ pub fn page_form(
     Ok((p, tx, t))
 }
 
-/// RFC 6749 §10.12 (OBO-INH-26): a login or consent post must carry the transaction's CSRF
+/// RFC 6749 §10.12 (OBO-INH-28): a login or consent post must carry the transaction's CSRF
 /// token, so a third party's page cannot sign the user in or approve on their behalf.
 pub fn check_csrf(app: &App, p: &Params, t: &Transaction) -> Result<(), Response> {
     if app.fault(Fault::CsrfUnchecked) {

@@ -1,4 +1,4 @@
-//! Forged login and consent posts (RFC 6749 §10.12, OBO-INH-26): the `form` driver submits the
+//! Forged login and consent posts (RFC 6749 §10.12, OBO-INH-28): the `form` driver submits the
 //! login or the consent form with its anti-CSRF value removed or replaced by a wrong one, and
 //! reports how the AS answered. The AS must not let a post it cannot tell from a third party's
 //! lead to an authorization: a code after the forged post is the target's failure; the form shown

@@ -38,7 +38,7 @@ pub enum Decision {
     /// Drive the login only, then report whether a consent page appeared.
     Observe,
     /// Post the login or consent form with its anti-CSRF value removed or wrong, otherwise
-    /// approve (RFC 6749 §10.12, OBO-INH-26; [`forgery`]).
+    /// approve (RFC 6749 §10.12, OBO-INH-28; [`forgery`]).
     Forge(Forgery),
 }
 
