@@ -660,3 +660,191 @@ async fn browser_driver_without_chromium_is_an_error() {
         "{err}"
     );
 }
+
+/// The anti-CSRF value of the CSRF fixture's forms.
+const CSRF_VALUE: &str = "S3cr3tT0ken9z";
+
+/// A fixture AS whose login and consent forms carry the anti-CSRF field `field` (value
+/// [`CSRF_VALUE`]). With `checks`, a login post without the right value gets a 403 error page
+/// and a consent post the consent page again; without, any post goes through (to a code).
+async fn csrf_server(field: &str, checks: bool) -> MockServer {
+    let s = MockServer::start().await;
+    let hidden = format!(r#"<input type="hidden" name="{field}" value="{CSRF_VALUE}">"#);
+    let login = format!(
+        r#"<!doctype html><title>Sign in</title><form method="post" action="/login">{hidden}
+<input name="username"><input type="password" name="password"><button>Sign in</button></form>"#
+    );
+    let consent = format!(
+        r#"<!doctype html><title>Consent</title><p>Allow agent-a to act for alice?</p>
+<form method="post" action="/consent">{hidden}
+<button name="decision" value="approve">Approve</button><button name="decision" value="deny">Deny</button></form>"#
+    );
+    let genuine = format!("{field}={CSRF_VALUE}");
+    let code = format!("{REDIRECT_URI}?code=abc&state=xyz");
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(redirect("/login"))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/login"))
+        .respond_with(html(&login))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/consent"))
+        .respond_with(html(&consent))
+        .mount(&s)
+        .await;
+    for (at, next, refused) in [
+        ("/login", redirect("/consent"), {
+            ResponseTemplate::new(403).set_body_raw(
+                b"<!doctype html><title>Forbidden</title><p>CSRF check failed</p>".to_vec(),
+                "text/html",
+            )
+        }),
+        ("/consent", redirect(&code), html(&consent)),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(at))
+            .and(wiremock::matchers::body_string_contains(genuine.as_str()))
+            .respond_with(next.clone())
+            .with_priority(1)
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(at))
+            .respond_with(if checks { refused } else { next })
+            .with_priority(5)
+            .mount(&s)
+            .await;
+    }
+    s
+}
+
+fn forge(form: consent::ForgedForm, tamper: consent::Tamper) -> Decision {
+    Decision::Forge(consent::Forgery { form, tamper })
+}
+
+/// RFC 6749 §10.12 (OBO-INH-28): the form driver posts the login or consent form with its
+/// anti-CSRF field (an ASP.NET name, outside the redaction rules' field names) left out or
+/// wrong, and reads the AS's refusal: a 403 page, or the consent page shown again.
+#[tokio::test]
+async fn form_driver_forges_the_csrf_value_and_reads_the_refusal() {
+    use consent::{ForgedForm, Tamper};
+    let s = csrf_server("__RequestVerificationToken", true).await;
+    let t = target(&s.uri(), "[consent]\ndriver = \"form\"\n").await;
+    let ok = drive(&t, Decision::Approve).await.unwrap();
+    assert_eq!(
+        ok.param("code").as_deref(),
+        Some("abc"),
+        "{}",
+        ok.describe()
+    );
+    let wrong = consent::forgery::altered(CSRF_VALUE);
+    for tamper in [Tamper::Remove, Tamper::Alter] {
+        let login = drive(&t, forge(ForgedForm::Login, tamper)).await.unwrap();
+        assert!(login.param("code").is_none() && login.stopped.is_none());
+        let why = login.refusal.clone().unwrap_or_default();
+        assert!(
+            why.contains("refused the login form") && why.contains("status 403"),
+            "{why}"
+        );
+        assert!(login.secrets.contains(&CSRF_VALUE.to_string()));
+        assert_eq!(login.secrets.contains(&wrong), tamper == Tamper::Alter);
+
+        let approval = drive(&t, forge(ForgedForm::Consent, tamper)).await.unwrap();
+        assert!(approval.param("code").is_none(), "{}", approval.describe());
+        assert!(
+            approval
+                .describe()
+                .contains("showed the consent page again"),
+            "{}",
+            approval.describe()
+        );
+    }
+}
+
+/// Against an AS that ignores the anti-CSRF value the forged approval gets a code: the CSRF case
+/// fails under OBO-INH-28, and neither the genuine nor the forged value reaches the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csrf_case_fails_against_an_as_that_ignores_the_value_and_redacts_it() {
+    use consent::{ForgedForm, Tamper};
+    let s = csrf_server("__RequestVerificationToken", false).await;
+    // Secrets long enough that redacting them does not also hide the CSRF values' letters.
+    let text = profile_text(&s.uri(), "[consent]\ndriver = \"form\"\n")
+        .replacen(
+            "revision = \"02\"\n",
+            "revision = \"02\"\ncapabilities = [\"interactive_consent\"]\n",
+            1,
+        )
+        .replace(
+            "secret = \"s\"",
+            "secret = \"client-secret-of-the-fixture\"",
+        )
+        .replace(
+            "value = \"t\"",
+            "value = \"static-actor-token-of-the-fixture\"",
+        );
+    let p = profile::parse(&text, "fixture", Path::new(".")).unwrap_or_else(|e| panic!("{e}"));
+    let t = profile::resolve(p, &text, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got = drive(&t, forge(ForgedForm::Consent, Tamper::Alter))
+        .await
+        .unwrap();
+    assert_eq!(got.param("code").as_deref(), Some("abc"));
+    assert!(got
+        .describe()
+        .contains("after the consent form posted with a wrong CSRF value"));
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let cat = catalog::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let wrong = consent::forgery::altered(CSRF_VALUE);
+    let t = Arc::new(t);
+    for id in ["AUTHZ-LOGIN-CSRF-MISSING", "AUTHZ-LOGIN-CSRF-WRONG"] {
+        let case = cat.case(id).unwrap_or_else(|| panic!("no {id}"));
+        let r = run::run_case(t.clone(), case, &RunOptions::default()).await;
+        assert_eq!(r.verdict, Verdict::Fail, "{id}: {}", r.message);
+        assert!(r
+            .checks
+            .iter()
+            .any(|c| !c.ok && c.requirements.contains(&"OBO-INH-28".to_string())));
+        let json = serde_json::to_string(&r).unwrap_or_default();
+        assert!(
+            json.contains("__RequestVerificationToken"),
+            "{id}: no transcript"
+        );
+        assert!(!json.contains(CSRF_VALUE), "{id}: the CSRF value leaked");
+        assert!(!json.contains(&wrong), "{id}: the forged value leaked");
+    }
+}
+
+/// A form without a recognisable anti-CSRF field is not judged (the skip names what to
+/// declare); `consent.csrf_field` names it; drivers other than `form` cannot forge.
+#[tokio::test]
+async fn csrf_forgery_skips_without_a_field_and_follows_the_declared_one() {
+    use consent::{ForgedForm, Tamper};
+    let s = csrf_server("guard", true).await;
+    let decision = forge(ForgedForm::Login, Tamper::Remove);
+    let plain = target(&s.uri(), "[consent]\ndriver = \"form\"\n").await;
+    let skipped = drive(&plain, decision).await.unwrap();
+    let why = skipped.not_applicable.unwrap_or_default();
+    assert!(
+        why.contains("csrf_field") && why.contains("[guard, username, password]"),
+        "{why}"
+    );
+    assert!(!why.contains(CSRF_VALUE), "{why}");
+    let declared = target(
+        &s.uri(),
+        "[consent]\ndriver = \"form\"\ncsrf_field = \"guard\"\n",
+    )
+    .await;
+    let refused = drive(&declared, decision).await.unwrap();
+    assert!(refused.refusal.is_some(), "{}", refused.describe());
+    let auto = target(&s.uri(), "[consent]\ndriver = \"auto\"\n").await;
+    let why = drive(&auto, decision).await.unwrap().not_applicable;
+    assert!(why
+        .unwrap_or_default()
+        .contains("needs the form consent driver"));
+}

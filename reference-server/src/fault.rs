@@ -176,6 +176,8 @@ faults! {
         "a revoked actor token is accepted at the token endpoint";
     ChainedActInverted, "chained-act-inverted", ["OBO-INH-17", "OBO-AT-5"],
         "chained actor tokens are accepted and their own act is put outermost, the requested actor nested inside (RFC 8693 §4.1)";
+    CsrfUnchecked, "csrf-unchecked", ["OBO-INH-28"],
+        "login and consent form posts are accepted without their CSRF token, or with a wrong one (RFC 6749 §10.12)";
 }
 
 impl std::fmt::Display for Fault {

@@ -161,7 +161,10 @@ async fn form_consent(base: &str, b: &reqwest::Client, actor: &str, decision: &s
 async fn probe(fault: Fault, faults: &[Fault]) -> String {
     let interactive = matches!(
         fault,
-        Fault::ConsentReusedAcrossActors | Fault::ConsentDenyIgnored | Fault::ConsentPageFramable
+        Fault::ConsentReusedAcrossActors
+            | Fault::ConsentDenyIgnored
+            | Fault::ConsentPageFramable
+            | Fault::CsrfUnchecked
     );
     let h = with(faults, !interactive).await;
     let base = h.base_url();
@@ -657,6 +660,32 @@ async fn probe(fault: Fault, faults: &[Fault]) -> String {
         }
         Fault::ActorLengthUnchecked => {
             authz_outcome(base, |p| set(p, "requested_actor", Some(&"a".repeat(2000)))).await
+        }
+        Fault::CsrfUnchecked => {
+            // The login form posted without its csrf field.
+            let b = browser();
+            let r = b
+                .get(format!("{base}/authorize"))
+                .query(&authz_params(Some("agent-a")))
+                .send()
+                .await
+                .unwrap();
+            let login = url::Url::parse(base)
+                .unwrap()
+                .join(r.headers()["location"].to_str().unwrap())
+                .unwrap();
+            let tx = query_param(&login, "tx").unwrap_or_default();
+            let r = b
+                .post(format!("{base}/login"))
+                .form(&[
+                    ("username", "alice"),
+                    ("password", "alice-password"),
+                    ("tx", tx.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            r.status().to_string()
         }
         Fault::ConsentPageFramable => {
             let b = browser();

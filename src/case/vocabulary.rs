@@ -138,6 +138,14 @@ vocabulary! {
         Deny => "deny",
         /// Drive the login only and report whether a consent page appeared.
         Observe => "observe",
+        /// Post the login form without its anti-CSRF value, then approve (RFC 6749 §10.12).
+        LoginWithoutCsrf => "login_without_csrf",
+        /// Post the login form with a wrong anti-CSRF value, then approve.
+        LoginWithWrongCsrf => "login_with_wrong_csrf",
+        /// Sign in, then post the consent form's approval without its anti-CSRF value.
+        ApproveWithoutCsrf => "approve_without_csrf",
+        /// Sign in, then post the consent form's approval with a wrong anti-CSRF value.
+        ApproveWithWrongCsrf => "approve_with_wrong_csrf",
     }
 }
 

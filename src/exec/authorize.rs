@@ -64,11 +64,7 @@ impl CaseRun<'_> {
         } else {
             Request::get_query(endpoint, &pairs)
         };
-        let decision = match a.consent.unwrap_or(Consent::Approve) {
-            Consent::Approve => Decision::Approve,
-            Consent::Deny => Decision::Deny,
-            Consent::Observe => Decision::Observe,
-        };
+        let decision = Decision::of(a.consent.unwrap_or(Consent::Approve));
         let registered = Url::parse(&client.redirect_uri)
             .map_err(|e| Stop::Error(format!("bad redirect_uri in the profile: {e}")))?;
         let sent_url = sent_redirect.as_deref().and_then(|s| Url::parse(s).ok());
@@ -86,6 +82,12 @@ impl CaseRun<'_> {
         let outcome = consent::drive(&mut self.cx.session, self.cx.target, &req, &dest, decision)
             .await
             .map_err(Stop::Error)?;
+        self.memory
+            .dynamic_secrets
+            .extend(outcome.secrets.iter().cloned());
+        if let Some(why) = &outcome.not_applicable {
+            return Err(Stop::Skip(why.clone()));
+        }
         let expected_target = sent_url.clone().unwrap_or_else(|| registered.clone());
         let to_redirect_uri = outcome
             .redirect

@@ -202,6 +202,12 @@ pub enum Consent {
     Form {
         #[serde(rename = "page", default)]
         pages: Vec<FormPage>,
+        /// The name of the login and consent forms' anti-CSRF field, for the cases that post
+        /// them forged (RFC 6749 §10.12), when it is none of the usual names they recognise
+        /// (hidden fields named csrf, _csrf, csrf_token, xsrf, authenticity_token,
+        /// __RequestVerificationToken, _token, ... or containing csrf/xsrf).
+        #[serde(default)]
+        csrf_field: Option<String>,
     },
     /// The same page rules in a headless Chromium (pages that need JavaScript).
     Browser {
@@ -232,7 +238,7 @@ impl Consent {
     /// The page rules of the `form` and `browser` drivers.
     pub fn pages(&self) -> &[FormPage] {
         match self {
-            Consent::Form { pages } | Consent::Browser { pages, .. } => pages,
+            Consent::Form { pages, .. } | Consent::Browser { pages, .. } => pages,
             _ => &[],
         }
     }

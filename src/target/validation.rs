@@ -291,7 +291,14 @@ fn validate_actor(name: &str, a: &mut Actor, base: &Path) -> Result<(), FieldErr
 
 fn validate_consent(p: &Profile) -> Result<(), FieldErr> {
     match &p.consent {
-        Consent::Form { pages } | Consent::Browser { pages, .. } => validate_pages(pages),
+        Consent::Form {
+            csrf_field: Some(f),
+            ..
+        } if f.trim().is_empty() => Err(field_err(
+            "consent.csrf_field",
+            "is empty: name the forms' anti-CSRF field, or leave it out",
+        )),
+        Consent::Form { pages, .. } | Consent::Browser { pages, .. } => validate_pages(pages),
         Consent::Command { command, .. } if command.is_empty() => {
             Err(field_err("consent.command", "needs at least the program"))
         }

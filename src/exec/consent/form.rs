@@ -1,6 +1,7 @@
 //! The `form` driver's page step: recognise the page (a `[[consent.page]]` rule or a built-in
 //! shape, [`super::recognise`]), fill and submit over HTTP.
 
+use super::forgery::{self, Forging, Stage};
 use super::recognise::{self, NoFit, PageView, Plan, Press};
 use super::{AuthzOutcome, Decision};
 use crate::profile::{FormPage, PageRole, Target, User};
@@ -89,7 +90,9 @@ pub(super) fn unrecognised(
     Err(msg)
 }
 
-/// Decides what to do with an HTML page (status 200) the AS showed.
+/// Decides what to do with an HTML page (status 200) the AS showed; with `forging`, the page
+/// may be the AS's answer to a forged post ([`forgery`]), and the form to forge is posted so.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn next(
     target: &Target,
     user: &User,
@@ -98,9 +101,26 @@ pub(super) fn next(
     decision: Decision,
     outcome: &mut AuthzOutcome,
     submitted: &mut Vec<String>,
+    mut forging: Option<&mut Forging>,
 ) -> Result<Next, String> {
     let view = PageView::parse(&resp.body, &resp.url);
-    let fit = match recognise::recognise(&view, pages) {
+    let recognised = recognise::recognise(&view, pages);
+    if let Some(f) = forging.as_deref_mut().filter(|f| f.stage == Stage::Sent) {
+        // The page that answers the forged post: the form again or an error page is a refusal.
+        let answer = match &recognised {
+            Ok(fit) => Some(Some(fit.role)),
+            Err(NoFit::Unrecognised) if view.forms.is_empty() && !view.needs_javascript() => {
+                Some(None)
+            }
+            Err(_) => None,
+        };
+        if let Some(role) = answer {
+            if f.answered_with_page(role, resp.status, &resp.url, outcome) {
+                return Ok(Next::Stop);
+            }
+        }
+    }
+    let fit = match recognised {
         Ok(f) => f,
         Err(NoFit::Ambiguous(i, j)) => {
             return Err(format!(
@@ -136,25 +156,61 @@ pub(super) fn next(
     let Some(plan) = recognise::plan(&view, &fit, pages, decision, &username, &expand)? else {
         return Ok(Next::Stop);
     };
-    Ok(Next::Submit(request_for(&view, &plan)))
+    let forge_here = forging.filter(|f| f.stage == Stage::Pending && f.forgery.role() == fit.role);
+    let declared = forgery::declared_field(target);
+    match request_for(&view, &plan, forge_here.as_deref(), declared) {
+        Ok((req, secrets)) => {
+            if let Some(f) = forge_here {
+                f.stage = Stage::Sent;
+            }
+            outcome.secrets.extend(secrets);
+            Ok(Next::Submit(req))
+        }
+        Err(why) => {
+            outcome.not_applicable = Some(why);
+            Ok(Next::Stop)
+        }
+    }
 }
 
-/// The HTTP request pressing the plan's control sends.
-fn request_for(view: &PageView, plan: &Plan) -> Request {
+/// The HTTP request pressing the plan's control sends, with the form's anti-CSRF value
+/// removed or wrong when `forging`, and the anti-CSRF values it sent, withheld or forged
+/// (secrets); `Err` when that form cannot be forged (no anti-CSRF field, or the control is a
+/// link). `declared` is the profile's `csrf_field`.
+fn request_for(
+    view: &PageView,
+    plan: &Plan,
+    forging: Option<&Forging>,
+    declared: Option<&str>,
+) -> Result<(Request, Vec<String>), String> {
     match plan.press {
-        Press::Link { link } => Request::get(view.links[link].href.clone()),
+        Press::Link { link } => match forging {
+            Some(f) => Err(format!(
+                "{} cannot be made: the control pressed there is a link ({}), not a form",
+                f.forgery.what(),
+                plan.label
+            )),
+            None => Ok((Request::get(view.links[link].href.clone()), Vec::new())),
+        },
         Press::Form { form, button } => {
             let mut f = view.forms[form].1.clone();
             for (name, value) in &plan.fills {
                 f.fill(name, value);
             }
+            let secrets = match forging {
+                Some(g) => forgery::tamper(&mut f, g.forgery, declared)?,
+                // Anti-CSRF values are secrets (reports never show them) whatever the field's
+                // name: the redaction rules know only the commonest names.
+                None => forgery::csrf_values(&f, declared),
+            };
             let (method, action, fields) = f.submission_pressing(button);
             // For GET the submission URL already carries the fields as its query.
-            if method.eq_ignore_ascii_case("POST") {
+            let req = if method.eq_ignore_ascii_case("POST") {
                 Request::post_form(action, &fields)
             } else {
                 Request::get(action)
-            }
+            };
+            Ok((req, secrets))
         }
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! API:
 //! - [`Form`] `{ action: Url, method: String ("GET"|"POST"), fields: Vec<(name, value)>,
-//!   buttons: Vec<Button> }` and [`Button`] `{ name: Option<String>, value, label,
-//!   action: Option<Url> (formaction), method: Option<String> (formmethod) }`.
+//!   hidden: Vec<name> (the fields from hidden inputs), buttons: Vec<Button> }` and [`Button`]
+//!   `{ name: Option<String>, value, label, action: Option<Url> (formaction),
+//!   method: Option<String> (formmethod) }`.
 //!   Fields are what a browser would submit: hidden/text/password/... inputs, textareas, selected
 //!   options, checked boxes and radios; disabled controls and nameless ones are left out.
 //! - [`forms`]`(html, page_url)`: every form, action resolved against the page URL (missing or
@@ -58,6 +59,9 @@ pub struct Form {
     pub action: Url,
     pub method: String,
     pub fields: Vec<(String, String)>,
+    /// Names of the fields that come from `<input type=hidden>` (anti-CSRF tokens, transaction
+    /// ids), in document order.
+    pub hidden: Vec<String>,
     pub buttons: Vec<Button>,
 }
 
@@ -277,6 +281,7 @@ fn build_form(document: &Html, form: ElementRef, page_url: &Url) -> Option<Form>
         action,
         method,
         fields: Vec::new(),
+        hidden: Vec::new(),
         buttons: Vec::new(),
     };
     for control in controls_of(document, form) {
@@ -333,6 +338,9 @@ fn add_control(form: &mut Form, el: ElementRef, page_url: &Url) {
                 }
                 _ => {
                     if let Some(name) = name {
+                        if kind == "hidden" {
+                            form.hidden.push(name.clone());
+                        }
                         form.fields
                             .push((name, attr("value").unwrap_or_default().to_string()));
                     }

@@ -29,7 +29,8 @@ pub(super) async fn drive(
         .await
         .map_err(|e| format!("manual driver: cannot listen on {host}:{port}: {e}"))?;
     let what = match decision {
-        Decision::Approve => "log in and APPROVE",
+        // A forged post is the form driver's alone (`consent::drive` never hands it here).
+        Decision::Approve | Decision::Forge(_) => "log in and APPROVE",
         Decision::Deny => "log in and DENY",
         Decision::Observe => "log in, then approve if a consent page appears",
     };

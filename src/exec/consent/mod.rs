@@ -14,6 +14,7 @@
 
 mod browser;
 mod command;
+pub mod forgery;
 mod form;
 pub mod html_form;
 mod manual;
@@ -21,9 +22,11 @@ pub mod recognise;
 
 pub use browser::{find_chromium, set_screenshot_dir, BrowserSlot};
 pub(crate) use command::run as run_program;
+pub use forgery::{ForgedForm, Forgery, Tamper};
 
 use url::Url;
 
+use crate::case::vocabulary::Consent as CaseConsent;
 use crate::profile::{Consent, Target};
 use crate::session::{Request, Response, Session};
 
@@ -34,14 +37,41 @@ pub enum Decision {
     Deny,
     /// Drive the login only, then report whether a consent page appeared.
     Observe,
+    /// Post the login or consent form with its anti-CSRF value removed or wrong, otherwise
+    /// approve (RFC 6749 §10.12, OBO-INH-28; [`forgery`]).
+    Forge(Forgery),
 }
 
 impl Decision {
+    /// The decision a case's `consent` asks for.
+    pub fn of(consent: CaseConsent) -> Decision {
+        let forge = |form, tamper| Decision::Forge(Forgery { form, tamper });
+        match consent {
+            CaseConsent::Approve => Decision::Approve,
+            CaseConsent::Deny => Decision::Deny,
+            CaseConsent::Observe => Decision::Observe,
+            CaseConsent::LoginWithoutCsrf => forge(ForgedForm::Login, Tamper::Remove),
+            CaseConsent::LoginWithWrongCsrf => forge(ForgedForm::Login, Tamper::Alter),
+            CaseConsent::ApproveWithoutCsrf => forge(ForgedForm::Consent, Tamper::Remove),
+            CaseConsent::ApproveWithWrongCsrf => forge(ForgedForm::Consent, Tamper::Alter),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Decision::Approve => "approve",
             Decision::Deny => "deny",
             Decision::Observe => "observe",
+            Decision::Forge(f) => f.name(),
+        }
+    }
+
+    /// What is pressed on the consent page: a forgery approves (with its post forged when the
+    /// consent form is the one forged).
+    pub fn at_consent(self) -> Decision {
+        match self {
+            Decision::Forge(_) => Decision::Approve,
+            other => other,
         }
     }
 }
@@ -65,6 +95,14 @@ pub struct AuthzOutcome {
     pub note: Option<String>,
     /// Where and why the driver stopped, when no redirect left the AS.
     pub stopped: Option<String>,
+    /// How the AS refused a forged login or consent post ([`forgery`]): an answer observed,
+    /// not a stop of the driver.
+    pub refusal: Option<String>,
+    /// Why the case cannot be judged with this target (its driver cannot forge a post, or its
+    /// form has no anti-CSRF field): the case skips with it.
+    pub not_applicable: Option<String>,
+    /// Values the driver sent or withheld that reports must not show (anti-CSRF values).
+    pub secrets: Vec<String>,
 }
 
 impl AuthzOutcome {
@@ -82,7 +120,7 @@ impl AuthzOutcome {
 
     /// One line for messages: where the authorization ended.
     pub fn describe(&self) -> String {
-        if let Some(s) = &self.stopped {
+        if let Some(s) = self.stopped.as_ref().or(self.refusal.as_ref()) {
             return s.clone();
         }
         let note = self
@@ -142,9 +180,14 @@ pub async fn drive(
     dest: &Destination<'_>,
     decision: Decision,
 ) -> Result<AuthzOutcome, String> {
+    if let Decision::Forge(forgery) = decision {
+        return forge(session, target, initial, dest, forgery).await;
+    }
     match &target.profile.consent {
-        Consent::Auto {} => follow(session, target, initial.clone(), dest, decision, None).await,
-        Consent::Form { pages } => {
+        Consent::Auto {} => {
+            follow(session, target, initial.clone(), dest, decision, None, None).await
+        }
+        Consent::Form { pages, .. } => {
             follow(
                 session,
                 target,
@@ -152,6 +195,7 @@ pub async fn drive(
                 dest,
                 decision,
                 Some(pages),
+                None,
             )
             .await
         }
@@ -176,6 +220,47 @@ pub async fn drive(
     }
 }
 
+/// Drives an authorization whose login or consent form is posted forged: the `form` driver
+/// only, since the others cannot change what a browser, a program or a person posts.
+async fn forge(
+    session: &mut Session,
+    target: &Target,
+    initial: &Request,
+    dest: &Destination<'_>,
+    forgery: Forgery,
+) -> Result<AuthzOutcome, String> {
+    let Consent::Form { pages, .. } = &target.profile.consent else {
+        let driver = match &target.profile.consent {
+            Consent::Auto {} => "auto (no login or consent form is shown)",
+            Consent::Browser { .. } => "browser",
+            Consent::Command { .. } => "command",
+            Consent::Manual { .. } => "manual",
+            Consent::Form { .. } => "form",
+        };
+        return Ok(AuthzOutcome {
+            not_applicable: Some(format!(
+                "{} needs the form consent driver, which can change what it posts; this target's is {driver}",
+                forgery.what()
+            )),
+            ..AuthzOutcome::default()
+        });
+    };
+    let mut forging = forgery::Forging::new(forgery);
+    let decision = Decision::Forge(forgery);
+    let mut outcome = follow(
+        session,
+        target,
+        initial.clone(),
+        dest,
+        decision,
+        Some(pages),
+        Some(&mut forging),
+    )
+    .await?;
+    forging.conclude(&mut outcome)?;
+    Ok(outcome)
+}
+
 /// Most pages and redirects one authorization may take before the driver gives up.
 const MAX_HOPS: usize = 20;
 
@@ -187,6 +272,7 @@ async fn follow(
     dest: &Destination<'_>,
     decision: Decision,
     pages: Option<&Vec<crate::profile::FormPage>>,
+    mut forging: Option<&mut forgery::Forging>,
 ) -> Result<AuthzOutcome, String> {
     let as_origin = target.endpoints.authorization.origin();
     let mut outcome = AuthzOutcome::default();
@@ -222,6 +308,9 @@ async fn follow(
                 }
                 outcome.redirect = Some(loc);
                 outcome.last = Some(resp);
+                if let Some(f) = forging.as_deref() {
+                    f.note_redirect(&mut outcome);
+                }
                 return Ok(outcome);
             }
             req = Request::get(loc);
@@ -238,6 +327,7 @@ async fn follow(
                     decision,
                     &mut outcome,
                     &mut submitted,
+                    forging.as_deref_mut(),
                 )? {
                     form::Next::Submit(r) => {
                         req = r;
@@ -260,6 +350,14 @@ async fn follow(
                 let err = resp
                     .json()
                     .and_then(|j| j.get("error").and_then(|e| e.as_str()).map(str::to_string));
+                if let Some(f) = forging
+                    .as_deref()
+                    .filter(|f| f.stage == forgery::Stage::Sent)
+                {
+                    f.answered_with_status(resp.status, &resp.url, err.as_deref(), &mut outcome);
+                    outcome.last = Some(resp);
+                    return Ok(outcome);
+                }
                 outcome.stopped = Some(format!(
                     "stopped at {}: status {}{}",
                     resp.url,

@@ -121,9 +121,10 @@ pub fn plan(
     }
     let press = match fit.role {
         PageRole::Consent => {
+            let decision = decision.at_consent();
             let text = match decision {
                 Decision::Observe => return Ok(None),
-                Decision::Approve => rule.and_then(|r| r.approve.as_deref()),
+                Decision::Approve | Decision::Forge(_) => rule.and_then(|r| r.approve.as_deref()),
                 Decision::Deny => rule.and_then(|r| r.deny.as_deref()),
             };
             let found = match text {
