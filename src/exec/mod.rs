@@ -94,7 +94,7 @@ pub async fn execute(
     };
     let mut run = CaseRun {
         case,
-        cx: TargetContext::new(target, session, case_seed(seed, &case.id), strict),
+        cx: TargetContext::new(target, session, seed, case_seed(seed, &case.id), strict),
         memory: CaseMemory::default(),
         findings: Findings::default(),
     };

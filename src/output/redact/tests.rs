@@ -322,3 +322,20 @@ proptest! {
         prop_assert_eq!(matched, !few.is_empty());
     }
 }
+
+/// A needle longer than the bytes its finder is built over is confirmed whole: a text with only
+/// its beginning keeps that beginning, overlapping copies are merged into one marker.
+#[test]
+fn long_needles_are_matched_whole_and_overlaps_merged() {
+    let secret = format!("{}{}", "rt-0123456789", "x".repeat(40));
+    let r = Redactor::new([secret.clone()]);
+    let head = &secret[..20];
+    assert_eq!(r.redact(&format!("a {head}! b")), format!("a {head}! b"));
+    assert_eq!(
+        r.redact(&format!("a {head}{secret} b")),
+        format!("a {head}{REDACTED} b")
+    );
+    let repeated = "y".repeat(60);
+    let r = Redactor::new(["y".repeat(50)]);
+    assert_eq!(r.redact(&format!("<{repeated}>")), format!("<{REDACTED}>"));
+}
