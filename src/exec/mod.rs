@@ -104,30 +104,31 @@ pub async fn execute(
     };
     let ending = verdict::conclude(ending, &run.findings.unobserved);
     run.cx.restore().await;
-    let mut transcript = std::mem::take(&mut run.cx.session.transcript);
-    scrub(
-        &mut transcript,
-        std::mem::take(&mut run.memory.dynamic_secrets),
-    );
+    // The one redaction point of the case: its transcript, ending and checks.
+    let (redactor, transcript) = run.cx.session.finish(&run.memory.dynamic_secrets);
+    let ending = match ending {
+        Ending::Skipped(mut why) => {
+            redactor.redact_quoted(&mut why);
+            Ending::Skipped(why)
+        }
+        Ending::Errored(mut what) => {
+            redactor.redact_quoted(&mut what);
+            Ending::Errored(what)
+        }
+        completed => completed,
+    };
+    let mut checks = run.findings.checks;
+    for check in &mut checks {
+        redactor.redact_quoted(&mut check.expected);
+        redactor.redact_quoted(&mut check.actual);
+    }
     Executed {
         ending,
-        checks: run.findings.checks,
+        checks,
         transcript,
         readings: run.findings.readings,
         waited_secs: run.cx.waited_secs,
     }
-}
-
-/// Redacts the case's dynamic secrets from every recorded exchange: one automaton per case.
-fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
-    if secrets.is_empty() {
-        return;
-    }
-    // The structural rules already ran when each exchange was recorded (Session::record).
-    let r = Redactor::new(secrets);
-    transcript
-        .iter_mut()
-        .for_each(|ex| r.redact_exchange_secrets(ex));
 }
 
 impl CaseRun<'_> {

@@ -193,31 +193,31 @@ fn multibyte_text_is_safe() {
     assert_eq!(r.redact("password=日本"), format!("password={REDACTED}"));
 }
 
+/// A case's redactor applies the run's rules and secrets, notes the one-time credentials the
+/// field rule blanks, and in its second pass replaces them (and the ones the case kept)
+/// everywhere, in headers too; a quoted text is rewritten only if it quotes one of them.
 #[test]
-fn secrets_pass_reaches_every_string_of_an_exchange() {
-    use obo_report::{HttpRequest, HttpResponse};
-    let secret = "code-Zx81";
-    let mut ex = Exchange {
-        step: 0,
-        request: HttpRequest {
-            method: "POST".into(),
-            url: format!("https://as.example/token?code={secret}"),
-            headers: vec![("x-trace".into(), format!("t {secret}"))],
-            body: Some(format!("code={secret}&x=1")),
-        },
-        response: Some(HttpResponse {
-            status: 400,
-            headers: vec![("x-echo".into(), secret.into())],
-            body: Some(format!("{{\"code\":\"{secret}\"}}")),
-            truncated: false,
-        }),
-        error: Some(format!("refused {secret}")),
-        duration_ms: 1,
-    };
-    Redactor::new([secret.to_string()]).redact_exchange_secrets(&mut ex);
-    let text = serde_json::to_string(&ex).unwrap_or_default();
-    assert!(!text.contains(secret), "{text}");
-    assert_eq!(text.matches(REDACTED).count(), 6, "{text}");
+fn case_redactor_adds_the_case_secrets_to_the_run_ones() {
+    let run = std::sync::Arc::new(Redactor::new(["run-secret".to_string()]));
+    let mut case = CaseRedactor::new(run);
+    case.add_secret("code-Zx81");
+    let echo = case.redact_run_header("x-echo", "rt-Qw9 code-Zx81");
+    assert_eq!(echo, "rt-Qw9 code-Zx81", "not known yet");
+    let body = case.redact_run(r#"{"refresh_token":"rt-Qw9","x":"run-secret"}"#);
+    assert_eq!(
+        body,
+        format!(r#"{{"refresh_token":"{REDACTED}","x":"{REDACTED}"}}"#)
+    );
+    assert_eq!(case.redact_own(echo), format!("{REDACTED} {REDACTED}"));
+    let bearer = case.redact_run_header("authorization", "Bearer rt-Qw9");
+    assert_eq!(case.redact_own(bearer), format!("Bearer {REDACTED}"));
+    let mut quoted = "token rt-Qw9 accepted twice".to_string();
+    case.redact_quoted(&mut quoted);
+    assert_eq!(quoted, format!("token {REDACTED} accepted twice"));
+    // Only the case's own credentials make a quoted text worth rewriting.
+    let mut plain = "status 400, error invalid_grant".to_string();
+    case.redact_quoted(&mut plain);
+    assert_eq!(plain, "status 400, error invalid_grant");
 }
 
 /// Pieces of text that reach every rule: sensitive keys in both forms and cases (one a tail of a
