@@ -317,9 +317,11 @@ impl KeptExchange {
     /// The first pass: every value through the run's rules and secrets (uncut, so that a
     /// marker replaces a whole secret straddling a recording limit).
     fn redact_run(&mut self, r: &mut CaseRedactor) {
-        let value = |v: &mut Kept, r: &mut CaseRedactor| v.text = r.redact_run(&v.text);
+        let value = |v: &mut Kept, r: &mut CaseRedactor| {
+            v.text = r.redact_run(std::mem::take(&mut v.text));
+        };
         let header = |(k, v): &mut (String, Kept), r: &mut CaseRedactor| {
-            v.text = r.redact_run_header(k, &v.text);
+            v.text = r.redact_run_header(k, std::mem::take(&mut v.text));
         };
         value(&mut self.url, r);
         self.headers.iter_mut().for_each(|h| header(h, r));

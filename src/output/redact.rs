@@ -162,6 +162,12 @@ impl Redactor {
     /// [`Redactor::redact`], pushing to `noted` the one-time credentials ([`ONE_TIME_PARAMS`])
     /// the field rule blanked.
     fn redact_noting(&self, text: &str, noted: &mut Vec<String>) -> String {
+        self.redact_noting_cow(text, noted).into_owned()
+    }
+
+    /// [`Redactor::redact_noting`], borrowing `text` back when no rule changed it (most header
+    /// values).
+    fn redact_noting_cow<'t>(&self, text: &'t str, noted: &mut Vec<String>) -> Cow<'t, str> {
         let scan = self.scan(text);
         let mut out = Cow::Borrowed(text);
         if scan.pem {
@@ -192,7 +198,7 @@ impl Redactor {
         if scan.secret || scan.header_line || self.needles_in_markers {
             out = then(out, |t| self.redact_needles(t));
         }
-        out.into_owned()
+        out
     }
 
     /// One pass over `text` with the rules' patterns and the needles.
@@ -219,19 +225,30 @@ impl Redactor {
     /// [`Redactor::redact_header`], noting one-time credentials as
     /// [`Redactor::redact_noting`] does.
     fn redact_header_noting(&self, name: &str, value: &str, noted: &mut Vec<String>) -> String {
+        self.redact_header_noting_cow(name, value, noted)
+            .into_owned()
+    }
+
+    /// [`Redactor::redact_header_noting`], borrowing `value` back when no rule changed it.
+    fn redact_header_noting_cow<'v>(
+        &self,
+        name: &str,
+        value: &'v str,
+        noted: &mut Vec<String>,
+    ) -> Cow<'v, str> {
         // Compared in place: a transcript holds thousands of header names.
         let name = name.trim();
         let is = |known: &str| name.eq_ignore_ascii_case(known);
         if is("authorization") || is("proxy-authorization") {
-            self.redact_authorization(value)
+            Cow::Owned(self.redact_authorization(value))
         } else if is("cookie") {
-            redact_cookie_pairs(value)
+            Cow::Owned(redact_cookie_pairs(value))
         } else if is("set-cookie") {
-            self.redact_set_cookie(value)
+            Cow::Owned(self.redact_set_cookie(value))
         } else if SECRET_HEADERS.iter().any(|h| is(h)) {
-            REDACTED.to_string()
+            Cow::Borrowed(REDACTED)
         } else {
-            self.redact_noting(value, noted)
+            self.redact_noting_cow(value, noted)
         }
     }
 

@@ -7,6 +7,7 @@
 //! credentials the field rule blanked; the second replaces those (and the ones the case kept)
 //! wherever else they appear, once all are known.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::Redactor;
@@ -40,20 +41,21 @@ impl CaseRedactor {
     }
 
     /// First pass over a recorded string: the run's rules and secrets. The one-time
-    /// credentials the field rule blanked become the case's own.
-    pub fn redact_run(&mut self, text: &str) -> String {
+    /// credentials the field rule blanked become the case's own. `text` is given back when no
+    /// rule changed it.
+    pub fn redact_run(&mut self, text: String) -> String {
         let mut noted = Vec::new();
-        let out = self.run.redact_noting(text, &mut noted);
+        let changed = owned(self.run.redact_noting_cow(&text, &mut noted));
         noted.iter().for_each(|v| self.add_secret(v));
-        out
+        changed.unwrap_or(text)
     }
 
     /// First pass over a recorded header value ([`Redactor::redact_header`]).
-    pub fn redact_run_header(&mut self, name: &str, value: &str) -> String {
+    pub fn redact_run_header(&mut self, name: &str, value: String) -> String {
         let mut noted = Vec::new();
-        let out = self.run.redact_header_noting(name, value, &mut noted);
+        let changed = owned(self.run.redact_header_noting_cow(name, &value, &mut noted));
         noted.iter().for_each(|v| self.add_secret(v));
-        out
+        changed.unwrap_or(value)
     }
 
     /// Second pass, once every one-time credential of the case is known: each one, in every
@@ -72,5 +74,13 @@ impl CaseRedactor {
         if self.own.mentions_secret(text) {
             *text = self.own.redact(text);
         }
+    }
+}
+
+/// The rewritten text, if a rule rewrote it.
+fn owned(text: Cow<'_, str>) -> Option<String> {
+    match text {
+        Cow::Owned(changed) => Some(changed),
+        Cow::Borrowed(_) => None,
     }
 }

@@ -201,15 +201,15 @@ fn case_redactor_adds_the_case_secrets_to_the_run_ones() {
     let run = std::sync::Arc::new(Redactor::new(["run-secret".to_string()]));
     let mut case = CaseRedactor::new(run);
     case.add_secret("code-Zx81");
-    let echo = case.redact_run_header("x-echo", "rt-Qw9 code-Zx81");
+    let echo = case.redact_run_header("x-echo", "rt-Qw9 code-Zx81".to_string());
     assert_eq!(echo, "rt-Qw9 code-Zx81", "not known yet");
-    let body = case.redact_run(r#"{"refresh_token":"rt-Qw9","x":"run-secret"}"#);
+    let body = case.redact_run(r#"{"refresh_token":"rt-Qw9","x":"run-secret"}"#.to_string());
     assert_eq!(
         body,
         format!(r#"{{"refresh_token":"{REDACTED}","x":"{REDACTED}"}}"#)
     );
     assert_eq!(case.redact_own(echo), format!("{REDACTED} {REDACTED}"));
-    let bearer = case.redact_run_header("authorization", "Bearer rt-Qw9");
+    let bearer = case.redact_run_header("authorization", "Bearer rt-Qw9".to_string());
     assert_eq!(case.redact_own(bearer), format!("Bearer {REDACTED}"));
     let mut quoted = "token rt-Qw9 accepted twice".to_string();
     case.redact_quoted(&mut quoted);
