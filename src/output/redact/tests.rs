@@ -339,3 +339,57 @@ fn long_needles_are_matched_whole_and_overlaps_merged() {
     let r = Redactor::new(["y".repeat(50)]);
     assert_eq!(r.redact(&format!("<{repeated}>")), format!("<{REDACTED}>"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Needles longer than the bytes their finders are built over, from a two-letter alphabet
+    /// so that many candidates share a finder's prefix and differ after it: the finders with
+    /// confirmation find the same spans as the automaton.
+    #[test]
+    fn long_needles_are_found_as_the_automaton_finds_them(
+        needles in prop::collection::vec("[ab]{10,30}", 1..5),
+        text in "[ab]{0,120}",
+    ) {
+        let sorted = |search: Option<needles::Search>| {
+            let mut spans = search.map(|s| s.spans(&text)).unwrap_or_default();
+            spans.sort_unstable();
+            spans
+        };
+        prop_assert_eq!(
+            sorted(needles::Search::new(&needles)),
+            sorted(needles::Search::automaton(&needles))
+        );
+    }
+
+    /// A one-time credential met in one recorded string (a form body or a JSON member the
+    /// field rule blanks) leaves no copy in any other string of the case, whichever was
+    /// recorded first, nor in a message quoting it.
+    #[test]
+    fn one_time_credentials_met_anywhere_leave_no_copy(
+        value in "[A-Za-z0-9_~.-]{6,48}",
+        as_json in any::<bool>(),
+        before in "[ -~]{0,30}",
+        after in "[ -~]{0,30}",
+    ) {
+        let carrier = match as_json {
+            true => format!(r#"{{"refresh_token":"{value}"}}"#),
+            false => format!("grant_type=refresh_token&refresh_token={}", urlencode(&value)),
+        };
+        let mut case = CaseRedactor::new(std::sync::Arc::default());
+        let echo = case.redact_run_header("x-echo", format!("{before}{value}{after}"));
+        let echo_url = case.redact_run(format!("https://as.example/x?t={before}{value}"));
+        let carried = case.redact_run(carrier);
+        for text in [echo, echo_url, carried] {
+            let out = case.redact_own(text);
+            prop_assert!(!out.contains(&value), "{} survived: {}", value, out);
+        }
+        let mut message = format!("token {value} accepted twice");
+        case.redact_quoted(&mut message);
+        prop_assert!(!message.contains(&value), "{}", message);
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
