@@ -444,8 +444,8 @@ fn a_malformed_expectations_file_stops_the_run_before_any_case() {
 }
 
 /// Refresh tokens and PKCE verifiers are drawn per run, so no profile lists them; they are
-/// credentials all the same. The harness redacts them as it meets them, and `write_run` makes a
-/// last pass over the whole report: whatever the layer, none reaches an artefact.
+/// credentials all the same. Each case's redactor hides every one the case kept or the field
+/// rule met, wherever it appears: none reaches an artefact.
 #[test]
 fn refresh_tokens_and_verifiers_never_reach_an_artefact() {
     use obo_conformance::{artefacts, catalog, run};

@@ -45,8 +45,9 @@ pub(super) fn result(
     }
 }
 
-/// Records → report exchanges, with every credential redacted: the demo secrets, and every
-/// code, state and PKCE verifier the run saw (signatures of JWTs are cut by the redactor).
+/// Records → report exchanges, with every credential redacted: the demo secrets, every code,
+/// state and PKCE verifier the run saw, and every one-time credential the traffic carries
+/// (`redact::one_time_values`; signatures of JWTs are cut by the redactor).
 pub(super) fn transcript(records: &[Record], base: &str, ctx: &judge::Context) -> Vec<Exchange> {
     let mut r = Redactor::default()
         .with_basic_pair(&ctx.client_id, ctx.client_secret.as_deref().unwrap_or(""))
@@ -59,6 +60,11 @@ pub(super) fn transcript(records: &[Record], base: &str, ctx: &judge::Context) -
             if let Some(v) = rec.location_param(name) {
                 r.add_secret(&v);
             }
+        }
+        for text in [&rec.body, &rec.resp_body] {
+            crate::redact::one_time_values(text)
+                .iter()
+                .for_each(|v| r.add_secret(v));
         }
     }
     records

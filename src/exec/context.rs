@@ -2,6 +2,8 @@
 //! seeded RNG and attacker key, the run's options, and the server-wide changes to undo. What the
 //! case learned along the way (codes, tokens, requests) is [`super::memory::CaseMemory`].
 
+use std::sync::Mutex;
+
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 
@@ -15,8 +17,8 @@ pub(crate) struct TargetContext<'a> {
     pub(crate) strict: bool,
     pub(crate) session: Session,
     pub(crate) rng: ChaCha20Rng,
-    key_seed: u64,
-    attacker: Option<SigningKey>,
+    /// The run's printed seed: the attacker key derives from it.
+    run_seed: u64,
     /// Actors the case disabled, enabled again after it.
     pub(crate) disabled: Vec<String>,
     /// Seconds waited in real time in place of a clock operation (`[time]`).
@@ -26,22 +28,21 @@ pub(crate) struct TargetContext<'a> {
 }
 
 impl<'a> TargetContext<'a> {
-    /// A context whose RNG and attacker key derive from the case seed.
+    /// A context whose RNG derives from the case seed and whose attacker key derives from the
+    /// run seed.
     pub(crate) fn new(
         target: &'a Target,
         session: Session,
+        run_seed: u64,
         case_seed: [u8; 32],
         strict: bool,
     ) -> TargetContext<'a> {
-        let mut key_seed = [0u8; 8];
-        key_seed.copy_from_slice(&case_seed[..8]);
         TargetContext {
             target,
             strict,
             session,
             rng: <ChaCha20Rng as rand::SeedableRng>::from_seed(case_seed),
-            key_seed: u64::from_le_bytes(key_seed),
-            attacker: None,
+            run_seed,
             disabled: Vec::new(),
             waited_secs: 0,
             sent_secrets: Vec::new(),
@@ -54,13 +55,31 @@ impl<'a> TargetContext<'a> {
         jose::b64url(b)
     }
 
-    /// The attacker's ES256 key of this case (forgeries, wrong client assertions).
-    pub(crate) fn attacker_key(&mut self) -> SigningKey {
-        let seed = self.key_seed;
-        self.attacker
-            .get_or_insert_with(|| SigningKey::from_seed(seed, "attacker"))
-            .clone()
+    /// The attacker's ES256 key (forgeries, wrong client assertions): one per run, the same for
+    /// every case, reproducible from the printed seed.
+    pub(crate) fn attacker_key(&self) -> SigningKey {
+        attacker_key_of_run(self.run_seed)
     }
+}
+
+/// Runs whose attacker key is kept (a process runs one seed, tests a few).
+const KEPT_RUN_KEYS: usize = 4;
+
+/// The attacker key of the run with `seed`, derived on first use. Deriving a P-256 key is a
+/// scalar multiplication: once per run instead of once per forgery case.
+fn attacker_key_of_run(seed: u64) -> SigningKey {
+    static KEYS: Mutex<Vec<(u64, SigningKey)>> = Mutex::new(Vec::new());
+    // A panic while holding the lock leaves the list whole: recover it.
+    let mut keys = KEYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, key)) = keys.iter().find(|(s, _)| *s == seed) {
+        return key.clone();
+    }
+    let key = SigningKey::from_seed(seed, "attacker");
+    if keys.len() == KEPT_RUN_KEYS {
+        keys.remove(0);
+    }
+    keys.push((seed, key.clone()));
+    key
 }
 
 /// The harness's clock in Unix seconds (assertions it signs; the target's clock may differ).

@@ -97,7 +97,7 @@ pub async fn execute(
     };
     let mut run = CaseRun {
         case,
-        cx: TargetContext::new(target, session, case_seed(seed, &case.id), strict),
+        cx: TargetContext::new(target, session, seed, case_seed(seed, &case.id), strict),
         memory: CaseMemory::default(),
         findings: Findings::default(),
     };
@@ -107,29 +107,33 @@ pub async fn execute(
     };
     let ending = verdict::conclude(ending, &run.findings.unobserved);
     run.cx.restore().await;
-    let mut transcript = std::mem::take(&mut run.cx.session.transcript);
+    // The one redaction point of the case: its transcript, ending and checks.
     let mut secrets = std::mem::take(&mut run.memory.dynamic_secrets);
     secrets.append(&mut run.cx.sent_secrets);
-    scrub(&mut transcript, secrets);
+    let (redactor, transcript) = run.cx.session.finish(&secrets);
+    let ending = match ending {
+        Ending::Skipped(mut why) => {
+            redactor.redact_quoted(&mut why);
+            Ending::Skipped(why)
+        }
+        Ending::Errored(mut what) => {
+            redactor.redact_quoted(&mut what);
+            Ending::Errored(what)
+        }
+        completed => completed,
+    };
+    let mut checks = run.findings.checks;
+    for check in &mut checks {
+        redactor.redact_quoted(&mut check.expected);
+        redactor.redact_quoted(&mut check.actual);
+    }
     Executed {
         ending,
-        checks: run.findings.checks,
+        checks,
         transcript,
         readings: run.findings.readings,
         waited_secs: run.cx.waited_secs,
     }
-}
-
-/// Redacts the case's dynamic secrets from every recorded exchange: one automaton per case.
-fn scrub(transcript: &mut [Exchange], secrets: Vec<String>) {
-    if secrets.is_empty() {
-        return;
-    }
-    // The structural rules already ran when each exchange was recorded (Session::record).
-    let r = Redactor::new(secrets);
-    transcript
-        .iter_mut()
-        .for_each(|ex| r.redact_exchange_secrets(ex));
 }
 
 impl CaseRun<'_> {

@@ -1,6 +1,7 @@
 //! One case's HTTP session: a reqwest client with its own cookie jar, no automatic redirects,
-//! a per-request timeout and a response-size cap, and a transcript of every exchange with
-//! secrets redacted ([`crate::redact::Redactor`]).
+//! a per-request timeout and a response-size cap, and a transcript of every exchange, kept as
+//! sent and received until the case ends and then redacted in one pass
+//! ([`crate::redact::CaseRedactor`], [`Session::finish`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,15 +9,15 @@ use std::time::{Duration, Instant};
 use obo_report::{Exchange, HttpRequest, HttpResponse};
 use url::Url;
 
-use crate::redact::Redactor;
+use crate::redact::{CaseRedactor, Redactor};
 
 /// Bytes of a request or response body kept in the transcript.
 const TRANSCRIPT_BODY: usize = 4096;
 /// Bytes of one header value kept in the transcript.
 const TRANSCRIPT_HEADER: usize = 1024;
-/// Bytes of a recorded value that are redacted before the cut: a value is redacted on this
-/// window (so a huge body costs no more than a small one) and cut to its recording limit after,
-/// so the markers replace whole secrets that straddle the limit.
+/// Bytes of a recorded value kept until the case ends and redacted before the cut: a value is
+/// redacted on this window (so a huge body costs no more than a small one) and cut to its
+/// recording limit after, so the markers replace whole secrets that straddle the limit.
 const REDACTION_WINDOW: usize = 64 * 1024;
 
 /// A request as the harness built it; kept so that `replay` can send it again byte for byte.
@@ -171,7 +172,9 @@ pub struct Session {
     timeout: Duration,
     /// Step index recorded with each exchange.
     pub step: usize,
-    pub transcript: Vec<Exchange>,
+    /// Every exchange so far, as sent and received: a one-time credential may be met after the
+    /// exchanges that carry it, so redaction waits for [`Session::finish`].
+    kept: Vec<KeptExchange>,
 }
 
 impl Session {
@@ -195,7 +198,7 @@ impl Session {
             max_body,
             timeout,
             step: 0,
-            transcript: Vec::new(),
+            kept: Vec::new(),
         })
     }
 
@@ -231,82 +234,169 @@ impl Session {
         result: &Result<Response, TransportError>,
         took: Duration,
     ) {
-        let ex = self.exchange(req, result, took);
-        self.transcript.push(ex);
+        let kept = KeptExchange::new(self.step, req, result, took);
+        self.kept.push(kept);
     }
 
-    fn exchange(
-        &self,
+    /// The case's transcript, every string redacted by the case's one redactor: the run's
+    /// redactor, then the one-time credentials the case kept (`secrets`) and the ones the field
+    /// rule blanked in any exchange. The redactor is returned for what the case says about the
+    /// target (messages, checks). Leaves the session's transcript empty.
+    pub fn finish(&mut self, secrets: &[String]) -> (CaseRedactor, Vec<Exchange>) {
+        let mut redactor = CaseRedactor::new(self.redactor.clone());
+        secrets.iter().for_each(|s| redactor.add_secret(s));
+        let mut kept = std::mem::take(&mut self.kept);
+        kept.iter_mut().for_each(|k| k.redact_run(&mut redactor));
+        let transcript = kept.into_iter().map(|k| k.redacted(&redactor)).collect();
+        (redactor, transcript)
+    }
+}
+
+/// An exchange as sent and received, each value kept up to [`REDACTION_WINDOW`].
+struct KeptExchange {
+    step: usize,
+    method: String,
+    url: Kept,
+    /// The request's headers, its content type last.
+    headers: Vec<(String, Kept)>,
+    body: Option<Kept>,
+    response: Option<KeptResponse>,
+    error: Option<Kept>,
+    duration_ms: u64,
+}
+
+struct KeptResponse {
+    status: u16,
+    headers: Vec<(String, Kept)>,
+    body: Kept,
+    /// The body was cut at the response size cap.
+    truncated: bool,
+}
+
+impl KeptExchange {
+    fn new(
+        step: usize,
         req: &Request,
         result: &Result<Response, TransportError>,
         took: Duration,
-    ) -> Exchange {
-        let r = &self.redactor;
-        let header =
-            |k: &str, v: &str| cut_and_mark(v, TRANSCRIPT_HEADER, false, |w| r.redact_header(k, w));
-        let mut req_headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), header(k, v)))
-            .collect();
+    ) -> KeptExchange {
+        let keep_all = |headers: &[(String, String)]| -> Vec<(String, Kept)> {
+            headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Kept::new(v, false)))
+                .collect()
+        };
+        let mut headers = keep_all(&req.headers);
         if let Some(ct) = &req.content_type {
-            req_headers.push(("content-type".into(), header("content-type", ct)));
+            headers.push(("content-type".into(), Kept::new(ct, false)));
         }
-        let request = HttpRequest {
-            method: req.method.clone(),
-            url: record(r, req.url.as_str(), TRANSCRIPT_BODY, false),
-            headers: req_headers,
-            body: req
-                .body
-                .as_ref()
-                .map(|b| record(r, b, TRANSCRIPT_BODY, false)),
-        };
         let (response, error) = match result {
-            Ok(resp) => {
-                let body =
-                    cut_and_mark(&resp.body, TRANSCRIPT_BODY, resp.truncated, |w| r.redact(w));
-                let cut = body.len() > TRANSCRIPT_BODY || resp.truncated;
-                let headers = resp
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), header(k, v)))
-                    .collect();
-                (
-                    Some(HttpResponse {
-                        status: resp.status,
-                        headers,
-                        body: (!body.is_empty()).then_some(body),
-                        truncated: cut,
-                    }),
-                    None,
-                )
-            }
-            Err(e) => (None, Some(record(r, &e.msg, TRANSCRIPT_BODY, false))),
+            Ok(resp) => (
+                Some(KeptResponse {
+                    status: resp.status,
+                    headers: keep_all(&resp.headers),
+                    body: Kept::new(&resp.body, resp.truncated),
+                    truncated: resp.truncated,
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(Kept::new(&e.msg, false))),
         };
-        Exchange {
-            step: self.step,
-            request,
+        KeptExchange {
+            step,
+            method: req.method.clone(),
+            url: Kept::new(req.url.as_str(), false),
+            headers,
+            body: req.body.as_deref().map(|b| Kept::new(b, false)),
             response,
             error,
             duration_ms: took.as_millis() as u64,
         }
     }
+
+    /// The first pass: every value through the run's rules and secrets (uncut, so that a
+    /// marker replaces a whole secret straddling a recording limit).
+    fn redact_run(&mut self, r: &mut CaseRedactor) {
+        let value = |v: &mut Kept, r: &mut CaseRedactor| {
+            v.text = r.redact_run(std::mem::take(&mut v.text));
+        };
+        let header = |(k, v): &mut (String, Kept), r: &mut CaseRedactor| {
+            v.text = r.redact_run_header(k, std::mem::take(&mut v.text));
+        };
+        value(&mut self.url, r);
+        self.headers.iter_mut().for_each(|h| header(h, r));
+        if let Some(body) = &mut self.body {
+            value(body, r);
+        }
+        if let Some(resp) = &mut self.response {
+            resp.headers.iter_mut().for_each(|h| header(h, r));
+            value(&mut resp.body, r);
+        }
+        if let Some(error) = &mut self.error {
+            value(error, r);
+        }
+    }
+
+    /// The exchange as the report holds it, after [`KeptExchange::redact_run`]: every value
+    /// rid of the case's one-time credentials, then cut to its recording limit with a marker
+    /// of what was left out.
+    fn redacted(self, r: &CaseRedactor) -> Exchange {
+        let own = |text: String| r.redact_own(text);
+        let header = |(k, v): (String, Kept)| (k, v.recorded(TRANSCRIPT_HEADER, own));
+        let value = |v: Kept| v.recorded(TRANSCRIPT_BODY, own);
+        let request = HttpRequest {
+            method: self.method,
+            url: value(self.url),
+            headers: self.headers.into_iter().map(header).collect(),
+            body: self.body.map(value),
+        };
+        let response = self.response.map(|resp| {
+            let body = value(resp.body);
+            let cut = body.len() > TRANSCRIPT_BODY || resp.truncated;
+            HttpResponse {
+                status: resp.status,
+                headers: resp.headers.into_iter().map(header).collect(),
+                body: (!body.is_empty()).then_some(body),
+                truncated: cut,
+            }
+        });
+        Exchange {
+            step: self.step,
+            request,
+            response,
+            error: self.error.map(value),
+            duration_ms: self.duration_ms,
+        }
+    }
 }
 
-/// `text` redacted and cut to `limit` bytes, with a marker of how much was cut.
-fn record(r: &Redactor, text: &str, limit: usize, capped: bool) -> String {
-    cut_and_mark(text, limit, capped, |w| r.redact(w))
+/// A value as sent or received: its first [`REDACTION_WINDOW`] bytes, how many bytes past them
+/// were left out, and whether the value had already been cut at the response size cap.
+struct Kept {
+    text: String,
+    left_out: usize,
+    capped: bool,
 }
 
-/// Redacts the first [`REDACTION_WINDOW`] bytes of `text` with `redact`, cuts the result to
-/// `limit` bytes and appends the marker of how much was left out.
-fn cut_and_mark(text: &str, limit: usize, capped: bool, redact: impl Fn(&str) -> String) -> String {
-    let (window, cut) = clip(text, REDACTION_WINDOW);
-    let mut redacted = redact(window);
-    let more = redacted.len() - clip(&redacted, limit).0.len();
-    // The redacted value is cut in place: most values are short and kept whole.
-    redacted.truncate(redacted.len() - more);
-    with_cut_marker(redacted, cut + more, capped)
+impl Kept {
+    fn new(text: &str, capped: bool) -> Kept {
+        let (window, left_out) = clip(text, REDACTION_WINDOW);
+        Kept {
+            text: window.to_string(),
+            left_out,
+            capped,
+        }
+    }
+
+    /// The value redacted with `redact`, cut to `limit` bytes, with the marker of how much was
+    /// left out.
+    fn recorded(self, limit: usize, redact: impl FnOnce(String) -> String) -> String {
+        let mut redacted = redact(self.text);
+        let more = redacted.len() - clip(&redacted, limit).0.len();
+        // The redacted value is cut in place: most values are short and kept whole.
+        redacted.truncate(redacted.len() - more);
+        with_cut_marker(redacted, self.left_out + more, self.capped)
+    }
 }
 
 /// The first `limit` bytes of `text` (on a character boundary) and how many bytes were left out.
@@ -412,6 +502,10 @@ fn describe(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    fn record(r: &Redactor, text: &str, limit: usize, capped: bool) -> String {
+        Kept::new(text, capped).recorded(limit, |w| r.redact(&w))
+    }
+
     #[test]
     fn recorded_values_are_cut_with_a_marker_of_the_bytes_left_out() {
         let r = Redactor::new(vec!["s3cret".to_string()]);
@@ -426,6 +520,47 @@ mod tests {
         let huge = "a".repeat(REDACTION_WINDOW * 4);
         let out = record(&r, &huge, TRANSCRIPT_HEADER, false);
         assert!(out.contains(&format!("{} more bytes", huge.len() - TRANSCRIPT_HEADER)));
+    }
+
+    /// A one-time credential met after the exchanges that carry it (a refresh token a later
+    /// step keeps, or one no step keeps) leaves no copy in any string of the transcript, nor in
+    /// a message that quotes it; one straddling a recording limit is replaced whole.
+    #[test]
+    fn one_time_credentials_leave_no_copy_in_any_recorded_string() {
+        let (kept, unkept) = ("rt-kept-Zm9vYmFyYmF6cXV4", "v3rifier-0123456789-abcdefghij");
+        let mut session = Session::new(Duration::from_secs(1), 1 << 20, Arc::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = Url::parse(&format!("https://as.example/token?x={kept}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let req = Request::post_form(
+            url.clone(),
+            &[("code_verifier".to_string(), unkept.to_string())],
+        )
+        .header("x-trace", format!("t {kept}"));
+        let padding = "p".repeat(TRANSCRIPT_BODY - 10);
+        let resp = Response {
+            url,
+            status: 200,
+            headers: vec![("x-echo".into(), format!("{kept} {unkept}"))],
+            body: format!("{padding}{kept}"),
+            truncated: false,
+        };
+        session.record(&req, &Ok(resp), Duration::ZERO);
+        let error = TransportError {
+            method: "POST".into(),
+            url: "https://as.example/token".into(),
+            msg: format!("refused {kept}"),
+        };
+        session.record(&req, &Err(error), Duration::ZERO);
+        let (redactor, transcript) = session.finish(&[kept.to_string()]);
+        let text = serde_json::to_string(&transcript).unwrap_or_default();
+        for secret in [kept, unkept, &kept[..10]] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let mut message = format!("refresh token {kept} was accepted twice");
+        redactor.redact_quoted(&mut message);
+        assert_eq!(message, "refresh token [REDACTED] was accepted twice");
+        assert!(session.finish(&[]).1.is_empty());
     }
 
     #[test]

@@ -1,5 +1,4 @@
-//! What a run leaves behind, and the report commands: the five artefacts of `run` (after a last
-//! redaction pass), the CI gate of `--expectations`, `--update-expectations`, `diff` and
+//! What a run leaves behind, and the report commands: the five artefacts of `run`, the CI gate of `--expectations`, `--update-expectations`, `diff` and
 //! `matrix` (reports/README.md documents formats and exit codes).
 //!
 //! Every function that backs a command returns the command's exit code and prints its own
@@ -9,26 +8,16 @@ use std::path::{Path, PathBuf};
 
 use obo_report::baseline::{judge_report, Baseline, BaselineError, Evaluation};
 use obo_report::{diff, matrix, Report, ReportError};
-use serde_json::Value;
 
-use crate::redact::Redactor;
+use crate::redact;
 
 pub use super::exit::{HARNESS as EXIT_HARNESS, INVALID as EXIT_INVALID};
 
-/// Parameters whose values the harness or the target draws per run and that are credentials in
-/// their own right, though no profile lists them: a refresh token redeems new access tokens
-/// (RFC 6749 §10.4), a PKCE verifier redeems a code (RFC 7636 §7.1, OBO-INH-PKCE-*).
-pub const DYNAMIC_SECRETS: [&str; 2] = ["refresh_token", "code_verifier"];
-
-/// Every value of the [`DYNAMIC_SECRETS`] parameters seen in the report's transcripts: in form
-/// bodies and query strings (requests) and in JSON members (responses), in first-seen order.
+/// Every one-time credential ([`redact::ONE_TIME_PARAMS`]) left in clear in the report's
+/// transcripts, in first-seen order: none in a report the harness wrote (each case's
+/// [`redact::CaseRedactor`] hid them), so a check for tests and reviews.
 pub fn dynamic_secrets(report: &Report) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    let mut keep = |v: String| {
-        if !v.is_empty() && !v.starts_with('[') && !found.contains(&v) {
-            found.push(v);
-        }
-    };
     for case in &report.cases {
         for ex in &case.transcript {
             let mut texts = vec![ex.request.url.as_str()];
@@ -37,10 +26,9 @@ pub fn dynamic_secrets(report: &Report) -> Vec<String> {
                 texts.extend(resp.body.as_deref());
                 texts.extend(resp.headers.iter().map(|(_, v)| v.as_str()));
             }
-            for text in texts {
-                for name in DYNAMIC_SECRETS {
-                    form_values(text, name).into_iter().for_each(&mut keep);
-                    json_values(text, name).into_iter().for_each(&mut keep);
+            for value in texts.into_iter().flat_map(redact::one_time_values) {
+                if !value.starts_with('[') && !found.contains(&value) {
+                    found.push(value);
                 }
             }
         }
@@ -48,61 +36,10 @@ pub fn dynamic_secrets(report: &Report) -> Vec<String> {
     found
 }
 
-/// Values of `name=` in a form body or the query of a URL, percent-decoded.
-fn form_values(text: &str, name: &str) -> Vec<String> {
-    let query = text.split_once('?').map_or(text, |(_, q)| q);
-    url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .collect()
-}
-
-/// String values of member `name` anywhere in a JSON text (nothing if it is not JSON).
-fn json_values(text: &str, name: &str) -> Vec<String> {
-    fn walk(v: &Value, name: &str, out: &mut Vec<String>) {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    match v {
-                        Value::String(s) if k == name => out.push(s.clone()),
-                        _ => walk(v, name, out),
-                    }
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, name, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if text.contains(name) {
-        if let Ok(v) = serde_json::from_str::<Value>(text) {
-            walk(&v, name, &mut out);
-        }
-    }
-    out
-}
-
-/// Redacts refresh tokens and PKCE verifiers everywhere in the report (transcripts, messages,
-/// checks), in every encoding the [`Redactor`] knows; returns how many distinct values it hid.
-/// A secret is a secret whatever the artefact: this runs before any of them is written.
-pub fn redact_dynamic_secrets(report: &mut Report) -> usize {
-    let secrets = dynamic_secrets(report);
-    if secrets.is_empty() {
-        return 0;
-    }
-    let redactor = Redactor::new(secrets.iter().cloned());
-    obo_report::each_text_mut(report, |text| {
-        if redactor.mentions_secret(text) {
-            *text = redactor.redact(text);
-        }
-    });
-    secrets.len()
-}
-
-/// Redacts, records the replay line of every case that did not pass, then writes report.json,
-/// report.html, report.md, junit.xml and report.sarif.
+/// Records the replay line of every case that did not pass, then writes report.json,
+/// report.html, report.md, junit.xml and report.sarif. Redaction is done: every case went
+/// through its [`redact::CaseRedactor`] as it ended.
 pub fn write_run(report: &mut Report, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    redact_dynamic_secrets(report);
     obo_report::fill_replay(report);
     obo_report::write_all(report, out)
 }
@@ -380,61 +317,4 @@ pub fn render_command(
     }
     println!("reports: {}", out.display());
     gate(eval.as_ref(), 0, false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_dynamic_secrets_in_forms_queries_and_json() {
-        let body = "grant_type=refresh_token&refresh_token=rt%2Fone&client_id=c";
-        assert_eq!(form_values(body, "refresh_token"), ["rt/one"]);
-        assert_eq!(
-            form_values("http://h/cb?code_verifier=v1&x=2", "code_verifier"),
-            ["v1"]
-        );
-        let json = r#"{"access_token":"a","refresh_token":"rt-two","n":{"refresh_token":"rt-3"}}"#;
-        let mut found = json_values(json, "refresh_token");
-        found.sort();
-        assert_eq!(found, ["rt-3", "rt-two"]);
-        assert!(json_values("not json refresh_token", "refresh_token").is_empty());
-    }
-
-    /// A report whose transcript carries a refresh token and a verifier in clear (a harness
-    /// layer that forgot them): every copy goes, in every field, whatever the encoding.
-    #[test]
-    fn the_last_pass_redacts_every_copy() {
-        let (rt, verifier) = ("rt-Zm9vYmFyYmF6cXV4", "v3rifier-0123456789-abcdefghij");
-        let exchange = |body: String, resp: String| {
-            serde_json::json!({"step": 1, "request": {"method": "POST", "url": "http://127.0.0.1:1/token",
-                "headers": [], "body": body}, "response": {"status": 200, "headers": [],
-                "body": resp, "truncated": false}, "error": null, "duration_ms": 0})
-        };
-        let report: Report = serde_json::from_value(serde_json::json!({
-            "schema_version": "1", "suite_version": "0", "seed": 1, "strict": false,
-            "started_at": "x", "duration_ms": 0, "requirements": {},
-            "target": {"name": "t", "issuer": "http://127.0.0.1:1", "revision": "02",
-                       "profile_digest": "d", "capabilities": []},
-            "summary": {"passed": 0, "failed": 1, "warned": 0, "skipped": 0, "errors": 0},
-            "cases": [{"id": "AT-X", "title": "t", "verdict": "fail", "requirements": [],
-                "scenarios": [], "level": "MUST", "tags": [], "duration_ms": 0,
-                "message": format!("refresh token {rt} was accepted twice"),
-                "checks": [{"step": 2, "name": "n", "expected": "400",
-                    "actual": format!("200 for refresh_token={rt}"), "ok": false,
-                    "level": "MUST", "requirements": []}],
-                "transcript": [
-                    exchange(format!("grant_type=authorization_code&code_verifier={verifier}"),
-                             format!("{{\"refresh_token\":\"{rt}\"}}")),
-                    exchange(format!("grant_type=refresh_token&refresh_token={rt}"), "{}".into()),
-                ]}]
-        }))
-        .expect("synthetic report");
-        let mut report = report;
-        assert_eq!(redact_dynamic_secrets(&mut report), 2);
-        let text = serde_json::to_string(&report).expect("json");
-        assert!(!text.contains(rt) && !text.contains(verifier), "{text}");
-        assert!(text.contains("refresh_token=[REDACTED]"), "{text}");
-        assert!(dynamic_secrets(&report).is_empty());
-    }
 }

@@ -21,6 +21,13 @@
 //!   attributes, API-key headers are blanked, anything else goes through `redact`.
 //! - [`Redactor::redact_json`]`(value)`: the same on every string of a JSON value, and sensitive
 //!   member names blanked whatever their value type.
+//!
+//! The one redaction point of a case is its [`CaseRedactor`]: the run's `Redactor` (built once
+//! per run over the profile's secrets) and the case's one-time credentials ([`ONE_TIME_PARAMS`]:
+//! refresh tokens, PKCE verifiers), those the case kept and those the field rule blanked. The
+//! session keeps each exchange as sent and received until the case ends; then every recorded
+//! string goes through the run's rules, every one through the case's one-time credentials, and
+//! the ending and checks through the latter (`Session::finish`); no later pass redacts again.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -28,21 +35,24 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use obo_report::Exchange;
 use serde_json::Value;
 
 pub const REDACTED: &str = "[REDACTED]";
 pub const SIGNATURE: &str = "[SIGNATURE]";
 pub const PRIVATE_KEY: &str = "[PRIVATE KEY]";
 
+mod case;
 mod fields;
 mod needles;
+mod one_time;
 mod structure;
+pub use case::CaseRedactor;
 use fields::{
     is_sensitive_field, redact_cookie_pairs, redact_html_inputs, redact_login_hints,
     redact_sensitive_fields, split_header_line, Scan,
 };
 use needles::Search;
+pub use one_time::{one_time_values, ONE_TIME_PARAMS};
 use structure::{looks_like_jws, redact_jws_signatures, redact_pem_private_keys};
 
 /// Headers whose whole value is a credential.
@@ -146,6 +156,18 @@ impl Redactor {
     /// One scan of the text says which rules can apply ([`Scan`]); a rule that changes nothing
     /// copies nothing.
     pub fn redact(&self, text: &str) -> String {
+        self.redact_noting(text, &mut Vec::new())
+    }
+
+    /// [`Redactor::redact`], pushing to `noted` the one-time credentials ([`ONE_TIME_PARAMS`])
+    /// the field rule blanked.
+    fn redact_noting(&self, text: &str, noted: &mut Vec<String>) -> String {
+        self.redact_noting_cow(text, noted).into_owned()
+    }
+
+    /// [`Redactor::redact_noting`], borrowing `text` back when no rule changed it (most header
+    /// values).
+    fn redact_noting_cow<'t>(&self, text: &'t str, noted: &mut Vec<String>) -> Cow<'t, str> {
         let scan = self.scan(text);
         let mut out = Cow::Borrowed(text);
         if scan.pem {
@@ -157,9 +179,11 @@ impl Redactor {
         }
         if scan.has_keys() {
             out = match out {
-                Cow::Borrowed(t) => redact_sensitive_fields(t, &scan),
+                Cow::Borrowed(t) => redact_sensitive_fields(t, &scan, noted),
                 // An earlier rule moved the keys: find them again.
-                Cow::Owned(t) => then(Cow::Owned(t), |t| redact_sensitive_fields(t, &Scan::of(t))),
+                Cow::Owned(t) => then(Cow::Owned(t), |t| {
+                    redact_sensitive_fields(t, &Scan::of(t), noted)
+                }),
             };
         }
         if scan.input {
@@ -174,7 +198,7 @@ impl Redactor {
         if scan.secret || scan.header_line || self.needles_in_markers {
             out = then(out, |t| self.redact_needles(t));
         }
-        out.into_owned()
+        out
     }
 
     /// One pass over `text` with the rules' patterns and the needles.
@@ -195,19 +219,36 @@ impl Redactor {
 
     /// A header value fit for a transcript.
     pub fn redact_header(&self, name: &str, value: &str) -> String {
+        self.redact_header_noting(name, value, &mut Vec::new())
+    }
+
+    /// [`Redactor::redact_header`], noting one-time credentials as
+    /// [`Redactor::redact_noting`] does.
+    fn redact_header_noting(&self, name: &str, value: &str, noted: &mut Vec<String>) -> String {
+        self.redact_header_noting_cow(name, value, noted)
+            .into_owned()
+    }
+
+    /// [`Redactor::redact_header_noting`], borrowing `value` back when no rule changed it.
+    fn redact_header_noting_cow<'v>(
+        &self,
+        name: &str,
+        value: &'v str,
+        noted: &mut Vec<String>,
+    ) -> Cow<'v, str> {
         // Compared in place: a transcript holds thousands of header names.
         let name = name.trim();
         let is = |known: &str| name.eq_ignore_ascii_case(known);
         if is("authorization") || is("proxy-authorization") {
-            self.redact_authorization(value)
+            Cow::Owned(self.redact_authorization(value))
         } else if is("cookie") {
-            redact_cookie_pairs(value)
+            Cow::Owned(redact_cookie_pairs(value))
         } else if is("set-cookie") {
-            self.redact_set_cookie(value)
+            Cow::Owned(self.redact_set_cookie(value))
         } else if SECRET_HEADERS.iter().any(|h| is(h)) {
-            REDACTED.to_string()
+            Cow::Borrowed(REDACTED)
         } else {
-            self.redact(value)
+            self.redact_noting_cow(value, noted)
         }
     }
 
@@ -312,44 +353,6 @@ impl Redactor {
             Some(search) => search.is_match(text),
             None => !self.needles.is_empty(),
         }
-    }
-
-    /// Replaces only the configured secrets (every encoding) in every recorded string of an
-    /// exchange: for transcripts whose structural redaction (signatures, keys, sensitive
-    /// fields, credentials in headers) already ran when they were recorded.
-    pub fn redact_exchange_secrets(&self, ex: &mut Exchange) {
-        if self.needles.is_empty() {
-            return;
-        }
-        let r = |s: &mut String| {
-            if self.mentions_secret(s) {
-                *s = self.redact_needles(s).into_owned();
-            }
-        };
-        r(&mut ex.request.url);
-        ex.request.body.iter_mut().for_each(r);
-        ex.request.headers.iter_mut().for_each(|(_, v)| r(v));
-        if let Some(resp) = &mut ex.response {
-            resp.body.iter_mut().for_each(r);
-            resp.headers.iter_mut().for_each(|(_, v)| r(v));
-        }
-        ex.error.iter_mut().for_each(r);
-    }
-
-    /// Redacts every recorded string of an exchange (URL, bodies, header values).
-    pub fn redact_exchange(&self, ex: &mut Exchange) {
-        ex.request.url = self.redact(&ex.request.url);
-        ex.request.body = ex.request.body.as_deref().map(|b| self.redact(b));
-        for (_, v) in ex.request.headers.iter_mut() {
-            *v = self.redact(v);
-        }
-        if let Some(resp) = &mut ex.response {
-            resp.body = resp.body.as_deref().map(|b| self.redact(b));
-            for (_, v) in resp.headers.iter_mut() {
-                *v = self.redact(v);
-            }
-        }
-        ex.error = ex.error.as_deref().map(|e| self.redact(e));
     }
 }
 

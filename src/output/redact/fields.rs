@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
-use super::{replace_spans, REDACTED};
+use super::{one_time, replace_spans, REDACTED};
 
 /// Form-field and JSON member names whose value is always a secret: credentials, and the
 /// one-time values a run observes (authorization codes and PKCE verifiers, RFC 6749 §4.1.2 and
@@ -122,8 +122,14 @@ impl Scan {
 }
 
 /// `name=value` form fields and `"name": "value"` JSON members with a sensitive name, at the
-/// keys `scan` found in `text`.
-pub(super) fn redact_sensitive_fields<'t>(text: &'t str, scan: &Scan) -> Cow<'t, str> {
+/// keys `scan` found in `text`. The values of one-time credentials
+/// ([`super::ONE_TIME_PARAMS`]) are pushed to `noted`, decoded: the case's redactor then looks
+/// for them everywhere else.
+pub(super) fn redact_sensitive_fields<'t>(
+    text: &'t str,
+    scan: &Scan,
+    noted: &mut Vec<String>,
+) -> Cow<'t, str> {
     let mut spans = Vec::new();
     // A key is looked for again only past the end of its previous occurrence.
     let mut next_from = vec![0usize; 2 * SENSITIVE_FIELDS.len()];
@@ -134,13 +140,24 @@ pub(super) fn redact_sensitive_fields<'t>(text: &'t str, scan: &Scan) -> Cow<'t,
         if start < *from {
             continue;
         }
-        let field_len = SENSITIVE_FIELDS[pattern / 2].len();
-        if pattern % 2 == 0 {
-            *from = start + field_len + 1;
+        let field = SENSITIVE_FIELDS[pattern / 2];
+        let found = spans.len();
+        let is_form = pattern % 2 == 0;
+        if is_form {
+            *from = start + field.len() + 1;
             form_field_span(text, start, *from, &mut spans);
         } else {
-            *from = start + field_len + 2;
+            *from = start + field.len() + 2;
             json_member_span(text, *from, &mut spans);
+        }
+        if super::ONE_TIME_PARAMS.contains(&field) {
+            let values = spans.get(found..).unwrap_or_default();
+            for raw in values.iter().filter_map(|&(a, b)| text.get(a..b)) {
+                noted.push(match is_form {
+                    true => one_time::form_decoded(raw),
+                    false => one_time::json_unescaped(raw),
+                });
+            }
         }
     }
     replace_spans(text, spans, REDACTED)

@@ -8,11 +8,17 @@ use memchr::memmem::Finder;
 /// costs little; a case's dynamic secrets are a handful); past it, with one automaton.
 const FEW: usize = 16;
 
+/// Bytes of a needle a finder is built over; a hit is confirmed by comparing the rest. Building
+/// a finder costs time in the needle's length (byte ranking, critical factorisation), a case
+/// builds one per encoding of each secret it meets, and secrets such as refresh tokens run to
+/// hundreds of bytes, while a dozen bytes of one already make a false candidate rare.
+const FINDER_PREFIX: usize = 12;
+
 /// A search built once over a redactor's needles.
 #[derive(Clone)]
 pub(super) enum Search {
-    /// One SIMD substring finder per needle.
-    Few(Vec<Finder<'static>>),
+    /// One SIMD substring finder per needle, over its first [`FINDER_PREFIX`] bytes.
+    Few(Vec<Prefixed>),
     /// One non-contiguous NFA over all needles: the haystacks are short (one exchange's
     /// strings), so a cheap build matters more than the fastest search.
     Many(AhoCorasick),
@@ -22,11 +28,9 @@ impl Search {
     /// `None` only past the automaton's size limits.
     pub fn new(needles: &[String]) -> Option<Search> {
         if needles.len() <= FEW {
-            let finders = needles
-                .iter()
-                .map(|n| Finder::new(n.as_bytes()).into_owned())
-                .collect();
-            return Some(Search::Few(finders));
+            return Some(Search::Few(
+                needles.iter().map(|n| Prefixed::new(n)).collect(),
+            ));
         }
         Search::automaton(needles)
     }
@@ -42,7 +46,9 @@ impl Search {
 
     pub fn is_match(&self, text: &str) -> bool {
         match self {
-            Search::Few(finders) => finders.iter().any(|f| f.find(text.as_bytes()).is_some()),
+            Search::Few(finders) => finders
+                .iter()
+                .any(|f| f.find_from(text.as_bytes(), 0).is_some()),
             Search::Many(automaton) => automaton.is_match(text),
         }
     }
@@ -55,11 +61,11 @@ impl Search {
                 let bytes = text.as_bytes();
                 let mut spans = Vec::new();
                 for finder in finders {
-                    let len = finder.needle().len();
+                    let len = finder.needle.len();
                     let mut from = 0;
-                    while let Some(at) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
-                        spans.push((from + at, from + at + len));
-                        from += at + 1;
+                    while let Some(at) = finder.find_from(bytes, from) {
+                        spans.push((at, at + len));
+                        from = at + 1;
                     }
                 }
                 spans
@@ -68,6 +74,35 @@ impl Search {
                 .find_overlapping_iter(text)
                 .map(|m| (m.start(), m.end()))
                 .collect(),
+        }
+    }
+}
+
+/// A needle and a finder over its first [`FINDER_PREFIX`] bytes.
+#[derive(Clone)]
+pub(super) struct Prefixed {
+    finder: Finder<'static>,
+    needle: Box<[u8]>,
+}
+
+impl Prefixed {
+    fn new(needle: &str) -> Prefixed {
+        let bytes = needle.as_bytes();
+        let prefix = bytes.get(..FINDER_PREFIX).unwrap_or(bytes);
+        Prefixed {
+            finder: Finder::new(prefix).into_owned(),
+            needle: bytes.into(),
+        }
+    }
+
+    /// The start of the first whole occurrence of the needle at or after `from`.
+    fn find_from(&self, haystack: &[u8], mut from: usize) -> Option<usize> {
+        loop {
+            let at = from + self.finder.find(haystack.get(from..)?)?;
+            if haystack.get(at..)?.starts_with(&self.needle) {
+                return Some(at);
+            }
+            from = at + 1;
         }
     }
 }

@@ -193,31 +193,31 @@ fn multibyte_text_is_safe() {
     assert_eq!(r.redact("password=日本"), format!("password={REDACTED}"));
 }
 
+/// A case's redactor applies the run's rules and secrets, notes the one-time credentials the
+/// field rule blanks, and in its second pass replaces them (and the ones the case kept)
+/// everywhere, in headers too; a quoted text is rewritten only if it quotes one of them.
 #[test]
-fn secrets_pass_reaches_every_string_of_an_exchange() {
-    use obo_report::{HttpRequest, HttpResponse};
-    let secret = "code-Zx81";
-    let mut ex = Exchange {
-        step: 0,
-        request: HttpRequest {
-            method: "POST".into(),
-            url: format!("https://as.example/token?code={secret}"),
-            headers: vec![("x-trace".into(), format!("t {secret}"))],
-            body: Some(format!("code={secret}&x=1")),
-        },
-        response: Some(HttpResponse {
-            status: 400,
-            headers: vec![("x-echo".into(), secret.into())],
-            body: Some(format!("{{\"code\":\"{secret}\"}}")),
-            truncated: false,
-        }),
-        error: Some(format!("refused {secret}")),
-        duration_ms: 1,
-    };
-    Redactor::new([secret.to_string()]).redact_exchange_secrets(&mut ex);
-    let text = serde_json::to_string(&ex).unwrap_or_default();
-    assert!(!text.contains(secret), "{text}");
-    assert_eq!(text.matches(REDACTED).count(), 6, "{text}");
+fn case_redactor_adds_the_case_secrets_to_the_run_ones() {
+    let run = std::sync::Arc::new(Redactor::new(["run-secret".to_string()]));
+    let mut case = CaseRedactor::new(run);
+    case.add_secret("code-Zx81");
+    let echo = case.redact_run_header("x-echo", "rt-Qw9 code-Zx81".to_string());
+    assert_eq!(echo, "rt-Qw9 code-Zx81", "not known yet");
+    let body = case.redact_run(r#"{"refresh_token":"rt-Qw9","x":"run-secret"}"#.to_string());
+    assert_eq!(
+        body,
+        format!(r#"{{"refresh_token":"{REDACTED}","x":"{REDACTED}"}}"#)
+    );
+    assert_eq!(case.redact_own(echo), format!("{REDACTED} {REDACTED}"));
+    let bearer = case.redact_run_header("authorization", "Bearer rt-Qw9".to_string());
+    assert_eq!(case.redact_own(bearer), format!("Bearer {REDACTED}"));
+    let mut quoted = "token rt-Qw9 accepted twice".to_string();
+    case.redact_quoted(&mut quoted);
+    assert_eq!(quoted, format!("token {REDACTED} accepted twice"));
+    // Only the case's own credentials make a quoted text worth rewriting.
+    let mut plain = "status 400, error invalid_grant".to_string();
+    case.redact_quoted(&mut plain);
+    assert_eq!(plain, "status 400, error invalid_grant");
 }
 
 /// Pieces of text that reach every rule: sensitive keys in both forms and cases (one a tail of a
@@ -321,4 +321,75 @@ proptest! {
         let matched = needles::Search::new(&needles).is_some_and(|s| s.is_match(&text));
         prop_assert_eq!(matched, !few.is_empty());
     }
+}
+
+/// A needle longer than the bytes its finder is built over is confirmed whole: a text with only
+/// its beginning keeps that beginning, overlapping copies are merged into one marker.
+#[test]
+fn long_needles_are_matched_whole_and_overlaps_merged() {
+    let secret = format!("{}{}", "rt-0123456789", "x".repeat(40));
+    let r = Redactor::new([secret.clone()]);
+    let head = &secret[..20];
+    assert_eq!(r.redact(&format!("a {head}! b")), format!("a {head}! b"));
+    assert_eq!(
+        r.redact(&format!("a {head}{secret} b")),
+        format!("a {head}{REDACTED} b")
+    );
+    let repeated = "y".repeat(60);
+    let r = Redactor::new(["y".repeat(50)]);
+    assert_eq!(r.redact(&format!("<{repeated}>")), format!("<{REDACTED}>"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Needles longer than the bytes their finders are built over, from a two-letter alphabet
+    /// so that many candidates share a finder's prefix and differ after it: the finders with
+    /// confirmation find the same spans as the automaton.
+    #[test]
+    fn long_needles_are_found_as_the_automaton_finds_them(
+        needles in prop::collection::vec("[ab]{10,30}", 1..5),
+        text in "[ab]{0,120}",
+    ) {
+        let sorted = |search: Option<needles::Search>| {
+            let mut spans = search.map(|s| s.spans(&text)).unwrap_or_default();
+            spans.sort_unstable();
+            spans
+        };
+        prop_assert_eq!(
+            sorted(needles::Search::new(&needles)),
+            sorted(needles::Search::automaton(&needles))
+        );
+    }
+
+    /// A one-time credential met in one recorded string (a form body or a JSON member the
+    /// field rule blanks) leaves no copy in any other string of the case, whichever was
+    /// recorded first, nor in a message quoting it.
+    #[test]
+    fn one_time_credentials_met_anywhere_leave_no_copy(
+        value in "[A-Za-z0-9_~.-]{6,48}",
+        as_json in any::<bool>(),
+        before in "[ -~]{0,30}",
+        after in "[ -~]{0,30}",
+    ) {
+        let carrier = match as_json {
+            true => format!(r#"{{"refresh_token":"{value}"}}"#),
+            false => format!("grant_type=refresh_token&refresh_token={}", urlencode(&value)),
+        };
+        let mut case = CaseRedactor::new(std::sync::Arc::default());
+        let echo = case.redact_run_header("x-echo", format!("{before}{value}{after}"));
+        let echo_url = case.redact_run(format!("https://as.example/x?t={before}{value}"));
+        let carried = case.redact_run(carrier);
+        for text in [echo, echo_url, carried] {
+            let out = case.redact_own(text);
+            prop_assert!(!out.contains(&value), "{} survived: {}", value, out);
+        }
+        let mut message = format!("token {value} accepted twice");
+        case.redact_quoted(&mut message);
+        prop_assert!(!message.contains(&value), "{}", message);
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
