@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use obo_conformance::catalog;
 use obo_conformance::profile;
-use obo_conformance::run::{run_catalog, select, RunOptions};
+use obo_conformance::run::{run_catalog, runtime, select, RunOptions};
 
 const TEMPLATE: &str = include_str!("../src/target/reference-auto.toml");
 
@@ -108,7 +108,8 @@ fn main() {
     let base = base.trim().to_string();
     let server_pid = server.0.id().to_string();
 
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    // The runtime `obo-conformance run` uses.
+    let rt = runtime().expect("tokio runtime");
     let text = TEMPLATE
         .replace("@REVISION@", "02")
         .replace("@BASE@", &base);

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         None => catalog::Source::Embedded,
     };
     let code = match cli.command {
-        Command::Run(args) => match tokio::runtime::Runtime::new() {
+        Command::Run(args) => match obo_conformance::exec::schedule::runtime() {
             Ok(rt) => rt.block_on(run::command(&dir, args, cli.color, cli.quiet)),
             Err(e) => {
                 eprintln!("error: cannot start the async runtime: {e}");
