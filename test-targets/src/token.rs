@@ -235,6 +235,20 @@ fn refresh_grant(app: &App, caller: &Caller, p: &Params) -> Response {
             s.to_string()
         }
     };
+    // Public clients get a rotated refresh token (OBO-INH-14, RFC 9700 §4.14.2): the old one is
+    // checked and retired under one lock, so concurrent refreshes cannot both redeem it.
+    if caller.public {
+        let retired = match app.store().refresh.get_mut(rt) {
+            Some(old) if old.active => {
+                old.active = false;
+                true
+            }
+            _ => false,
+        };
+        if !retired {
+            return invalid("refresh token no longer valid");
+        }
+    }
     let grant = Grant {
         grant: &r.grant,
         client_id: &r.client_id,
@@ -248,11 +262,7 @@ fn refresh_grant(app: &App, caller: &Caller, p: &Params) -> Response {
         "expires_in": ACCESS_TTL,
         "scope": scope,
     });
-    // Public clients get a rotated refresh token (OBO-INH-14).
     if caller.public {
-        if let Some(old) = app.store().refresh.get_mut(rt) {
-            old.active = false;
-        }
         body["refresh_token"] = Value::String(new_refresh(app, &grant));
     }
     token_json(body)
