@@ -186,6 +186,20 @@ fn implied_needs_and_exclusivity() {
     assert!(clock.effective_needs().contains("clock"));
 }
 
+/// A forged login post needs an interactive driver; a forged consent post also depends on the
+/// stored consent, so it runs alone. Neither is declared in the case files: the steps imply it.
+#[test]
+fn forged_consent_posts_imply_their_needs_and_exclusivity() {
+    let cat = catalog::load(&catalog::default_dir()).expect("catalogue loads");
+    let login = cat.case("AUTHZ-LOGIN-CSRF-WRONG").expect("case");
+    assert!(login.effective_needs().contains("interactive_consent"));
+    assert!(!login.is_exclusive());
+    let consent = cat.case("AUTHZ-CONSENT-CSRF-WRONG").expect("case");
+    assert!(consent.effective_needs().contains("interactive_consent"));
+    assert!(consent.effective_needs().contains("second_user"));
+    assert!(consent.is_exclusive());
+}
+
 /// No check of the catalogue counts at a level stronger than the requirements it cites.
 #[test]
 fn no_case_level_exceeds_its_requirements() {

@@ -51,13 +51,13 @@ impl Case {
 
     /// True when the case changes server-wide state and must run alone. Besides the clock and
     /// actor steps, cases that depend on the stored consent of the (user, client, actor) triple
-    /// (`revoke_consent`, consent `deny` or `observe`) run alone too: a parallel case approving
+    /// (`revoke_consent`, consent `deny`, `observe` or a forged consent post) run alone too: a parallel case approving
     /// the same triple would otherwise change what they observe.
     pub fn is_exclusive(&self) -> bool {
         self.exclusive
             || self.steps.iter().any(|s| match &s.action {
                 Action::RevokeConsent(_) => true,
-                Action::Authorize(a) => matches!(a.consent, Some(Consent::Deny | Consent::Observe)),
+                Action::Authorize(a) => a.consent.is_some_and(Consent::depends_on_stored_consent),
                 other => other.is_exclusive(),
             })
     }
@@ -110,7 +110,7 @@ fn implied_by(action: &Action) -> Vec<&'static str> {
             if a.user == Some(UserName::Second) {
                 n.push("second_user");
             }
-            if matches!(a.consent, Some(Consent::Deny | Consent::Observe)) {
+            if a.consent.is_some_and(Consent::needs_interactive_driver) {
                 n.push("interactive_consent");
             }
         }

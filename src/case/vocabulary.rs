@@ -149,6 +149,26 @@ vocabulary! {
     }
 }
 
+impl Consent {
+    /// Everything but a plain approval needs a driver that sees the pages (not auto-consent):
+    /// a denial, an observation, a forged post.
+    pub fn needs_interactive_driver(self) -> bool {
+        !matches!(self, Consent::Approve)
+    }
+
+    /// What this value observes depends on the stored consent of the (user, client, actor)
+    /// triple: a parallel case approving the same triple would change it, so the case runs alone.
+    pub fn depends_on_stored_consent(self) -> bool {
+        matches!(
+            self,
+            Consent::Deny
+                | Consent::Observe
+                | Consent::ApproveWithoutCsrf
+                | Consent::ApproveWithWrongCsrf
+        )
+    }
+}
+
 vocabulary! {
     /// `auth`: how a token request authenticates the client. `wrong_secret_basic` sends a wrong
     /// secret in HTTP Basic whatever the profile's method (RFC 6749 §2.3.1, §5.2).
