@@ -116,7 +116,7 @@ impl Selfcheck {
         for p in &self.clean.problems {
             out.push(format!(
                 "clean run: {} {}: {}",
-                verdict_word(p.verdict),
+                crate::verdict_name(p.verdict),
                 p.id,
                 p.message
             ));
@@ -151,16 +151,6 @@ impl Selfcheck {
 
     pub fn fault(&self, name: &str) -> Option<&FaultRow> {
         self.faults.iter().find(|f| f.fault == name)
-    }
-}
-
-pub fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Warn => "warn",
-        Verdict::Skip => "skip",
-        Verdict::Error => "error",
     }
 }
 
@@ -245,7 +235,7 @@ pub fn render_text(s: &Selfcheck) -> String {
         let _ = writeln!(
             out,
             "  {:<5} {:<44} {}",
-            verdict_word(p.verdict).to_uppercase(),
+            crate::verdict_name(p.verdict).to_uppercase(),
             p.id,
             p.message
         );
@@ -364,7 +354,7 @@ pub fn render_markdown(s: &Selfcheck) -> String {
         let _ = writeln!(
             out,
             "- **{}** {}: {}",
-            verdict_word(p.verdict),
+            crate::verdict_name(p.verdict),
             p.id,
             md_cell(&p.message)
         );

@@ -6,6 +6,7 @@ use super::case_run::CaseRun;
 use super::context::TargetContext;
 use super::response::{bearer_error, refuses_token_type, summarize};
 use super::stop::{Flow, Stop};
+use crate::case::forgery::Forgery;
 use crate::case::step::{Edits, IntrospectStep, RefreshStep, RevokeStep};
 use crate::case::vocabulary::{ActorName, ClientAuth, ClientName, IntrospectToken, RevokeToken};
 use crate::case::Step;
@@ -73,13 +74,26 @@ impl CaseRun<'_> {
         Ok((v, hint))
     }
 
-    pub(super) async fn introspect(&mut self, i: usize, r: &IntrospectStep, step: &Step) -> Flow {
-        let kind = r.token.unwrap_or(IntrospectToken::Access);
-        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
-        let token = match r.forge {
+    /// [`Self::pick_token`] with the step's signature forgery applied, if it asks for one.
+    async fn pick_forged_token(
+        &mut self,
+        tokens: Option<&str>,
+        kind: IntrospectToken,
+        forge: Option<Forgery>,
+    ) -> Flow<(String, &'static str)> {
+        let (token, hint) = self.pick_token(tokens, kind).await?;
+        let token = match forge {
             Some(f) => self.cx.signature_forgery(&token, f)?,
             None => token,
         };
+        Ok((token, hint))
+    }
+
+    pub(super) async fn introspect(&mut self, i: usize, r: &IntrospectStep, step: &Step) -> Flow {
+        let kind = r.token.unwrap_or(IntrospectToken::Access);
+        let (token, hint) = self
+            .pick_forged_token(r.tokens.as_deref(), kind, r.forge)
+            .await?;
         let endpoint = self
             .cx
             .target
@@ -134,11 +148,9 @@ impl CaseRun<'_> {
             RevokeToken::Access => IntrospectToken::Access,
             RevokeToken::Refresh => IntrospectToken::Refresh,
         };
-        let (token, hint) = self.pick_token(r.tokens.as_deref(), kind).await?;
-        let token = match r.forge {
-            Some(f) => self.cx.signature_forgery(&token, f)?,
-            None => token,
-        };
+        let (token, hint) = self
+            .pick_forged_token(r.tokens.as_deref(), kind, r.forge)
+            .await?;
         let endpoint = self
             .cx
             .target
