@@ -1,6 +1,7 @@
 //! Token lifecycle steps: `refresh`, `introspect` (RFC 7662) and `revoke` (RFC 7009).
 
 use serde_json::Value;
+use url::Url;
 
 use super::case_run::CaseRun;
 use super::context::TargetContext;
@@ -74,6 +75,28 @@ impl CaseRun<'_> {
         Ok((v, hint))
     }
 
+    /// An introspection (RFC 7662 §2.1) or revocation (RFC 7009 §2.1) request: `token` with its
+    /// `token_type_hint`, the client authenticated by `auth` (default: as the profile says), then
+    /// the step's edits.
+    fn token_form(
+        &mut self,
+        endpoint: Url,
+        client: ClientName,
+        auth: Option<ClientAuth>,
+        token: String,
+        hint: &str,
+        edits: Edits<'_>,
+    ) -> Flow<Request> {
+        let client = self.cx.client(client)?;
+        let pairs = vec![
+            ("token".to_string(), token),
+            ("token_type_hint".into(), hint.into()),
+        ];
+        let auth = auth.unwrap_or(ClientAuth::Profile);
+        self.cx
+            .authenticated_form(client, auth, endpoint, pairs, edits)
+    }
+
     /// [`Self::pick_token`] with the step's signature forgery applied, if it asks for one.
     async fn pick_forged_token(
         &mut self,
@@ -101,15 +124,8 @@ impl CaseRun<'_> {
             .introspection
             .clone()
             .ok_or_else(|| Stop::Skip("the target has no introspection endpoint".into()))?;
-        let client = self.cx.client(r.client.unwrap_or(ClientName::Primary))?;
-        let pairs = vec![
-            ("token".to_string(), token),
-            ("token_type_hint".into(), hint.into()),
-        ];
-        let auth = r.auth.unwrap_or(ClientAuth::Profile);
-        let req = self
-            .cx
-            .authenticated_form(client, auth, endpoint, pairs, r.edits())?;
+        let client = r.client.unwrap_or(ClientName::Primary);
+        let req = self.token_form(endpoint, client, r.auth, token, hint, r.edits())?;
         let mut resp = self.cx.session.send(&req).await?;
         if hint == "access_token" && refuses_token_type(&resp) {
             // The AS does not introspect its access tokens (JWTs, typically). When the case
@@ -162,15 +178,7 @@ impl CaseRun<'_> {
             Some(c) => c,
             None => self.memory.tokens_record(r.tokens.as_deref())?.1.client,
         };
-        let client = self.cx.client(client_name)?;
-        let pairs = vec![
-            ("token".to_string(), token),
-            ("token_type_hint".into(), hint.into()),
-        ];
-        let auth = r.auth.unwrap_or(ClientAuth::Profile);
-        let req = self
-            .cx
-            .authenticated_form(client, auth, endpoint, pairs, r.edits())?;
+        let req = self.token_form(endpoint, client_name, r.auth, token, hint, r.edits())?;
         let resp = self.cx.session.send(&req).await?;
         // RFC 7009 §2.2.1: an AS that does not revoke this token type answers 400
         // `unsupported_token_type`. Revoking access tokens is optional (OBO-INH-23), so what the
