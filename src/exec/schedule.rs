@@ -160,9 +160,8 @@ async fn run_one(
 
 /// The runtime a catalogue run drives its cases on: one thread. The cases wait on the network
 /// almost all the time, so the work between exchanges never needs a second core, and a
-/// multi-threaded scheduler spends more CPU waking workers across threads than it saves
-/// (README, "Cost per HTTP exchange": 1.43–1.46× the server's CPU per exchange on one thread
-/// against 1.58–1.73× with a worker per core, same load). Deadlines and timeouts stay exact:
+/// multi-threaded scheduler spends more CPU waking workers across threads than it saves (the
+/// figures, side by side: README, "Cost per HTTP exchange"). Deadlines and timeouts stay exact:
 /// nothing on the run path blocks the thread (child processes, files and the browser go through
 /// tokio).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
